@@ -1,0 +1,438 @@
+/*
+ * Request dispatch for the JSON API: the route table, path matching,
+ * authentication by bearer token (looked up by its SHA-256 only), role
+ * checks, error replies in the contract's shape, /healthz, /metrics and the
+ * access log.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+
+static void h_healthz(http_request *req);
+static void h_metrics(http_request *req);
+
+static const struct kt_route routes[] = {
+    {HTTP_GET, "/healthz", h_healthz, ROLES_PUBLIC},
+    {HTTP_GET, "/metrics", h_metrics, ROLES_PUBLIC},
+    {HTTP_POST, "/api/v1/auth/login", h_login, ROLES_PUBLIC},
+    {HTTP_POST, "/api/v1/auth/logout", h_logout, ROLES_ANY},
+    {HTTP_GET, "/api/v1/me", h_me, ROLES_ANY},
+    {HTTP_GET, "/api/v1/schools", h_schools, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/classes", h_classes, ROLES_ANY},
+    {HTTP_GET, "/api/v1/classes/{id}/students", h_class_students, ROLES_STAFF},
+};
+#define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+static char *route_names[NROUTES];
+
+static const struct pg_stmt_def core_stmts[] = {
+    {"core_ping", "SELECT 1"},
+    {"core_session_user",
+     "SELECT user_id, school_id, province_id, role, username FROM kt_session_user($1::bytea)"},
+};
+
+int
+kt_api_init(void)
+{
+    static const char *mnames[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "?"};
+    for (int i = 0; i < NROUTES; i++) {
+        size_t n = strlen(routes[i].pattern) + 10;
+        route_names[i] = malloc(n);
+        snprintf(route_names[i], n, "%s %s", mnames[routes[i].method], routes[i].pattern);
+    }
+    pg_register_statements(core_stmts, (int)(sizeof(core_stmts) / sizeof(core_stmts[0])));
+    if (kt_auth_init() < 0)
+        return -1;
+    kt_school_register();
+    return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Replies                                                                  */
+
+void
+api_raw_json(http_request *req, int status, const char *json, size_t len)
+{
+    http_reply(req, status, "application/json; charset=utf-8", json, len);
+}
+
+void
+api_json(http_request *req, int status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!s) {
+        api_error(req, 500, "internal", "Lỗi nội bộ máy chủ.");
+        return;
+    }
+    api_raw_json(req, status, s, strlen(s));
+    free(s);
+}
+
+void
+api_error_details(http_request *req, int status, const char *code, const char *message,
+                  json_t *details)
+{
+    json_t *err = json_pack("{s:s,s:s}", "code", code, "message", message);
+    if (details)
+        json_object_set_new(err, "details", details);
+    char *s = json_dumps(json_pack("{s:o}", "error", err), JSON_COMPACT);
+    const char *extra = status == 503 ? "Retry-After: 2\r\n" : NULL;
+    http_reply_full(req, status, "application/json; charset=utf-8", extra, s, strlen(s));
+    free(s);
+}
+
+void
+api_error(http_request *req, int status, const char *code, const char *message)
+{
+    api_error_details(req, status, code, message, NULL);
+}
+
+void
+api_db_error(http_request *req, const pg_query *q)
+{
+    switch (q->status) {
+    case PG_UNAVAILABLE:
+    case PG_OVERLOADED:
+        api_error(req, 503, "database_unavailable",
+                  "Cơ sở dữ liệu tạm thời không sẵn sàng, vui lòng thử lại sau giây lát.");
+        return;
+    case PG_TIMEOUT:
+        api_error(req, 503, "database_timeout",
+                  "Cơ sở dữ liệu phản hồi quá chậm, vui lòng thử lại sau giây lát.");
+        return;
+    default:
+        break;
+    }
+    if (strncmp(q->sqlstate, "23505", 5) == 0) {
+        api_error(req, 409, "conflict", "Dữ liệu đã tồn tại.");
+    } else if (strncmp(q->sqlstate, "22", 2) == 0 || strncmp(q->sqlstate, "23", 2) == 0) {
+        api_error(req, 400, "invalid_value", "Giá trị không hợp lệ.");
+    } else if (strncmp(q->sqlstate, "57014", 5) == 0) {
+        api_error(req, 503, "database_timeout",
+                  "Cơ sở dữ liệu phản hồi quá chậm, vui lòng thử lại sau giây lát.");
+    } else if (strncmp(q->sqlstate, "08", 2) == 0 || strncmp(q->sqlstate, "57P", 3) == 0) {
+        api_error(req, 503, "database_unavailable",
+                  "Cơ sở dữ liệu tạm thời không sẵn sàng, vui lòng thử lại sau giây lát.");
+    } else {
+        log_error("query failed route=%d sqlstate=%s: %s", req->route, q->sqlstate,
+                  q->error ? q->error : "");
+        api_error(req, 500, "internal", "Lỗi nội bộ máy chủ.");
+    }
+}
+
+json_t *
+api_body_object(http_request *req)
+{
+    if (!req->body) {
+        api_error(req, 400, "invalid_json", "Thiếu dữ liệu JSON trong yêu cầu.");
+        return NULL;
+    }
+    json_error_t err;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!j || !json_is_object(j)) {
+        char msg[300];
+        if (j)
+            snprintf(msg, sizeof(msg), "Dữ liệu JSON phải là một đối tượng.");
+        else
+            snprintf(msg, sizeof(msg), "JSON không hợp lệ (dòng %d, cột %d): %s", err.line,
+                     err.column, err.text);
+        json_decref(j);
+        api_error(req, 400, "invalid_json", msg);
+        return NULL;
+    }
+    return j;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Database helpers                                                         */
+
+void
+api_tenant(const http_request *req, struct kt_tenant *t)
+{
+    memset(t, 0, sizeof(*t));
+    const struct kt_user *u = req->user;
+    if (!u)
+        return;
+    t->school_id = u->school_id;
+    t->province_id = u->province_id;
+    t->admin_province = u->role == ROLE_ADMIN ? u->province_id : 0;
+    t->user_id = u->id;
+    t->role = u->role_name;
+}
+
+pg_query *
+api_query(const http_request *req)
+{
+    struct kt_tenant t;
+    api_tenant(req, &t);
+    return pg_query_new(&t);
+}
+
+struct run_ctx {
+    http_request *req;
+    void (*cb)(http_request *req, pg_query *q);
+};
+
+static void
+run_done(pg_query *q, void *arg)
+{
+    struct run_ctx *rc = arg;
+    rc->cb(rc->req, q);
+    pg_query_free(q);
+    free(rc);
+}
+
+void
+api_run(http_request *req, pg_query *q, void (*cb)(http_request *req, pg_query *q))
+{
+    struct run_ctx *rc = malloc(sizeof(*rc));
+    if (!rc)
+        abort();
+    rc->req = req;
+    rc->cb = cb;
+    pg_query_run(req->worker->db, q, run_done, rc);
+}
+
+int64_t
+api_param_id(const http_request *req, int i)
+{
+    const char *s = req->params[i];
+    if (!s || !*s || strlen(s) > 18)
+        return 0;
+    int64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return 0;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+void
+api_token_hash_hex(const char *token, char out[2 + 64 + 1])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    out[0] = '\\';
+    out[1] = 'x';
+    sodium_bin2hex(out + 2, 65, h, sizeof(h));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Routing and authentication                                               */
+
+/* Matches path against pattern; on success stores parameters in req. */
+static int
+route_match(http_request *req, const char *pattern)
+{
+    const char *p = pattern, *s = req->path;
+    char params[512];
+    size_t plen = 0;
+    int np = 0;
+    size_t offs[HTTP_MAX_PARAMS];
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *pe = strchr(p, '}');
+            size_t n = strcspn(s, "/");
+            if (!pe || n == 0 || np == HTTP_MAX_PARAMS || plen + n + 1 > sizeof(params))
+                return 0;
+            offs[np++] = plen;
+            memcpy(params + plen, s, n);
+            plen += n;
+            params[plen++] = '\0';
+            p = pe + 1;
+            s += n;
+            continue;
+        }
+        if (*p != *s)
+            return 0;
+        p++;
+        s++;
+    }
+    if (*p || *s)
+        return 0;
+    if (np) {
+        req->path_params = malloc(plen);
+        memcpy(req->path_params, params, plen);
+        for (int i = 0; i < np; i++)
+            req->params[i] = req->path_params + offs[i];
+    }
+    return 1;
+}
+
+static enum kt_role
+role_of(const char *s)
+{
+    static const struct {
+        const char *name;
+        enum kt_role r;
+    } tab[] = {{"admin", ROLE_ADMIN},
+               {"school_admin", ROLE_SCHOOL_ADMIN},
+               {"subject_head", ROLE_SUBJECT_HEAD},
+               {"teacher", ROLE_TEACHER},
+               {"student", ROLE_STUDENT}};
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+        if (strcmp(s, tab[i].name) == 0)
+            return tab[i].r;
+    return 0;
+}
+
+static void
+authenticated(http_request *req, pg_query *q)
+{
+    const struct kt_route *rt = &routes[req->route];
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        api_error(req, 401, "unauthenticated",
+                  "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại.");
+        return;
+    }
+    struct kt_user *u = calloc(1, sizeof(*u));
+    if (!u)
+        abort();
+    u->id = strtoll(pg_value(q, 0, 0, 0), NULL, 10);
+    const char *school = pg_value(q, 0, 0, 1);
+    u->school_id = school ? strtoll(school, NULL, 10) : 0;
+    u->province_id = strtoll(pg_value(q, 0, 0, 2), NULL, 10);
+    snprintf(u->role_name, sizeof(u->role_name), "%s", pg_value(q, 0, 0, 3));
+    u->role = role_of(u->role_name);
+    snprintf(u->username, sizeof(u->username), "%s", pg_value(q, 0, 0, 4));
+    req->user = u;
+    if (!(rt->roles & u->role)) {
+        api_error(req, 403, "forbidden", "Bạn không có quyền thực hiện thao tác này.");
+        return;
+    }
+    rt->fn(req);
+}
+
+/* Extracts the bearer token; NULL when absent or malformed. */
+static const char *
+bearer_token(const http_request *req)
+{
+    const char *h = http_header(req, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    if (n < 16 || n > 128)
+        return NULL;
+    return h;
+}
+
+void
+kt_api_handle(http_request *req)
+{
+    int path_matched = 0;
+    for (int i = 0; i < NROUTES; i++) {
+        if (!route_match(req, routes[i].pattern))
+            continue;
+        path_matched = 1;
+        if (routes[i].method != req->method &&
+            !(routes[i].method == HTTP_GET && req->method == HTTP_HEAD)) {
+            free(req->path_params);
+            req->path_params = NULL;
+            continue;
+        }
+        req->route = i;
+        if (routes[i].roles == ROLES_PUBLIC) {
+            routes[i].fn(req);
+            return;
+        }
+        const char *tok = bearer_token(req);
+        if (!tok) {
+            api_error(req, 401, "unauthenticated", "Cần đăng nhập (thiếu Authorization: Bearer).");
+            return;
+        }
+        char hex[67];
+        api_token_hash_hex(tok, hex);
+        pg_query *q = pg_query_new(NULL);
+        const char *params[] = {hex};
+        pg_query_add(q, "core_session_user", 1, params);
+        api_run(req, q, authenticated);
+        return;
+    }
+    if (path_matched)
+        api_error(req, 405, "method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này.");
+    else
+        api_error(req, 404, "not_found", "Không tìm thấy địa chỉ yêu cầu.");
+}
+
+void
+kt_api_observe(http_request *req, size_t body_bytes)
+{
+    uint64_t dur = 0;
+    if (req->started_ns) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        dur = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - req->started_ns;
+    }
+    kt_metrics_observe(req->worker ? req->worker->index : 0, req->route, req->status, dur);
+    if (!kt_cfg.access_log)
+        return;
+    /* One JSON object per line; the path is escaped by jansson. */
+    json_t *line = json_pack("{s:s,s:s,s:s,s:i,s:I,s:f,s:s,s:I}", "type", "access", "method",
+                             req->method_name ? req->method_name : "", "path",
+                             req->path ? req->path : "", "status", req->status, "bytes",
+                             (json_int_t)body_bytes, "ms", (double)dur / 1e6, "peer", req->peer,
+                             "user", (json_int_t)(req->user ? req->user->id : 0));
+    if (!line)
+        return;
+    char *s = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(4));
+    json_decref(line);
+    if (s) {
+        kt_log_raw(s, (int)strlen(s));
+        free(s);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Health and metrics                                                       */
+
+static void
+healthz_done(http_request *req, pg_query *q)
+{
+    if (q->status == PG_OK) {
+        static const char ok[] = "{\"status\":\"ok\",\"database\":\"up\"}";
+        api_raw_json(req, 200, ok, sizeof(ok) - 1);
+    } else {
+        api_error(req, 503, "database_unavailable",
+                  "Cơ sở dữ liệu không phản hồi; máy chủ đang tự kết nối lại.");
+    }
+}
+
+static void
+h_healthz(http_request *req)
+{
+    pg_query *q = pg_query_new(NULL);
+    pg_query_add(q, "core_ping", 0, NULL);
+    api_run(req, q, healthz_done);
+}
+
+static void
+h_metrics(http_request *req)
+{
+    size_t len = 0;
+    char *text = kt_metrics_render(&len);
+    if (!text) {
+        api_error(req, 500, "internal", "Lỗi nội bộ máy chủ.");
+        return;
+    }
+    http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}

@@ -1,0 +1,78 @@
+/*
+ * The API layer between HTTP and the handlers: routing, bearer-token
+ * authentication, role checks, JSON replies and errors in the contract's
+ * shape ({"error":{"code","message","details"}}), and database helpers.
+ */
+#ifndef KT_API_H
+#define KT_API_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "pgpool.h"
+
+enum kt_role {
+    ROLE_ADMIN = 1,
+    ROLE_SCHOOL_ADMIN = 2,
+    ROLE_SUBJECT_HEAD = 4,
+    ROLE_TEACHER = 8,
+    ROLE_STUDENT = 16,
+};
+#define ROLES_STAFF (ROLE_ADMIN | ROLE_SCHOOL_ADMIN | ROLE_SUBJECT_HEAD | ROLE_TEACHER)
+#define ROLES_ANY (ROLES_STAFF | ROLE_STUDENT)
+#define ROLES_PUBLIC 0
+
+struct kt_user {
+    int64_t id, school_id, province_id;
+    enum kt_role role;
+    char role_name[16];
+    char username[80];
+};
+
+struct kt_route {
+    enum http_method method;
+    const char *pattern; /* "/api/v1/classes/{id}/students" */
+    void (*fn)(http_request *req);
+    unsigned roles;      /* allowed roles; ROLES_PUBLIC for no authentication */
+};
+
+int kt_api_init(void);
+void kt_api_handle(http_request *req);
+void kt_api_observe(http_request *req, size_t body_bytes);
+
+/* Replies. api_json steals the reference to body. */
+void api_json(http_request *req, int status, json_t *body);
+void api_raw_json(http_request *req, int status, const char *json, size_t len);
+void api_error(http_request *req, int status, const char *code, const char *message);
+void api_error_details(http_request *req, int status, const char *code, const char *message,
+                       json_t *details);
+/* Maps a failed query to 503 / 409 / 400 / 500 with a clear message. */
+void api_db_error(http_request *req, const pg_query *q);
+
+/* Parses the body as a JSON object; on failure replies 400 and returns NULL. */
+json_t *api_body_object(http_request *req);
+
+/* The caller's row-level-security context. */
+void api_tenant(const http_request *req, struct kt_tenant *t);
+pg_query *api_query(const http_request *req);
+/* Runs q on the request's worker pool; cb receives the request back. */
+void api_run(http_request *req, pg_query *q, void (*cb)(http_request *req, pg_query *q));
+
+/* Path parameter i as a positive id; 0 when it is not one. */
+int64_t api_param_id(const http_request *req, int i);
+
+/* Token helpers shared by auth.c and the router. */
+void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);
+
+/* Route handlers. */
+void h_login(http_request *req);
+void h_logout(http_request *req);
+void h_me(http_request *req);
+void h_schools(http_request *req);
+void h_classes(http_request *req);
+void h_class_students(http_request *req);
+int kt_auth_init(void);
+void kt_school_register(void);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * Subcommands other than serve. They run outside any event loop, so they use
+ * libpq's blocking calls and plain file I/O.
+ */
+#ifndef KT_CLI_H
+#define KT_CLI_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+struct kt_roster;
+
+/* Reads a whole file (at most max bytes) into a NUL-terminated buffer. */
+char *kt_read_file(const char *path, size_t max, size_t *len);
+/* Connects or prints why not; NULL on failure. */
+PGconn *kt_db_connect(const char *conninfo);
+/* The school year that contains today: "2026-2027" from August on. */
+void kt_current_school_year(char out[24]);
+
+/* Result of importing a roster: one line per student that received a login. */
+struct kt_login_out {
+    char username[64];
+    char password[32];
+    char full_name[128];
+    char class_name[32];
+};
+
+/* Creates or updates the classes and students of roster in school_id, all in
+ * the caller's open transaction. New students get a random password, returned
+ * in *logins (malloc'd, *nlogins entries). Returns 0 or -1 after printing every
+ * problem (e.g. a student code already used by another school). */
+int kt_roster_store(PGconn *c, long long school_id, const char *school_year,
+                    const struct kt_roster *roster, struct kt_login_out **logins, size_t *nlogins,
+                    size_t *nupdated);
+
+/* Hashes a password with argon2id (the parameters every account uses). */
+int kt_password_hash(const char *password, char out[128]);
+void kt_password_random(char *out, size_t len);
+
+int kt_cmd_migrate(int argc, char **argv);
+int kt_cmd_users(int argc, char **argv);
+int kt_cmd_demo(int argc, char **argv);
+int kt_cmd_schools(int argc, char **argv);
+int kt_cmd_users_add(int argc, char **argv);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * Small helpers shared by the subcommands: whole-file reads, blocking
+ * connections, the current school year and password generation/hashing.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+char *
+kt_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "Không mở được tệp %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "%s không phải là một tệp thông thường\n", path);
+        fclose(f);
+        return NULL;
+    }
+    if ((size_t)st.st_size > max) {
+        fprintf(stderr, "Tệp %s quá lớn (%lld byte, tối đa %zu)\n", path, (long long)st.st_size,
+                max);
+        fclose(f);
+        return NULL;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    if (!buf || n != (size_t)st.st_size) {
+        fprintf(stderr, "Không đọc được tệp %s\n", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+PGconn *
+kt_db_connect(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "kiemtra: cannot connect to the database: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return NULL;
+    }
+    PGresult *r = PQexec(c, "SET client_min_messages = warning");
+    PQclear(r);
+    return c;
+}
+
+void
+kt_current_school_year(char out[24])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    int y = tm.tm_year + 1900;
+    if (tm.tm_mon < 7) /* January..July belong to the year that began last August */
+        y--;
+    snprintf(out, 24, "%04d-%04d", y, y + 1);
+}
+
+int
+kt_password_hash(const char *password, char out[128])
+{
+    /* argon2id, t=2, m=19 MiB: OWASP's minimum, ~25 ms here. */
+    return crypto_pwhash_str(out, password, strlen(password), 2, 19u * 1024 * 1024);
+}
+
+void
+kt_password_random(char *out, size_t len)
+{
+    /* No 0/O, 1/l/I: passwords are read aloud and copied from paper. */
+    static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+    for (size_t i = 0; i + 1 < len; i++)
+        out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+    out[len - 1] = '\0';
+}

@@ -1,0 +1,368 @@
+/*
+ * `kiemtra users import FILE.csv|FILE.xlsx`: class rosters into classes and
+ * student accounts. The whole file is validated first and every bad row is
+ * reported at once; then everything is written in one transaction, so a
+ * failed import leaves the database exactly as it was. New students get a
+ * random initial password, written to a logins file readable only by its owner.
+ */
+#include "cli.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "csv.h"
+#include "roster.h"
+#include "xlsx.h"
+
+static int
+exec_ok(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static PGresult *
+query(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Password hashing for many new accounts, spread over the cores. */
+struct hash_job {
+    struct kt_login_out *logins;
+    char (*hashes)[128];
+    size_t n, next;
+    pthread_mutex_t mu;
+    int failed;
+};
+
+static void *
+hash_worker(void *arg)
+{
+    struct hash_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->mu);
+        if (i >= j->n)
+            return NULL;
+        if (kt_password_hash(j->logins[i].password, j->hashes[i]) != 0)
+            j->failed = 1;
+    }
+}
+
+static int
+hash_all(struct kt_login_out *logins, char (*hashes)[128], size_t n)
+{
+    struct hash_job j = {.logins = logins, .hashes = hashes, .n = n};
+    pthread_mutex_init(&j.mu, NULL);
+    long ncores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncores > 1 ? (int)(ncores > 8 ? 8 : ncores) : 1;
+    pthread_t t[8];
+    for (int i = 0; i < nt; i++)
+        pthread_create(&t[i], NULL, hash_worker, &j);
+    for (int i = 0; i < nt; i++)
+        pthread_join(t[i], NULL);
+    pthread_mutex_destroy(&j.mu);
+    return j.failed ? -1 : 0;
+}
+
+int
+kt_roster_store(PGconn *c, long long school_id, const char *school_year, const kt_roster *roster,
+                struct kt_login_out **logins_out, size_t *nlogins, size_t *nupdated)
+{
+    char sid[24];
+    snprintf(sid, sizeof(sid), "%lld", school_id);
+    size_t n = roster->nstudents;
+    struct kt_login_out *logins = calloc(n ? n : 1, sizeof(*logins));
+    long long *existing = calloc(n ? n : 1, sizeof(*existing));
+    char (*hashes)[128] = calloc(n ? n : 1, sizeof(*hashes));
+    size_t nnew = 0, nupd = 0;
+    int rc = -1, conflicts = 0;
+    if (!logins || !existing || !hashes)
+        goto out;
+
+    /* Which students exist already here, and which codes another school holds. */
+    for (size_t i = 0; i < n; i++) {
+        const kt_roster_student *s = &roster->students[i];
+        const char *p[] = {s->student_code, sid};
+        PGresult *r = query(c,
+                            "SELECT id, school_id = $2::bigint AND role = 'student' FROM users"
+                            " WHERE username = lower($1) OR (school_id = $2::bigint AND student_code = $1)",
+                            2, p);
+        if (!r)
+            goto out;
+        if (PQntuples(r) > 0 && PQgetvalue(r, 0, 1)[0] != 't') {
+            fprintf(stderr, "Dòng %zu, cột 'Mã học sinh': mã '%s' đã được dùng ở một trường khác.\n",
+                    s->source_row, s->student_code);
+            conflicts++;
+        } else if (PQntuples(r) > 0) {
+            existing[i] = atoll(PQgetvalue(r, 0, 0));
+        }
+        PQclear(r);
+    }
+    if (conflicts)
+        goto out;
+
+    for (size_t i = 0; i < n; i++) {
+        if (existing[i])
+            continue;
+        const kt_roster_student *s = &roster->students[i];
+        struct kt_login_out *l = &logins[nnew++];
+        snprintf(l->username, sizeof(l->username), "%s", s->student_code);
+        for (char *p = l->username; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        kt_password_random(l->password, 11);
+        snprintf(l->full_name, sizeof(l->full_name), "%s", s->full_name);
+        snprintf(l->class_name, sizeof(l->class_name), "%s", s->class_name);
+    }
+    if (hash_all(logins, hashes, nnew) < 0) {
+        fprintf(stderr, "Không tạo được mật khẩu (thiếu bộ nhớ?)\n");
+        goto out;
+    }
+
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const kt_roster_student *s = &roster->students[i];
+        char grade[8], birth[16], gender[4], uid[24];
+        snprintf(grade, sizeof(grade), "%d", s->grade);
+        snprintf(birth, sizeof(birth), "%04d-%02d-%02d", s->birth_year, s->birth_month, s->birth_day);
+        snprintf(gender, sizeof(gender), "%d", s->gender);
+        const char *cp[] = {sid, school_year, s->class_name, grade};
+        PGresult *r = query(c,
+                            "INSERT INTO classes (school_id, school_year, name, grade)"
+                            " VALUES ($1, $2, $3, $4) ON CONFLICT (school_id, school_year, name)"
+                            " DO UPDATE SET grade = EXCLUDED.grade RETURNING id",
+                            4, cp);
+        if (!r)
+            goto out;
+        char class_id[24];
+        snprintf(class_id, sizeof(class_id), "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (existing[i]) {
+            snprintf(uid, sizeof(uid), "%lld", existing[i]);
+            const char *up[] = {uid, s->full_name, birth, gender};
+            r = query(c,
+                      "UPDATE users SET full_name = $2, birth_date = $3, gender = $4"
+                      " WHERE id = $1",
+                      4, up);
+            nupd++;
+        } else {
+            const struct kt_login_out *l = &logins[k];
+            const char *ip[] = {sid, l->username, s->full_name, hashes[k], s->student_code, birth,
+                                gender};
+            k++;
+            r = query(c,
+                      "INSERT INTO users (province_id, school_id, username, full_name, role,"
+                      " password_hash, student_code, birth_date, gender)"
+                      " SELECT province_id, id, $2, $3, 'student', $4, $5, $6, $7"
+                      " FROM schools WHERE id = $1 RETURNING id",
+                      7, ip);
+            if (r)
+                snprintf(uid, sizeof(uid), "%s", PQgetvalue(r, 0, 0));
+        }
+        if (!r)
+            goto out;
+        PQclear(r);
+        /* One class per school year: moving a student removes the old membership. */
+        const char *mp[] = {class_id, uid, sid, school_year};
+        r = query(c,
+                  "WITH gone AS (DELETE FROM class_members m USING classes c"
+                  "  WHERE m.class_id = c.id AND m.user_id = $2 AND c.school_year = $4"
+                  "  AND c.id <> $1)"
+                  " INSERT INTO class_members (class_id, user_id, school_id) VALUES ($1, $2, $3)"
+                  " ON CONFLICT DO NOTHING",
+                  4, mp);
+        if (!r)
+            goto out;
+        PQclear(r);
+    }
+    *logins_out = logins;
+    *nlogins = nnew;
+    *nupdated = nupd;
+    logins = NULL;
+    rc = 0;
+out:
+    if (hashes)
+        sodium_memzero(hashes, (n ? n : 1) * sizeof(*hashes));
+    free(hashes);
+    free(existing);
+    free(logins);
+    return rc;
+}
+
+static void
+print_roster_errors(const char *path, const kt_roster *r)
+{
+    fprintf(stderr, "Không nhập tệp %s: có %zu lỗi, chưa ghi dữ liệu nào.\n", path, r->nerrors);
+    for (size_t i = 0; i < r->nerrors; i++) {
+        const kt_roster_error *e = &r->errors[i];
+        if (e->source_row)
+            fprintf(stderr, "  Dòng %zu", e->source_row);
+        else
+            fprintf(stderr, "  Tệp");
+        if (e->column[0])
+            fprintf(stderr, ", cột '%s'", e->column);
+        fprintf(stderr, ": %s\n", e->message);
+    }
+}
+
+static int
+write_logins(const char *path, const struct kt_login_out *l, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        fprintf(stderr, "Không ghi được tệp %s\n", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    fputs("\xEF\xBB\xBFTên đăng nhập,Mật khẩu,Họ và tên,Lớp\r\n", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s,%s,\"%s\",%s\r\n", l[i].username, l[i].password, l[i].full_name,
+                l[i].class_name);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int
+usage(void)
+{
+    fprintf(stderr,
+            "usage: kiemtra users import FILE.csv|FILE.xlsx [--school MA_TRUONG] [--year YYYY-YYYY]\n"
+            "                                  [--logins OUT.csv]\n"
+            "  Columns (any order, matched by header): Mã học sinh, Họ và tên,\n"
+            "  Ngày sinh (dd/mm/yyyy), Giới tính, Lớp. Nothing is written if any row is bad.\n");
+    return 2;
+}
+
+int
+kt_cmd_users(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[1], "import") != 0)
+        return usage();
+    const char *path = argv[2], *school = NULL, *year = NULL, *logins_path = NULL;
+    for (int i = 3; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--school") == 0)
+            school = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--year") == 0)
+            year = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--logins") == 0)
+            logins_path = argv[++i];
+        else
+            return usage();
+    }
+    if (sodium_init() < 0)
+        return 1;
+    char yearbuf[24];
+    if (!year) {
+        kt_current_school_year(yearbuf);
+        year = yearbuf;
+    }
+    size_t len;
+    char *buf = kt_read_file(path, 20u << 20, &len);
+    if (!buf)
+        return 1;
+    kt_table t = {0};
+    char err[256];
+    size_t plen = strlen(path);
+    int is_xlsx = (plen > 5 && strcasecmp(path + plen - 5, ".xlsx") == 0) ||
+                  (len > 4 && memcmp(buf, "PK\x03\x04", 4) == 0);
+    int prc = is_xlsx ? kt_xlsx_read_first_sheet(buf, len, &t, err, sizeof(err))
+                      : kt_csv_parse(buf, len, &t, err, sizeof(err));
+    free(buf);
+    if (prc < 0) {
+        fprintf(stderr, "Không đọc được tệp %s: %s\n", path, err);
+        kt_table_free(&t);
+        return 1;
+    }
+    kt_roster roster;
+    int vrc = kt_roster_from_table(&t, &roster);
+    kt_table_free(&t);
+    if (vrc < 0 || roster.nstudents == 0) {
+        if (vrc == 0)
+            fprintf(stderr, "Tệp %s không có học sinh nào.\n", path);
+        else
+            print_roster_errors(path, &roster);
+        kt_roster_free(&roster);
+        return 1;
+    }
+
+    int rc = 1;
+    PGconn *c = kt_db_connect(kt_cfg.admin_database_url);
+    if (!c) {
+        kt_roster_free(&roster);
+        return 1;
+    }
+    struct kt_login_out *logins = NULL;
+    size_t nlogins = 0, nupdated = 0;
+    if (exec_ok(c, "BEGIN") < 0)
+        goto out;
+    const char *sp[] = {school};
+    PGresult *r = query(c,
+                        school ? "SELECT id, name FROM schools WHERE code = $1"
+                               : "SELECT id, name FROM schools",
+                        school ? 1 : 0, school ? sp : NULL);
+    if (!r)
+        goto rollback;
+    if (PQntuples(r) != 1) {
+        if (school)
+            fprintf(stderr, "Không có trường nào có mã '%s'.\n", school);
+        else
+            fprintf(stderr, "Có %d trường trong hệ thống: hãy chỉ rõ --school MA_TRUONG.\n",
+                    PQntuples(r));
+        PQclear(r);
+        goto rollback;
+    }
+    long long school_id = atoll(PQgetvalue(r, 0, 0));
+    char school_name[256];
+    snprintf(school_name, sizeof(school_name), "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (kt_roster_store(c, school_id, year, &roster, &logins, &nlogins, &nupdated) < 0) {
+        fprintf(stderr, "Không nhập tệp %s: chưa ghi dữ liệu nào.\n", path);
+        goto rollback;
+    }
+    char defpath[4096];
+    if (!logins_path) {
+        snprintf(defpath, sizeof(defpath), "%s.logins.csv", path);
+        logins_path = defpath;
+    }
+    if (nlogins && write_logins(logins_path, logins, nlogins) < 0)
+        goto rollback;
+    if (exec_ok(c, "COMMIT") < 0)
+        goto out;
+    printf("Đã nhập %zu học sinh vào %s, năm học %s: %zu tài khoản mới, %zu cập nhật.\n",
+           roster.nstudents, school_name, year, nlogins, nupdated);
+    if (nlogins)
+        printf("Mật khẩu ban đầu của tài khoản mới: %s\n", logins_path);
+    rc = 0;
+    goto out;
+rollback:
+    exec_ok(c, "ROLLBACK");
+out:
+    if (logins)
+        sodium_memzero(logins, nlogins * sizeof(*logins));
+    free(logins);
+    PQfinish(c);
+    kt_roster_free(&roster);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/*
+ * Environment configuration. The table below is the single list of settings:
+ * it drives parsing, validation and the --help text.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct kt_config kt_cfg;
+
+enum kind { K_STR, K_INT, K_SIZE };
+
+struct setting {
+    const char *env;
+    enum kind kind;
+    void *dst;
+    const char *def; /* NULL: computed default */
+    long min, max;
+    const char *help;
+};
+
+#define S(env, field, def, help) {env, K_STR, &kt_cfg.field, def, 0, 0, help}
+#define I(env, field, def, lo, hi, help) {env, K_INT, &kt_cfg.field, def, lo, hi, help}
+#define Z(env, field, def, lo, hi, help) {env, K_SIZE, &kt_cfg.field, def, lo, hi, help}
+
+static const struct setting settings[] = {
+    S("KIEMTRA_DATABASE_URL", database_url, "dbname=kiemtra user=kiemtra_app",
+      "libpq connection string of the application role (used by serve)"),
+    S("KIEMTRA_ADMIN_DATABASE_URL", admin_database_url, "dbname=kiemtra",
+      "connection string of the schema owner (migrate, import, users import, demo)"),
+    S("KIEMTRA_LISTEN", listen_addr, "127.0.0.1", "address to listen on"),
+    I("KIEMTRA_PORT", port, "8080", 1, 65535, "TCP port to listen on"),
+    I("KIEMTRA_WORKERS", workers, NULL, 1, 256, "event-loop threads (default: number of cores)"),
+    I("KIEMTRA_CPU_THREADS", cpu_threads, NULL, 1, 256,
+      "threads for password hashing, imports (default: number of cores)"),
+    I("KIEMTRA_DB_POOL", db_pool, "4", 1, 256, "PostgreSQL connections per worker"),
+    I("KIEMTRA_DB_TIMEOUT_MS", db_timeout_ms, "5000", 100, 600000,
+      "statement timeout and client-side query deadline (ms)"),
+    I("KIEMTRA_DB_QUEUE", db_queue_max, "20000", 1, 10000000,
+      "queries allowed to wait for a connection, per worker"),
+    I("KIEMTRA_TOKEN_TTL", token_ttl, "43200", 1, 31536000, "bearer token lifetime (seconds)"),
+    Z("KIEMTRA_MAX_BODY", max_body, "33554432", 1024, 1L << 34, "largest request body (bytes)"),
+    Z("KIEMTRA_MAX_HEADER", max_header, "16384", 1024, 1 << 20,
+      "largest request line plus headers (bytes)"),
+    I("KIEMTRA_HEADER_TIMEOUT", header_timeout, "10", 1, 3600,
+      "seconds allowed to send a complete request head (then 408)"),
+    I("KIEMTRA_BODY_TIMEOUT", body_timeout, "60", 1, 3600,
+      "seconds allowed to send a declared body (then 408)"),
+    I("KIEMTRA_IDLE_TIMEOUT", idle_timeout, "300", 1, 86400,
+      "seconds an idle keep-alive connection is kept"),
+    I("KIEMTRA_MAX_CONNECTIONS", max_connections, "50000", 1, 10000000,
+      "client connections per worker"),
+    I("KIEMTRA_LOGIN_MAX_FAILS_USER", login_max_user, "5", 1, 1000000,
+      "failed logins per account within the window before 429"),
+    I("KIEMTRA_LOGIN_MAX_FAILS_ADDR", login_max_addr, "50", 1, 1000000,
+      "failed logins per client address within the window before 429"),
+    I("KIEMTRA_LOGIN_WINDOW", login_window, "900", 1, 86400, "login throttling window (seconds)"),
+    I("KIEMTRA_ACCESS_LOG", access_log, "1", 0, 1, "1 to write one JSON access-log line per request"),
+    S("KIEMTRA_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
+    S("KIEMTRA_MIGRATIONS_DIR", migrations_dir, KIEMTRA_DEFAULT_MIGRATIONS,
+      "directory of numbered .sql migrations"),
+    S("KIEMTRA_WEB_ROOT", web_root, KIEMTRA_DEFAULT_WEBROOT, "directory of the web UI files"),
+    S("KIEMTRA_DEMO_DIR", demo_dir, KIEMTRA_DEFAULT_DEMO, "directory of the demo data"),
+};
+
+static int
+parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int
+kt_config_load(void)
+{
+    long ncores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncores < 1)
+        ncores = 1;
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const struct setting *s = &settings[i];
+        const char *v = getenv(s->env);
+        if (!v || !*v)
+            v = s->def;
+        if (s->kind == K_STR) {
+            *(const char **)s->dst = v;
+            continue;
+        }
+        long n = ncores;
+        if (v && parse_long(v, &n) < 0) {
+            fprintf(stderr, "kiemtra: %s=%s is not a whole number\n", s->env, v);
+            return -1;
+        }
+        if (n < s->min || n > s->max) {
+            fprintf(stderr, "kiemtra: %s=%ld is outside %ld..%ld\n", s->env, n, s->min, s->max);
+            return -1;
+        }
+        if (s->kind == K_INT)
+            *(int *)s->dst = (int)n;
+        else
+            *(size_t *)s->dst = (size_t)n;
+    }
+    return 0;
+}
+
+void
+kt_config_help(FILE *out)
+{
+    fprintf(out, "Environment:\n");
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const struct setting *s = &settings[i];
+        fprintf(out, "  %-30s %s", s->env, s->help);
+        if (s->def)
+            fprintf(out, " [%s]", s->def);
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,44 @@
+/*
+ * Configuration from the environment. Every setting has a default, a
+ * KIEMTRA_* variable and a line of help; `kiemtra --help` prints the table.
+ */
+#ifndef KT_CONFIG_H
+#define KT_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct kt_config {
+    const char *database_url;       /* application role: the server */
+    const char *admin_database_url; /* owner role: migrate, imports, demo seed */
+    const char *listen_addr;
+    int port;
+    int workers;            /* event-loop threads */
+    int cpu_threads;        /* threads for password hashing and other CPU work */
+    int db_pool;            /* PostgreSQL connections per worker */
+    int db_timeout_ms;      /* statement_timeout and client-side deadline */
+    int db_queue_max;       /* queries waiting for a connection, per worker */
+    int token_ttl;          /* seconds */
+    size_t max_body;        /* bytes */
+    size_t max_header;      /* bytes, request line + headers */
+    int header_timeout;     /* seconds to receive a complete request head */
+    int body_timeout;       /* seconds to receive a declared body */
+    int idle_timeout;       /* seconds a keep-alive connection may stay idle */
+    int max_connections;    /* per worker */
+    int login_max_user;     /* failed logins per account within the window */
+    int login_max_addr;     /* failed logins per client address within the window */
+    int login_window;       /* seconds */
+    int access_log;         /* 0 or 1 */
+    const char *log_level;
+    const char *migrations_dir;
+    const char *web_root;
+    const char *demo_dir;
+};
+
+extern struct kt_config kt_cfg;
+
+/* Reads the environment. Returns 0, or -1 after printing which value is bad. */
+int kt_config_load(void);
+void kt_config_help(FILE *out);
+
+#endif

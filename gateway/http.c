@@ -1,0 +1,709 @@
+/*
+ * HTTP/1.1 on bufferevents. A connection reads one request head, then its
+ * body, hands the request to the handler and parses nothing more until the
+ * reply is written (pipelined requests wait in the input buffer). One timer
+ * per connection enforces the idle, head and body deadlines.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+
+enum conn_state {
+    CONN_READ_HEAD, /* waiting for (more of) a request head */
+    CONN_READ_BODY, /* head parsed, waiting for body bytes */
+    CONN_HANDLING,  /* a handler owns conn->req */
+    CONN_CLOSING    /* last reply queued; free once the output drains */
+};
+
+struct http_conn {
+    struct http_server *srv;
+    struct bufferevent *bev;
+    struct event *timer;
+    enum conn_state state;
+    http_request *req;      /* request being read or handled */
+    size_t body_need;       /* bytes of body still expected */
+    int in_read;            /* inside on_read: replies must not re-enter parsing */
+    char peer[48];
+    TAILQ_ENTRY(http_conn) link;
+};
+
+struct http_server {
+    struct event_base *base;
+    struct kt_worker *worker;
+    struct http_limits lim;
+    http_handler_fn handler;
+    http_observer_fn observer;
+    struct evconnlistener *listener;
+    TAILQ_HEAD(, http_conn) conns;
+    int nconns;
+    int shutting_down;
+};
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void process_input(struct http_conn *c);
+static void conn_free(struct http_conn *c);
+static void request_free(http_request *req);
+
+/* ------------------------------------------------------------------------ */
+/* Utilities                                                                */
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *
+http_status_text(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+static int
+hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = tolower(ch);
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+/* Percent-decodes src[0..len) into a new string; plus_space for queries.
+ * Returns NULL on a malformed escape or an encoded NUL. */
+static char *
+pct_decode(const char *src, size_t len, int plus_space)
+{
+    char *out = malloc(len + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (src[i] == '%') {
+            if (i + 2 >= len) {
+                free(out);
+                return NULL;
+            }
+            int a = hexval((unsigned char)src[i + 1]), b = hexval((unsigned char)src[i + 2]);
+            if (a < 0 || b < 0 || (a == 0 && b == 0)) {
+                free(out);
+                return NULL;
+            }
+            *o++ = (char)(a * 16 + b);
+            i += 2;
+        } else if (plus_space && src[i] == '+') {
+            *o++ = ' ';
+        } else {
+            *o++ = src[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *
+http_header(const http_request *req, const char *name)
+{
+    for (int i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+char *
+http_query_param(const http_request *req, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = req->query;
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t seglen = amp ? (size_t)(amp - p) : strlen(p);
+        if (seglen >= nlen && strncmp(p, name, nlen) == 0 && (seglen == nlen || p[nlen] == '=')) {
+            if (seglen == nlen)
+                return strdup("");
+            return pct_decode(p + nlen + 1, seglen - nlen - 1, 1);
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Replies                                                                  */
+
+static void
+arm_timer(struct http_conn *c, int seconds)
+{
+    struct timeval tv = {seconds, 0};
+    evtimer_add(c->timer, &tv);
+}
+
+/* Writes a minimal error reply from the parser (no request object yet) and
+ * closes the connection once it is flushed. */
+static void
+reply_and_close(struct http_conn *c, int status, const char *code, const char *message)
+{
+    char body[512];
+    int blen = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
+                        message);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+                        "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+                        status, http_status_text(status), blen, body);
+    log_info("http status=%d peer=%s reason=%s", status, c->peer, code);
+    if (c->req) {
+        request_free(c->req);
+        c->req = NULL;
+    }
+    c->state = CONN_CLOSING;
+    evtimer_del(c->timer);
+    arm_timer(c, 5); /* do not wait forever for a client that never reads */
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+void
+http_reply_full(http_request *req, int status, const char *content_type, const char *extra_headers,
+                const char *body, size_t len)
+{
+    struct http_conn *c = req->conn;
+    req->status = status;
+    if (c && c->srv->observer)
+        c->srv->observer(req, len);
+    if (!c) { /* client went away while we worked */
+        request_free(req);
+        return;
+    }
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    int keep = req->keep_alive && !c->srv->shutting_down;
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
+                        status, http_status_text(status), content_type, len,
+                        keep ? "" : "Connection: close\r\n", extra_headers ? extra_headers : "");
+    if (len && req->method != HTTP_HEAD)
+        evbuffer_add(out, body, len);
+    c->req = NULL;
+    request_free(req);
+    if (!keep) {
+        c->state = CONN_CLOSING;
+        arm_timer(c, 5);
+        bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    c->state = CONN_READ_HEAD;
+    arm_timer(c, c->srv->lim.idle_timeout);
+    if (!c->in_read)
+        process_input(c); /* a pipelined request may already be buffered */
+}
+
+void
+http_reply(http_request *req, int status, const char *content_type, const char *body, size_t len)
+{
+    http_reply_full(req, status, content_type, NULL, body, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing                                                                  */
+
+static enum http_method
+method_of(const char *m)
+{
+    static const struct {
+        const char *name;
+        enum http_method m;
+    } tab[] = {{"GET", HTTP_GET},     {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+               {"PUT", HTTP_PUT},     {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+               {"OPTIONS", HTTP_OPTIONS}};
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+        if (strcmp(m, tab[i].name) == 0)
+            return tab[i].m;
+    return HTTP_OTHER;
+}
+
+static int
+is_tchar(int ch)
+{
+    return isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+/* Parses the head held in req->head (len bytes, ending in CRLF CRLF).
+ * Returns 0, or an HTTP status to refuse the request with. */
+static int
+parse_head(http_request *req, size_t len, const char **why)
+{
+    char *p = req->head, *end = req->head + len;
+    char *eol = strstr(p, "\r\n");
+    if (!eol) {
+        *why = "bad_request_line";
+        return 400;
+    }
+    *eol = '\0';
+    char *sp1 = strchr(p, ' ');
+    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    if (!sp1 || !sp2 || strchr(sp2 + 1, ' ')) {
+        *why = "bad_request_line";
+        return 400;
+    }
+    *sp1 = *sp2 = '\0';
+    req->method_name = p;
+    req->method = method_of(p);
+    char *target = sp1 + 1, *version = sp2 + 1;
+    if (strncmp(version, "HTTP/1.", 7) != 0 || (version[7] != '0' && version[7] != '1') || version[8]) {
+        *why = "unsupported_version";
+        return 505;
+    }
+    int http11 = version[7] == '1';
+    if (target[0] != '/') {
+        *why = "bad_target";
+        return 400;
+    }
+    char *q = strchr(target, '?');
+    size_t plen = q ? (size_t)(q - target) : strlen(target);
+    if (q)
+        req->query = q + 1;
+    req->path = pct_decode(target, plen, 0);
+    if (!req->path) {
+        *why = "bad_target";
+        return 400;
+    }
+
+    int conn_close = 0, conn_keep = 0;
+    p = eol + 2;
+    while (p < end && !(p[0] == '\r' && p[1] == '\n')) {
+        eol = strstr(p, "\r\n");
+        if (!eol) {
+            *why = "bad_header";
+            return 400;
+        }
+        *eol = '\0';
+        char *colon = strchr(p, ':');
+        if (!colon || colon == p) {
+            *why = "bad_header";
+            return 400;
+        }
+        for (char *n = p; n < colon; n++)
+            if (!is_tchar((unsigned char)*n)) {
+                *why = "bad_header";
+                return 400;
+            }
+        *colon = '\0';
+        char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        char *ve = v + strlen(v);
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            *--ve = '\0';
+        for (char *ch = v; *ch; ch++)
+            if ((unsigned char)*ch < 0x20 && *ch != '\t') {
+                *why = "bad_header";
+                return 400;
+            }
+        if (req->nheaders == HTTP_MAX_HEADERS) {
+            *why = "too_many_headers";
+            return 431;
+        }
+        req->headers[req->nheaders].name = p;
+        req->headers[req->nheaders].value = v;
+        req->nheaders++;
+        if (strcasecmp(p, "Connection") == 0) {
+            if (strcasestr(v, "close"))
+                conn_close = 1;
+            if (strcasestr(v, "keep-alive"))
+                conn_keep = 1;
+        }
+        p = eol + 2;
+    }
+    req->keep_alive = http11 ? !conn_close : (conn_keep && !conn_close);
+    return 0;
+}
+
+/* Content-Length of the request: 0 when absent, -1 when malformed. */
+static long long
+content_length(const http_request *req)
+{
+    const char *cl = NULL;
+    for (int i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, "Content-Length") == 0) {
+            if (cl && strcmp(cl, req->headers[i].value) != 0)
+                return -1; /* conflicting lengths: request smuggling attempt */
+            cl = req->headers[i].value;
+        }
+    if (!cl)
+        return 0;
+    if (!*cl || strlen(cl) > 15)
+        return -1;
+    long long n = 0;
+    for (const char *d = cl; *d; d++) {
+        if (!isdigit((unsigned char)*d))
+            return -1;
+        n = n * 10 + (*d - '0');
+    }
+    return n;
+}
+
+static void
+dispatch(struct http_conn *c)
+{
+    evtimer_del(c->timer);
+    c->state = CONN_HANDLING;
+    c->srv->handler(c->req);
+}
+
+static void
+process_input(struct http_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    c->in_read = 1;
+    for (;;) {
+        if (c->state == CONN_READ_HEAD) {
+            size_t avail = evbuffer_get_length(in);
+            if (avail == 0)
+                break;
+            if (!c->req) { /* first bytes of a new request: the head deadline starts */
+                c->req = calloc(1, sizeof(*c->req));
+                if (!c->req) {
+                    reply_and_close(c, 503, "overloaded", "Máy chủ quá tải.");
+                    break;
+                }
+                c->req->route = -1;
+                c->req->worker = c->srv->worker;
+                c->req->conn = c;
+                snprintf(c->req->peer, sizeof(c->req->peer), "%s", c->peer);
+                arm_timer(c, c->srv->lim.header_timeout);
+            }
+            struct evbuffer_ptr pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+            if (pos.pos < 0) {
+                if (avail > c->srv->lim.max_header)
+                    reply_and_close(c, 431, "header_too_large",
+                                    "Phần đầu yêu cầu quá lớn.");
+                break;
+            }
+            size_t hlen = (size_t)pos.pos + 4;
+            if (hlen > c->srv->lim.max_header) {
+                reply_and_close(c, 431, "header_too_large", "Phần đầu yêu cầu quá lớn.");
+                break;
+            }
+            http_request *req = c->req;
+            req->head = malloc(hlen + 1);
+            if (!req->head) {
+                reply_and_close(c, 503, "overloaded", "Máy chủ quá tải.");
+                break;
+            }
+            evbuffer_remove(in, req->head, hlen);
+            req->head[hlen] = '\0';
+            if (memchr(req->head, '\0', hlen)) {
+                reply_and_close(c, 400, "bad_request", "Yêu cầu không hợp lệ.");
+                break;
+            }
+            const char *why = NULL;
+            int st = parse_head(req, hlen, &why);
+            if (st) {
+                reply_and_close(c, st, why,
+                                st == 431 ? "Quá nhiều trường đầu." : "Yêu cầu HTTP không hợp lệ.");
+                break;
+            }
+            req->started_ns = now_ns();
+            if (http_header(req, "Transfer-Encoding")) {
+                reply_and_close(c, 411, "length_required",
+                                "Cần gửi Content-Length; không hỗ trợ chunked.");
+                break;
+            }
+            long long cl = content_length(req);
+            if (cl < 0) {
+                reply_and_close(c, 400, "bad_content_length", "Content-Length không hợp lệ.");
+                break;
+            }
+            if ((unsigned long long)cl > c->srv->lim.max_body) {
+                reply_and_close(c, 413, "body_too_large",
+                                "Dữ liệu gửi lên vượt quá giới hạn cho phép.");
+                break;
+            }
+            if (cl == 0) {
+                dispatch(c);
+                continue;
+            }
+            const char *expect = http_header(req, "Expect");
+            if (expect && strcasecmp(expect, "100-continue") == 0)
+                evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+            c->body_need = (size_t)cl;
+            c->state = CONN_READ_BODY;
+            arm_timer(c, c->srv->lim.body_timeout);
+        }
+        if (c->state == CONN_READ_BODY) {
+            if (evbuffer_get_length(in) < c->body_need)
+                break;
+            http_request *req = c->req;
+            req->body = malloc(c->body_need + 1);
+            if (!req->body) {
+                reply_and_close(c, 503, "overloaded", "Máy chủ quá tải.");
+                break;
+            }
+            evbuffer_remove(in, req->body, c->body_need);
+            req->body[c->body_need] = '\0';
+            req->body_len = c->body_need;
+            dispatch(c);
+            continue;
+        }
+        break; /* handling or closing: leave pipelined bytes for later */
+    }
+    c->in_read = 0;
+    /* Never buffer unboundedly behind a slow handler. */
+    if (c->state == CONN_HANDLING &&
+        evbuffer_get_length(in) > c->srv->lim.max_header + c->srv->lim.max_body)
+        bufferevent_disable(c->bev, EV_READ);
+    else if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
+        bufferevent_enable(c->bev, EV_READ);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Connection life cycle                                                    */
+
+static void
+request_free(http_request *req)
+{
+    if (!req)
+        return;
+    if (req->ctx && req->ctx_free)
+        req->ctx_free(req->ctx);
+    free(req->user);
+    free(req->path_params);
+    free(req->head);
+    free(req->path);
+    free(req->body);
+    free(req);
+}
+
+static void
+conn_free(struct http_conn *c)
+{
+    if (c->req) {
+        if (c->state == CONN_HANDLING)
+            c->req->conn = NULL; /* the handler still owns it */
+        else
+            request_free(c->req);
+    }
+    TAILQ_REMOVE(&c->srv->conns, c, link);
+    c->srv->nconns--;
+    event_free(c->timer);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)bev;
+    if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
+        process_input(c);
+    else if (c->state == CONN_HANDLING &&
+             evbuffer_get_length(bufferevent_get_input(c->bev)) >
+                 c->srv->lim.max_header + c->srv->lim.max_body)
+        bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+    struct http_conn *c = arg;
+    if (c->state == CONN_CLOSING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        conn_free(c);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        conn_free(c);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_conn *c = arg;
+    (void)fd;
+    (void)what;
+    switch (c->state) {
+    case CONN_READ_HEAD:
+        if (c->req) /* a request had started: tell the slow client */
+            reply_and_close(c, 408, "request_timeout", "Hết thời gian chờ gửi yêu cầu.");
+        else
+            conn_free(c); /* idle keep-alive connection */
+        break;
+    case CONN_READ_BODY:
+        reply_and_close(c, 408, "request_timeout", "Hết thời gian chờ gửi dữ liệu.");
+        break;
+    case CONN_CLOSING:
+        conn_free(c);
+        break;
+    case CONN_HANDLING:
+        break;
+    }
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+    struct http_server *srv = arg;
+    (void)l;
+    (void)salen;
+    if (srv->nconns >= srv->lim.max_connections || srv->shutting_down) {
+        evutil_closesocket(fd);
+        return;
+    }
+    struct http_conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->srv = srv;
+    c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->timer = evtimer_new(srv->base, on_timer, c);
+    if (!c->bev || !c->timer) {
+        if (c->bev)
+            bufferevent_free(c->bev);
+        else
+            evutil_closesocket(fd);
+        if (c->timer)
+            event_free(c->timer);
+        free(c);
+        return;
+    }
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
+    else
+        snprintf(c->peer, sizeof(c->peer), "local");
+    TAILQ_INSERT_TAIL(&srv->conns, c, link);
+    srv->nconns++;
+    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    arm_timer(c, srv->lim.idle_timeout);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Server                                                                   */
+
+struct http_server *
+http_server_new(struct event_base *base, struct kt_worker *worker, const struct http_limits *limits,
+                http_handler_fn handler, http_observer_fn observer)
+{
+    struct http_server *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return NULL;
+    srv->base = base;
+    srv->worker = worker;
+    srv->lim = *limits;
+    srv->handler = handler;
+    srv->observer = observer;
+    TAILQ_INIT(&srv->conns);
+    return srv;
+}
+
+int
+http_server_listen(struct http_server *srv, const char *addr, int port)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof(ss);
+    char spec[128];
+    snprintf(spec, sizeof(spec), strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) < 0) {
+        log_error("cannot parse listen address %s", spec);
+        return -1;
+    }
+    srv->listener = evconnlistener_new_bind(
+        srv->base, on_accept, srv,
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+        4096, (struct sockaddr *)&ss, sslen);
+    if (!srv->listener) {
+        log_error("cannot listen on %s: %s", spec, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
+http_server_connections(const struct http_server *srv)
+{
+    return srv->nconns;
+}
+
+void
+http_server_shutdown(struct http_server *srv)
+{
+    srv->shutting_down = 1;
+    if (srv->listener) {
+        evconnlistener_free(srv->listener);
+        srv->listener = NULL;
+    }
+    for (struct http_conn *c = TAILQ_FIRST(&srv->conns), *next; c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        if (c->state != CONN_HANDLING)
+            conn_free(c);
+    }
+}
+
+void
+http_server_free(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    http_server_shutdown(srv);
+    while (!TAILQ_EMPTY(&srv->conns))
+        conn_free(TAILQ_FIRST(&srv->conns));
+    free(srv);
+}

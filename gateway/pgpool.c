@@ -1,0 +1,642 @@
+/*
+ * The asynchronous PostgreSQL pool. Each connection is a small state machine
+ * (down -> connecting -> preparing -> idle <-> busy) driven by libpq's
+ * non-blocking calls and one libevent event on its socket. A query owns an
+ * idle connection for one pipeline: tenant settings, statements, Sync. The
+ * statements between two Syncs form one implicit transaction, so a failure
+ * rolls everything back without another round trip.
+ */
+#include "pgpool.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+struct pg_pending_stmt {
+    const char *name;
+    int nparams;
+    char **values;
+};
+
+enum conn_state { C_DOWN, C_CONNECTING, C_PREPARING, C_IDLE, C_BUSY };
+
+struct pg_conn {
+    struct pg_pool *pool;
+    PGconn *pg;
+    enum conn_state state;
+    struct event *ev;       /* socket readiness, re-created when the socket changes */
+    int ev_fd;
+    struct event *timer;    /* reconnect backoff, or the deadline of the current work */
+    int backoff_ms;
+    pg_query *q;            /* query in flight */
+    int cmd;                /* index of the pipeline command whose results are being read */
+    int first_stmt_cmd;     /* pipeline index of the caller's first statement */
+};
+
+struct pg_pool {
+    struct event_base *base;
+    char *conninfo;
+    char options[64];
+    int size, timeout_ms, queue_max;
+    struct pg_conn *conns;
+    pg_query *wait_head, *wait_tail;
+    int nwaiting;
+    int closing;            /* pg_pool_free in progress: refuse new queries */
+    struct event *sweeper;  /* expires queries that waited too long */
+    /* Stats, read by the metrics endpoint from other threads. */
+    int st_live, st_in_use, st_waiting;
+    uint64_t st_errors, st_unavailable, st_timeouts, st_reconnects;
+};
+
+static const struct pg_stmt_def *registry[64];
+static int registry_n[64];
+static int nregistry;
+
+static void conn_start(struct pg_conn *c);
+static void conn_fail(struct pg_conn *c, enum pg_status st, const char *msg);
+static void conn_on_socket(evutil_socket_t fd, short what, void *arg);
+static void conn_on_timer(evutil_socket_t fd, short what, void *arg);
+static void pool_pump(struct pg_pool *pool);
+
+static const char tenant_sql[] =
+    "SELECT set_config('kiemtra.school_id', $1, true), set_config('kiemtra.province_id', $2, true),"
+    " set_config('kiemtra.admin_province', $3, true), set_config('kiemtra.user_id', $4, true),"
+    " set_config('kiemtra.role', $5, true)";
+
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define STAT_SET(p, f, v) __atomic_store_n(&(p)->f, (v), __ATOMIC_RELAXED)
+#define STAT_ADD(p, f) __atomic_add_fetch(&(p)->f, 1, __ATOMIC_RELAXED)
+#define STAT_GET(p, f) __atomic_load_n(&(p)->f, __ATOMIC_RELAXED)
+
+void
+pg_register_statements(const struct pg_stmt_def *defs, int n)
+{
+    if (nregistry < (int)(sizeof(registry) / sizeof(registry[0]))) {
+        registry[nregistry] = defs;
+        registry_n[nregistry++] = n;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Queries                                                                  */
+
+pg_query *
+pg_query_new(const struct kt_tenant *tenant)
+{
+    pg_query *q = calloc(1, sizeof(*q));
+    if (!q)
+        abort();
+    q->failed_stmt = -1;
+    q->stmts = calloc(PG_MAX_STMTS, sizeof(*q->stmts));
+    if (!q->stmts)
+        abort();
+    if (tenant) {
+        q->tenant = *tenant;
+        q->has_tenant = 1;
+    }
+    return q;
+}
+
+void
+pg_query_add(pg_query *q, const char *stmt, int nparams, const char *const *values)
+{
+    if (q->nstmts == PG_MAX_STMTS)
+        abort(); /* programming error */
+    struct pg_pending_stmt *s = &q->stmts[q->nstmts++];
+    s->name = stmt;
+    s->nparams = nparams;
+    s->values = calloc((size_t)(nparams ? nparams : 1), sizeof(char *));
+    if (!s->values)
+        abort();
+    for (int i = 0; i < nparams; i++)
+        if (values[i] && !(s->values[i] = strdup(values[i])))
+            abort();
+}
+
+void
+pg_query_free(pg_query *q)
+{
+    if (!q)
+        return;
+    for (int i = 0; i < q->nstmts; i++) {
+        for (int j = 0; j < q->stmts[i].nparams; j++)
+            free(q->stmts[i].values[j]);
+        free(q->stmts[i].values);
+    }
+    free(q->stmts);
+    for (int i = 0; i < q->nresults; i++)
+        PQclear(q->results[i]);
+    free(q->error);
+    free(q);
+}
+
+int
+pg_ntuples(const pg_query *q, int stmt)
+{
+    if (stmt < 0 || stmt >= q->nresults || !q->results[stmt])
+        return 0;
+    return PQntuples(q->results[stmt]);
+}
+
+const char *
+pg_value(const pg_query *q, int stmt, int row, int col)
+{
+    if (stmt < 0 || stmt >= q->nresults || !q->results[stmt])
+        return NULL;
+    const PGresult *r = q->results[stmt];
+    if (row >= PQntuples(r) || col >= PQnfields(r) || PQgetisnull(r, row, col))
+        return NULL;
+    return PQgetvalue(r, row, col);
+}
+
+static void
+query_finish(pg_query *q, enum pg_status st, const char *msg)
+{
+    q->status = st;
+    if (st != PG_OK && !q->error)
+        q->error = strdup(msg ? msg : "database error");
+    q->cb(q, q->arg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Connections                                                              */
+
+static void
+conn_watch(struct pg_conn *c, short what)
+{
+    int fd = PQsocket(c->pg);
+    if (c->ev && c->ev_fd != fd) {
+        event_free(c->ev);
+        c->ev = NULL;
+    }
+    if (fd < 0)
+        return;
+    if (!c->ev) {
+        c->ev = event_new(c->pool->base, fd, EV_READ | EV_PERSIST, conn_on_socket, c);
+        c->ev_fd = fd;
+    }
+    event_del(c->ev);
+    event_assign(c->ev, c->pool->base, fd, what | EV_PERSIST, conn_on_socket, c);
+    event_add(c->ev, NULL);
+}
+
+static void
+arm(struct event *ev, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(ev, &tv);
+}
+
+static int
+pool_live(const struct pg_pool *pool)
+{
+    int n = 0;
+    for (int i = 0; i < pool->size; i++)
+        n += pool->conns[i].state >= C_IDLE;
+    return n;
+}
+
+static int
+pool_connecting(const struct pg_pool *pool)
+{
+    for (int i = 0; i < pool->size; i++)
+        if (pool->conns[i].state == C_CONNECTING || pool->conns[i].state == C_PREPARING)
+            return 1;
+    return 0;
+}
+
+static void
+update_stats(struct pg_pool *pool)
+{
+    int busy = 0;
+    for (int i = 0; i < pool->size; i++)
+        busy += pool->conns[i].state == C_BUSY;
+    STAT_SET(pool, st_live, pool_live(pool));
+    STAT_SET(pool, st_in_use, busy);
+    STAT_SET(pool, st_waiting, pool->nwaiting);
+}
+
+/* Fails every waiting query when no connection can serve them soon. */
+static void
+fail_waiters_if_down(struct pg_pool *pool)
+{
+    if (pool_live(pool) || pool_connecting(pool))
+        return;
+    while (pool->wait_head) {
+        pg_query *q = pool->wait_head;
+        pool->wait_head = q->next_waiting;
+        pool->nwaiting--;
+        STAT_ADD(pool, st_unavailable);
+        query_finish(q, PG_UNAVAILABLE, "database unavailable");
+    }
+    pool->wait_tail = NULL;
+    update_stats(pool);
+}
+
+static void
+conn_schedule_reconnect(struct pg_conn *c)
+{
+    if (c->ev) {
+        event_free(c->ev);
+        c->ev = NULL;
+    }
+    if (c->pg) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    c->state = C_DOWN;
+    evtimer_del(c->timer);
+    arm(c->timer, c->backoff_ms);
+    c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+}
+
+/* The connection broke (or timed out): fail its query and reconnect later. */
+static void
+conn_fail(struct pg_conn *c, enum pg_status st, const char *msg)
+{
+    pg_query *q = c->q;
+    int was_live = c->state >= C_IDLE;
+    c->q = NULL;
+    if (was_live || c->state == C_PREPARING)
+        log_warn("db connection lost: %s", msg);
+    conn_schedule_reconnect(c);
+    struct pg_pool *pool = c->pool;
+    update_stats(pool);
+    if (q) {
+        STAT_ADD(pool, st_errors);
+        if (st == PG_TIMEOUT)
+            STAT_ADD(pool, st_timeouts);
+        else
+            STAT_ADD(pool, st_unavailable);
+        query_finish(q, st, msg);
+    }
+    fail_waiters_if_down(pool);
+}
+
+static void
+conn_start(struct pg_conn *c)
+{
+    struct pg_pool *pool = c->pool;
+    const char *keys[] = {"dbname", "options", "application_name", NULL};
+    const char *vals[] = {pool->conninfo, pool->options, "kiemtra", NULL};
+    c->pg = PQconnectStartParams(keys, vals, 1);
+    if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+        conn_schedule_reconnect(c);
+        fail_waiters_if_down(pool);
+        return;
+    }
+    PQsetnonblocking(c->pg, 1);
+    c->state = C_CONNECTING;
+    conn_watch(c, EV_WRITE);
+    arm(c->timer, pool->timeout_ms);
+}
+
+/* Sends the statement registry as one pipeline of Parse messages. */
+static int
+conn_send_prepares(struct pg_conn *c)
+{
+    if (!PQenterPipelineMode(c->pg))
+        return -1;
+    if (!PQsendPrepare(c->pg, "kt_tenant", tenant_sql, 5, NULL))
+        return -1;
+    for (int r = 0; r < nregistry; r++)
+        for (int i = 0; i < registry_n[r]; i++)
+            if (!PQsendPrepare(c->pg, registry[r][i].name, registry[r][i].sql, 0, NULL))
+                return -1;
+    if (!PQpipelineSync(c->pg))
+        return -1;
+    return 0;
+}
+
+static int
+conn_send_query(struct pg_conn *c, pg_query *q)
+{
+    c->cmd = 0;
+    c->first_stmt_cmd = 0;
+    if (q->has_tenant) {
+        char v[4][24];
+        snprintf(v[0], sizeof(v[0]), "%lld", (long long)q->tenant.school_id);
+        snprintf(v[1], sizeof(v[1]), "%lld", (long long)q->tenant.province_id);
+        snprintf(v[2], sizeof(v[2]), "%lld", (long long)q->tenant.admin_province);
+        snprintf(v[3], sizeof(v[3]), "%lld", (long long)q->tenant.user_id);
+        const char *params[5] = {q->tenant.school_id ? v[0] : "", q->tenant.province_id ? v[1] : "",
+                                 q->tenant.admin_province ? v[2] : "",
+                                 q->tenant.user_id ? v[3] : "", q->tenant.role ? q->tenant.role : ""};
+        if (!PQsendQueryPrepared(c->pg, "kt_tenant", 5, params, NULL, NULL, 0))
+            return -1;
+        c->first_stmt_cmd = 1;
+    }
+    for (int i = 0; i < q->nstmts; i++) {
+        struct pg_pending_stmt *s = &q->stmts[i];
+        if (!PQsendQueryPrepared(c->pg, s->name, s->nparams, (const char *const *)s->values, NULL,
+                                 NULL, 0))
+            return -1;
+    }
+    if (!PQpipelineSync(c->pg))
+        return -1;
+    return 0;
+}
+
+/* Pushes queued output; waits for writability while libpq still holds some. */
+static int
+conn_flush(struct pg_conn *c)
+{
+    int r = PQflush(c->pg);
+    if (r < 0)
+        return -1;
+    conn_watch(c, r ? EV_READ | EV_WRITE : EV_READ);
+    return 0;
+}
+
+static void
+conn_became_idle(struct pg_conn *c)
+{
+    c->state = C_IDLE;
+    evtimer_del(c->timer);
+    update_stats(c->pool);
+    pool_pump(c->pool);
+}
+
+/* Reads every result available. Returns 1 when the pipeline reached its Sync. */
+static int
+conn_read_results(struct pg_conn *c, int preparing)
+{
+    if (!PQconsumeInput(c->pg))
+        return -1;
+    while (!PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            c->cmd++; /* end of one command's results */
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return 1;
+        }
+        if (preparing) {
+            if (st == PGRES_FATAL_ERROR)
+                log_error("cannot prepare statement %d: %s", c->cmd, PQresultErrorMessage(r));
+            PQclear(r);
+            continue;
+        }
+        pg_query *q = c->q;
+        int idx = c->cmd - c->first_stmt_cmd;
+        if (st == PGRES_FATAL_ERROR && q->failed_stmt < 0) {
+            q->failed_stmt = idx;
+            const char *ss = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            snprintf(q->sqlstate, sizeof(q->sqlstate), "%s", ss ? ss : "XX000");
+            const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            free(q->error);
+            q->error = strdup(m ? m : "error");
+        }
+        if (idx >= 0 && idx < PG_MAX_STMTS && idx == q->nresults)
+            q->results[q->nresults++] = r;
+        else
+            PQclear(r);
+    }
+    return 0;
+}
+
+static void
+conn_on_socket(evutil_socket_t fd, short what, void *arg)
+{
+    struct pg_conn *c = arg;
+    (void)fd;
+    if (c->state == C_CONNECTING) {
+        switch (PQconnectPoll(c->pg)) {
+        case PGRES_POLLING_READING:
+            conn_watch(c, EV_READ);
+            return;
+        case PGRES_POLLING_WRITING:
+            conn_watch(c, EV_WRITE);
+            return;
+        case PGRES_POLLING_OK:
+            c->state = C_PREPARING;
+            if (conn_send_prepares(c) < 0 || conn_flush(c) < 0)
+                conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+            return;
+        default:
+            conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+            return;
+        }
+    }
+    if ((what & EV_WRITE) && conn_flush(c) < 0) {
+        conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+        return;
+    }
+    if (!(what & EV_READ))
+        return;
+    if (c->state == C_PREPARING) {
+        int done = conn_read_results(c, 1);
+        if (done < 0) {
+            conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+        } else if (done) {
+            if (c->backoff_ms > BACKOFF_MIN_MS || STAT_GET(c->pool, st_reconnects) == 0)
+                log_info("db connection ready");
+            c->backoff_ms = BACKOFF_MIN_MS;
+            STAT_ADD(c->pool, st_reconnects);
+            conn_became_idle(c);
+        }
+        return;
+    }
+    if (c->state == C_BUSY) {
+        int done = conn_read_results(c, 0);
+        if (done < 0) {
+            conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+            return;
+        }
+        if (!done)
+            return;
+        pg_query *q = c->q;
+        c->q = NULL;
+        struct pg_pool *pool = c->pool;
+        c->state = C_IDLE;
+        evtimer_del(c->timer);
+        update_stats(pool);
+        if (q->failed_stmt >= 0)
+            STAT_ADD(pool, st_errors);
+        query_finish(q, q->failed_stmt >= 0 ? PG_ERROR : PG_OK, NULL);
+        pool_pump(pool);
+        return;
+    }
+    /* Idle connection readable: the server closed it (restart, terminate). */
+    if (c->state == C_IDLE && (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD))
+        conn_fail(c, PG_UNAVAILABLE, "server closed the connection");
+}
+
+static void
+conn_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct pg_conn *c = arg;
+    (void)fd;
+    (void)what;
+    switch (c->state) {
+    case C_DOWN:
+        conn_start(c);
+        break;
+    case C_CONNECTING:
+    case C_PREPARING:
+        conn_fail(c, PG_UNAVAILABLE, "connection attempt timed out");
+        break;
+    case C_BUSY:
+        conn_fail(c, PG_TIMEOUT, "query timed out");
+        break;
+    case C_IDLE:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pool                                                                     */
+
+static void
+pool_pump(struct pg_pool *pool)
+{
+    for (int i = 0; i < pool->size && pool->wait_head; i++) {
+        struct pg_conn *c = &pool->conns[i];
+        if (c->state != C_IDLE)
+            continue;
+        pg_query *q = pool->wait_head;
+        pool->wait_head = q->next_waiting;
+        if (!pool->wait_head)
+            pool->wait_tail = NULL;
+        pool->nwaiting--;
+        c->q = q;
+        c->state = C_BUSY;
+        if (conn_send_query(c, q) < 0 || conn_flush(c) < 0) {
+            conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+            continue;
+        }
+        arm(c->timer, pool->timeout_ms);
+    }
+    update_stats(pool);
+}
+
+void
+pg_query_run(struct pg_pool *pool, pg_query *q, pg_cb cb, void *arg)
+{
+    q->cb = cb;
+    q->arg = arg;
+    if (pool->closing || (!pool_live(pool) && !pool_connecting(pool))) {
+        STAT_ADD(pool, st_unavailable);
+        query_finish(q, PG_UNAVAILABLE, "database unavailable");
+        return;
+    }
+    if (pool->nwaiting >= pool->queue_max) {
+        query_finish(q, PG_OVERLOADED, "too many queries waiting");
+        return;
+    }
+    q->queued_ms = mono_ms();
+    q->next_waiting = NULL;
+    if (pool->wait_tail)
+        pool->wait_tail->next_waiting = q;
+    else
+        pool->wait_head = q;
+    pool->wait_tail = q;
+    pool->nwaiting++;
+    pool_pump(pool);
+}
+
+static void
+pool_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct pg_pool *pool = arg;
+    (void)fd;
+    (void)what;
+    uint64_t now = mono_ms();
+    while (pool->wait_head && now - pool->wait_head->queued_ms > (uint64_t)pool->timeout_ms) {
+        pg_query *q = pool->wait_head;
+        pool->wait_head = q->next_waiting;
+        if (!pool->wait_head)
+            pool->wait_tail = NULL;
+        pool->nwaiting--;
+        STAT_ADD(pool, st_timeouts);
+        query_finish(q, PG_TIMEOUT, "waited too long for a database connection");
+    }
+    update_stats(pool);
+}
+
+struct pg_pool *
+pg_pool_new(struct event_base *base, const char *conninfo, int size, int timeout_ms, int queue_max)
+{
+    struct pg_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->base = base;
+    pool->conninfo = strdup(conninfo);
+    snprintf(pool->options, sizeof(pool->options), "-c statement_timeout=%d", timeout_ms);
+    pool->size = size;
+    pool->timeout_ms = timeout_ms;
+    pool->queue_max = queue_max;
+    pool->conns = calloc((size_t)size, sizeof(*pool->conns));
+    for (int i = 0; i < size; i++) {
+        struct pg_conn *c = &pool->conns[i];
+        c->pool = pool;
+        c->backoff_ms = BACKOFF_MIN_MS;
+        c->ev_fd = -1;
+        c->timer = evtimer_new(base, conn_on_timer, c);
+        conn_start(c);
+    }
+    pool->sweeper = event_new(base, -1, EV_PERSIST, pool_sweep, pool);
+    struct timeval tv = {0, 250000};
+    event_add(pool->sweeper, &tv);
+    return pool;
+}
+
+void
+pg_pool_free(struct pg_pool *pool)
+{
+    if (!pool)
+        return;
+    pool->closing = 1;
+    while (pool->wait_head) {
+        pg_query *q = pool->wait_head;
+        pool->wait_head = q->next_waiting;
+        query_finish(q, PG_UNAVAILABLE, "shutting down");
+    }
+    for (int i = 0; i < pool->size; i++) {
+        struct pg_conn *c = &pool->conns[i];
+        if (c->q) {
+            pg_query *q = c->q;
+            c->q = NULL;
+            query_finish(q, PG_UNAVAILABLE, "shutting down");
+        }
+        if (c->ev)
+            event_free(c->ev);
+        event_free(c->timer);
+        if (c->pg)
+            PQfinish(c->pg);
+    }
+    event_free(pool->sweeper);
+    free(pool->conns);
+    free(pool->conninfo);
+    free(pool);
+}
+
+void
+pg_pool_stats(const struct pg_pool *pool, struct pg_pool_stats *out)
+{
+    out->size = pool->size;
+    out->live = STAT_GET(pool, st_live);
+    out->in_use = STAT_GET(pool, st_in_use);
+    out->waiting = STAT_GET(pool, st_waiting);
+    out->errors = STAT_GET(pool, st_errors);
+    out->unavailable = STAT_GET(pool, st_unavailable);
+    out->timeouts = STAT_GET(pool, st_timeouts);
+    out->reconnects = STAT_GET(pool, st_reconnects);
+}

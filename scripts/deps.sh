@@ -1,0 +1,40 @@
+#!/bin/sh
+# Installs the Debian packages kiemtra needs that are not installed yet.
+# Usage: scripts/deps.sh [build|test|lint|bench]...   (build is always included)
+set -eu
+
+build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson-dev
+       libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev"
+test="libcriterion-dev python3 clang libclang-rt-14-dev"
+lint="clang-tidy cppcheck"
+bench="nginx-light wrk postgresql-contrib"
+
+want="$build"
+for set in "$@"; do
+    case "$set" in
+    build) ;;
+    test) want="$want $test" ;;
+    lint) want="$want $lint" ;;
+    bench) want="$want $bench" ;;
+    *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "Installing Debian packages:$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if ! $sudo apt-get install -y --no-install-recommends $missing; then
+    $sudo apt-get update
+    # shellcheck disable=SC2086
+    $sudo apt-get install -y --no-install-recommends $missing
+fi

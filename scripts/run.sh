@@ -1,0 +1,37 @@
+#!/bin/sh
+# `make run`: embedded PostgreSQL under ./var, migrations, demo data, server.
+# Ctrl-C stops the server, then PostgreSQL.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+var="$root/var"
+pgport=${KIEMTRA_PG_PORT:-5488}
+bin="$root/build/kiemtra"
+
+mkdir -p "$var"
+scripts/pg.sh init "$var/pg"
+scripts/pg.sh start "$var/pg" "$pgport"
+
+stop_pg() { scripts/pg.sh stop "$var/pg" || true; }
+trap stop_pg EXIT
+
+sock="$var/pg/run"
+psql="psql -X -q -v ON_ERROR_STOP=1 -h $sock -p $pgport -U kiemtra"
+if ! $psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'kiemtra'" | grep -q 1; then
+    $psql -d postgres -c "CREATE DATABASE kiemtra"
+fi
+
+export KIEMTRA_ADMIN_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra"
+export KIEMTRA_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra_app"
+"$bin" migrate
+$psql -d kiemtra -c "ALTER ROLE kiemtra_app WITH LOGIN"
+"$bin" demo --credentials "$var/demo-credentials.json"
+
+port=${KIEMTRA_PORT:-8080}
+echo
+echo "kiemtra is serving http://127.0.0.1:$port  (Ctrl-C to stop)"
+"$bin" serve &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null || true' INT TERM
+wait $pid || true
+wait $pid 2>/dev/null || true
