@@ -204,8 +204,7 @@ check_name(struct ctx *c, size_t row, const char *v)
     if (!*v)
         add_error(c, row, COL_NAME, "Thiếu họ và tên");
     else if (n > MAX_NAME_CHARS)
-        add_error(c, row, COL_NAME, "Họ và tên dài %zu ký tự, tối đa %d ký tự", n,
-                  MAX_NAME_CHARS);
+        add_error(c, row, COL_NAME, "Họ và tên dài %zu ký tự, tối đa %d ký tự", n, MAX_NAME_CHARS);
     return *v && n <= MAX_NAME_CHARS;
 }
 
@@ -269,8 +268,9 @@ check_dob(struct ctx *c, size_t row, const char *v, kt_roster_student *s)
         }
     }
     if (y < MIN_BIRTH_YEAR || y > c->this_year) {
-        add_error(c, row, COL_DOB, "Ngày sinh %02d/%02d/%04d không hợp lệ: năm sinh phải từ %d đến %d",
-                  d, m, y, MIN_BIRTH_YEAR, c->this_year);
+        add_error(c, row, COL_DOB,
+                  "Ngày sinh %02d/%02d/%04d không hợp lệ: năm sinh phải từ %d đến %d", d, m, y,
+                  MIN_BIRTH_YEAR, c->this_year);
         return false;
     }
     s->birth_year = y;
@@ -296,8 +296,7 @@ check_gender(struct ctx *c, size_t row, const char *v, int *gender)
     free(key);
     if (!ok)
         add_error(c, row, COL_GENDER,
-                  "Giới tính '%s' không hợp lệ: ghi Nam, Nữ hoặc Khác (hoặc để trống)",
-                  show(v, b));
+                  "Giới tính '%s' không hợp lệ: ghi Nam, Nữ hoặc Khác (hoặc để trống)", show(v, b));
     return ok;
 }
 
@@ -311,15 +310,14 @@ check_class(struct ctx *c, size_t row, const char *v, int *grade)
         return false;
     }
     if (nchars(v) > MAX_CLASS_CHARS) {
-        add_error(c, row, COL_CLASS, "Tên lớp '%s' dài quá %d ký tự", show(v, b),
-                  MAX_CLASS_CHARS);
+        add_error(c, row, COL_CLASS, "Tên lớp '%s' dài quá %d ký tự", show(v, b), MAX_CLASS_CHARS);
         return false;
     }
     for (const char *p = v; *p >= '0' && *p <= '9' && g <= 12; p++)
         g = g * 10 + (*p - '0');
     if (g < 1 || g > 12) {
-        add_error(c, row, COL_CLASS, "Lớp '%s' phải bắt đầu bằng khối lớp từ 1 đến 12 (ví dụ 10A1, 6A)",
-                  v);
+        add_error(c, row, COL_CLASS,
+                  "Lớp '%s' phải bắt đầu bằng khối lớp từ 1 đến 12 (ví dụ 10A1, 6A)", v);
         return false;
     }
     *grade = g;

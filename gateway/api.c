@@ -86,7 +86,11 @@ api_error_details(http_request *req, int status, const char *code, const char *m
     json_t *err = json_pack("{s:s,s:s}", "code", code, "message", message);
     if (details)
         json_object_set_new(err, "details", details);
-    char *s = json_dumps(json_pack("{s:o}", "error", err), JSON_COMPACT);
+    json_t *body = json_pack("{s:o}", "error", err);
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!s)
+        abort();
     const char *extra = status == 503 ? "Retry-After: 2\r\n" : NULL;
     http_reply_full(req, status, "application/json; charset=utf-8", extra, s, strlen(s));
     free(s);

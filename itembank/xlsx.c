@@ -7,7 +7,7 @@
  */
 #include "xlsx.h"
 
-#include <math.h>
+#include <math.h> /* isfinite, a macro: no libm */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,12 +140,14 @@ read_part(struct book *b, const char *name, char **data, size_t *len)
     if (zip_stat_index(b->zip, (zip_uint64_t)idx, 0, &st) < 0 ||
         (st.valid & (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE)) != (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE))
         return fail(b, "Tệp Excel bị hỏng: không đọc được phần %s.", name);
-    if (st.size > MAX_PART || st.size > MAX_TOTAL - b->total ||
-        (st.size > RATIO_FLOOR && st.size / MAX_RATIO > st.comp_size))
+    if (st.size > MAX_PART || st.size > MAX_TOTAL - b->total)
         return fail(b,
                     "Tệp Excel bị từ chối: phần %s giải nén ra quá lớn (tối đa %u MB mỗi phần, "
                     "%u MB tổng cộng).",
                     name, MAX_PART >> 20, MAX_TOTAL >> 20);
+    if (st.size > RATIO_FLOOR && st.size / MAX_RATIO > st.comp_size)
+        return fail(b, "Tệp Excel bị từ chối: phần %s có tỉ lệ nén bất thường (nghi là zip bomb).",
+                    name);
     b->total += st.size;
     if (!(f = zip_fopen_index(b->zip, (zip_uint64_t)idx, 0)))
         return fail(b, "Không giải nén được phần %s (tệp hỏng hoặc có mật khẩu).", name);
@@ -340,12 +342,13 @@ sst_end(struct book *b, const char *name)
     return 0;
 }
 
-/* Serial day number to dd/mm/yyyy. In the 1900 system Excel counts a
- * 29/02/1900 that never was (serial 60), so later serials are one day off. */
+/* Serial day number (x >= 0; the fraction is the time of day) to dd/mm/yyyy.
+ * In the 1900 system Excel counts a 29/02/1900 that never was (serial 60),
+ * so later serials are one day off. */
 static char *
 serial_date(double x, bool date1904)
 {
-    long n = (long)floor(x);
+    long n = (long)x;
     long days = date1904 ? n - 24107 : n < 60 ? n - 25568 : n - 25569; /* to 1970-01-01 */
     time_t t = (time_t)days * 86400;
     struct tm tm;
@@ -371,7 +374,7 @@ number_text(const struct book *b, const char *v)
         return serial_date(x, b->date1904);
     const char *digits = v + (*v == '-');
     if (digits[strspn(digits, "0123456789")] == '\0')
-        return xstrdup(v); /* whole numbers (codes, phone numbers) verbatim */
+        return xstrdup(v);                  /* whole numbers (codes, phone numbers) verbatim */
     snprintf(buf, sizeof(buf), "%.15g", x); /* Excel shows 15 significant digits */
     return xstrdup(buf);
 }
@@ -492,7 +495,8 @@ end_row(struct book *b)
         b->cells[i] = NULL;
     }
     t->rows = grow(t->rows, &b->rows_cap, t->nrows + 1, sizeof(kt_row));
-    t->rows[t->nrows++] = (kt_row){.source_row = (size_t)b->row, .ncells = b->ncols, .cells = cells};
+    t->rows[t->nrows++] =
+        (kt_row){.source_row = (size_t)b->row, .ncells = b->ncols, .cells = cells};
     b->ncols = 0;
     return 0;
 }
@@ -525,7 +529,8 @@ kt_xlsx_read_first_sheet(const void *buf, size_t len, kt_table *out, char *err, 
 
     *out = (kt_table){0};
     if (len > MAX_FILE)
-        return fail(&b, "Tệp Excel lớn hơn %u MB; hãy chia thành nhiều tệp nhỏ hơn.", MAX_FILE >> 20);
+        return fail(&b, "Tệp Excel lớn hơn %u MB; hãy chia thành nhiều tệp nhỏ hơn.",
+                    MAX_FILE >> 20);
     zip_error_init(&ze);
     if ((src = zip_source_buffer_create(buf, len, 0, &ze)) &&
         !(b.zip = zip_open_from_source(src, ZIP_RDONLY, &ze)))

@@ -47,7 +47,7 @@ def main():
             except Exception:  # noqa: BLE001 - a failing test must not stop the run
                 failed += 1
                 print(f"FAIL {name} ({time.time() - t0:.1f}s)", flush=True)
-                traceback.print_exc()
+                traceback.print_exc(file=sys.stdout)
                 if env.server and env.server.proc.poll() is not None:
                     print(env.server.log_text()[-3000:])
     finally:
@@ -56,7 +56,7 @@ def main():
         except Exception:  # noqa: BLE001
             failed += 1
             print("FAIL server shutdown")
-            traceback.print_exc()
+            traceback.print_exc(file=sys.stdout)
     print(f"integration: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
