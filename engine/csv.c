@@ -13,7 +13,7 @@
 
 #include "text.h"
 
-#define CSV_MAX_BYTES (20u * 1024 * 1024)
+#define CSV_MAX_BYTES ((size_t)20 << 20)
 #define CSV_MAX_ROWS 200000
 #define CSV_MAX_COLS 256
 
@@ -136,17 +136,18 @@ kt_csv_parse(const char *buf, size_t len, kt_table *out, char *err, size_t errle
     struct parser ps = {.t = out, .line = 1, .blank = true, .err = err, .errlen = errlen};
     const char *p = buf, *end = buf + len;
     size_t line = 1;
-    bool quoted = false, at_start = true, open = false;
+    bool quoted = false, open = false;
     int rc = -1;
 
     *out = (kt_table){0};
     if (len > CSV_MAX_BYTES) {
         snprintf(err, errlen, "Tệp CSV lớn hơn %u MB; hãy chia thành nhiều tệp nhỏ hơn.",
-                 CSV_MAX_BYTES / (1024 * 1024));
+                 (unsigned)(CSV_MAX_BYTES >> 20));
         return -1;
     }
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
+    const char *begin = p;
     char sep = detect_separator(p, end);
 
     for (; p < end; p++) {
@@ -161,16 +162,13 @@ kt_csv_parse(const char *buf, size_t len, kt_table *out, char *err, size_t errle
             line += c == '\n';
             continue;
         }
-        bool was_start = at_start;
         open = true;
-        at_start = false;
-        if (c == '"' && was_start) {
+        if (c == '"' && (p == begin || p[-1] == sep || p[-1] == '\n')) {
             quoted = true;
             ps.blank = false; /* so a blank record is always exactly one line */
         } else if (c == sep) {
             if (end_field(&ps) < 0)
                 goto fail;
-            at_start = true;
         } else if (c == '\n' || (c == '\r' && p + 1 < end && p[1] == '\n')) {
             p += c == '\r';
             if (end_field(&ps) < 0 || end_record(&ps) < 0)
@@ -178,7 +176,6 @@ kt_csv_parse(const char *buf, size_t len, kt_table *out, char *err, size_t errle
             ps.line = ++line;
             ps.blank = true;
             open = false;
-            at_start = true;
         } else {
             put(&ps, c);
         }

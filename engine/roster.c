@@ -208,20 +208,6 @@ check_name(struct ctx *c, size_t row, const char *v)
     return *v && n <= MAX_NAME_CHARS;
 }
 
-static void
-civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468; /* days from 0000-03-01 to 1970-01-01 */
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int
 days_in_month(int y, int m)
 {
@@ -244,7 +230,12 @@ check_dob(struct ctx *c, size_t row, const char *v, kt_roster_student *s)
         return false;
     }
     if (strlen(v) == 5 && strspn(v, "0123456789") == 5) {
-        civil_from_days(atol(v) - EXCEL_UNIX_EPOCH, &y, &m, &d);
+        time_t secs = (time_t)(atol(v) - EXCEL_UNIX_EPOCH) * 86400;
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        y = tm.tm_year + 1900;
+        m = tm.tm_mon + 1;
+        d = tm.tm_mday;
     } else {
         for (; *p >= '0' && *p <= '9' && nd < 3; nd++)
             d = d * 10 + (*p++ - '0');

@@ -46,7 +46,7 @@ kt_auth_init(void)
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(pw, sizeof(pw), rnd, sizeof(rnd));
     dummy_hash = malloc(crypto_pwhash_STRBYTES);
-    if (!dummy_hash || crypto_pwhash_str(dummy_hash, pw, strlen(pw), 2, 19u * 1024 * 1024) != 0) {
+    if (!dummy_hash || crypto_pwhash_str(dummy_hash, pw, strlen(pw), 2, (size_t)19 << 20) != 0) {
         log_error("cannot compute the dummy password hash (out of memory?)");
         return -1;
     }

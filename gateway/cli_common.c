@@ -76,7 +76,7 @@ int
 kt_password_hash(const char *password, char out[128])
 {
     /* argon2id, t=2, m=19 MiB: OWASP's minimum, ~25 ms here. */
-    return crypto_pwhash_str(out, password, strlen(password), 2, 19u * 1024 * 1024);
+    return crypto_pwhash_str(out, password, strlen(password), 2, (size_t)19 << 20);
 }
 
 void

@@ -373,9 +373,10 @@ content_length(const http_request *req)
     const char *cl = NULL;
     for (int i = 0; i < req->nheaders; i++)
         if (strcasecmp(req->headers[i].name, "Content-Length") == 0) {
-            if (cl && strcmp(cl, req->headers[i].value) != 0)
+            const char *v = req->headers[i].value;
+            if (!v || (cl && strcmp(cl, v) != 0))
                 return -1; /* conflicting lengths: request smuggling attempt */
-            cl = req->headers[i].value;
+            cl = v;
         }
     if (!cl)
         return 0;

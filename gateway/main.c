@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -41,6 +43,7 @@ main(int argc, char **argv)
     }
     if (kt_config_load() < 0)
         return 2;
+    xmlInitParser(); /* once, before any thread parses XML */
     static const char *levels[] = {"debug", "info", "warn", "error"};
     for (int i = 0; i < 4; i++)
         if (strcmp(kt_cfg.log_level, levels[i]) == 0)

@@ -83,7 +83,8 @@ load_migrations(const char *dir, struct migration **out, int *nout)
     closedir(d);
     regfree(&re);
     if (rc == 0) {
-        qsort(m, (size_t)n, sizeof(*m), cmp_migration);
+        if (n)
+            qsort(m, (size_t)n, sizeof(*m), cmp_migration);
         for (int i = 1; i < n; i++)
             if (m[i].version == m[i - 1].version) {
                 fprintf(stderr, "kiemtra migrate: %s and %s have the same number\n", m[i - 1].name,
@@ -116,7 +117,7 @@ static int
 line_of(const char *sql, long pos)
 {
     int line = 1;
-    for (long i = 0; sql[i] && i < pos - 1; i++)
+    for (long i = 0; i < pos - 1 && sql[i]; i++)
         line += sql[i] == '\n';
     return line;
 }

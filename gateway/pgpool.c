@@ -197,7 +197,7 @@ conn_watch(struct pg_conn *c, short what)
 static void
 arm(struct event *ev, int ms)
 {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    struct timeval tv = {ms / 1000, (long)(ms % 1000) * 1000};
     evtimer_add(ev, &tv);
 }
 

@@ -174,8 +174,8 @@ walk_part(struct book *b, const char *part, start_fn start, end_fn end)
     size_t len = 0;
     int found = read_part(b, part, &data, &len), rc = 0, ret = 0;
 
-    if (found <= 0)
-        return found;
+    if (found <= 0 || !data)
+        return found > 0 ? -1 : found;
     if (memmem(data, len, "<!DOCTYPE", 9)) {
         free(data);
         return fail(b, "Tệp Excel bị từ chối: phần %s chứa khai báo DOCTYPE (không an toàn).",

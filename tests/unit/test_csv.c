@@ -81,6 +81,17 @@ Test(csv, quoted_newlines_and_doubled_quotes)
     kt_table_free(&t);
 }
 
+Test(csv, quotes_inside_unquoted_fields_are_data)
+{
+    kt_table t = parse_ok("a,b\"c,\"d\"e,f\rg\n");
+    cr_assert_eq(t.nrows, 1);
+    assert_row(&t, 0, 1, 4);
+    cr_assert_str_eq(kt_table_cell(&t, 0, 1), "b\"c");
+    cr_assert_str_eq(kt_table_cell(&t, 0, 2), "de");
+    cr_assert_str_eq(kt_table_cell(&t, 0, 3), "f\rg", "a lone CR is not a line break");
+    kt_table_free(&t);
+}
+
 Test(csv, blank_lines)
 {
     kt_table t = parse_ok("h1,h2\n\nx,y\n,\n\r\n\n");
