@@ -20,10 +20,12 @@
 #include "server.h"
 
 static void h_healthz(http_request *req);
+static void h_livez(http_request *req);
 static void h_metrics(http_request *req);
 
 static const struct kt_route routes[] = {
     {HTTP_GET, "/healthz", h_healthz, ROLES_PUBLIC},
+    {HTTP_GET, "/livez", h_livez, ROLES_PUBLIC},
     {HTTP_GET, "/metrics", h_metrics, ROLES_PUBLIC},
     {HTTP_POST, "/api/v1/auth/login", h_login, ROLES_PUBLIC},
     {HTTP_POST, "/api/v1/auth/logout", h_logout, ROLES_ANY},
@@ -426,6 +428,14 @@ h_healthz(http_request *req)
     pg_query *q = pg_query_new(NULL);
     pg_query_add(q, "core_ping", 0, NULL);
     api_run(req, q, healthz_done);
+}
+
+/* Liveness: the process answers; says nothing about the database. */
+static void
+h_livez(http_request *req)
+{
+    static const char ok[] = "{\"status\":\"ok\"}";
+    api_raw_json(req, 200, ok, sizeof(ok) - 1);
 }
 
 static void

@@ -30,8 +30,9 @@ on_stop(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     http_server_shutdown(w->http);
+    /* Requests still waiting on the database get up to two seconds. */
     struct timeval grace = {2, 0};
-    event_base_loopexit(w->base, &grace);
+    event_base_loopexit(w->base, http_server_connections(w->http) ? &grace : NULL);
 }
 
 static void

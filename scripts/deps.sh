@@ -7,7 +7,7 @@ build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson
        libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev"
 test="libcriterion-dev python3 clang libclang-rt-14-dev"
 lint="clang-tidy cppcheck"
-bench="nginx-light wrk postgresql-contrib"
+bench="nginx-light wrk bc postgresql-contrib"
 
 want="$build"
 for set in "$@"; do

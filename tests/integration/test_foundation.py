@@ -396,6 +396,7 @@ def test_http_limits_and_errors(env):
     r = s.request("POST", "/api/v1/auth/login", b'{"username":"\xff\xfe","password":"x"}')
     assert r.status == 400, r
     assert s.request("GET", "/khong-co").status == 404
+    assert s.request("GET", "/livez").json() == {"status": "ok"}
     assert s.request("DELETE", "/api/v1/me").status == 405
     # Pipelined requests on one keep-alive connection are answered in order.
     out = _raw(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
