@@ -3,7 +3,10 @@ BUILD      ?= build
 BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: run test build build-san deps deps-test lint bench clean
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 20
+
+.PHONY: run test build build-san build-fuzz fuzz deps deps-test lint bench clean
 
 deps:
 	@scripts/deps.sh build
@@ -19,13 +22,22 @@ build-san: deps-test
 	@cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DKIEMTRA_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_SAN) -j $(JOBS)
 
+# libFuzzer targets (clang), coverage-instrumented.
+build-fuzz: deps-test
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKIEMTRA_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $$(ls tests/fuzz/fuzz_*.c | xargs -n1 basename | sed 's/\.c$$//')
+
+# A longer campaign: make fuzz FUZZ_SECONDS=3600
+fuzz: build-fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(BUILD_FUZZ)
+
 run: build
 	@scripts/run.sh
 
 # Unit tests (Criterion) and integration tests (real PostgreSQL, real server),
 # all built with AddressSanitizer and UndefinedBehaviorSanitizer.
-test: build-san
-	@tests/run.sh $(BUILD_SAN)
+test: build-san build-fuzz
+	@FUZZ_BUILD=$(BUILD_FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(BUILD_SAN)
 
 lint: deps-test
 	@scripts/deps.sh lint
@@ -33,4 +45,4 @@ lint: deps-test
 	@scripts/lint.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

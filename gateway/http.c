@@ -593,23 +593,18 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+int
+http_server_adopt(struct http_server *srv, int fd, const char *peer)
 {
-    struct http_server *srv = arg;
-    (void)l;
-    (void)salen;
     if (srv->nconns >= srv->lim.max_connections || srv->shutting_down) {
         evutil_closesocket(fd);
-        return;
+        return -1;
     }
     struct http_conn *c = calloc(1, sizeof(*c));
     if (!c) {
         evutil_closesocket(fd);
-        return;
+        return -1;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->srv = srv;
     c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->timer = evtimer_new(srv->base, on_timer, c);
@@ -621,19 +616,30 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
         if (c->timer)
             event_free(c->timer);
         free(c);
-        return;
+        return -1;
     }
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
-    else
-        snprintf(c->peer, sizeof(c->peer), "local");
+    snprintf(c->peer, sizeof(c->peer), "%s", peer);
     TAILQ_INSERT_TAIL(&srv->conns, c, link);
     srv->nconns++;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     arm_timer(c, srv->lim.idle_timeout);
+    return 0;
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+    char peer[48] = "local";
+    (void)l;
+    (void)salen;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, peer, sizeof(peer));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof(peer));
+    http_server_adopt(arg, fd, peer);
 }
 
 /* ------------------------------------------------------------------------ */

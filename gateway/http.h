@@ -69,6 +69,9 @@ struct http_server *http_server_new(struct event_base *base, struct kt_worker *w
                                     http_observer_fn observer);
 /* Binds addr:port with SO_REUSEPORT so that each worker can own a listener. */
 int http_server_listen(struct http_server *srv, const char *addr, int port);
+/* Serves an already connected socket (used by the listener, and by tests
+ * and fuzzers over a socketpair). Takes ownership of fd. */
+int http_server_adopt(struct http_server *srv, int fd, const char *peer);
 /* Stops accepting and closes idle connections; busy ones close after replying. */
 void http_server_shutdown(struct http_server *srv);
 void http_server_free(struct http_server *srv);

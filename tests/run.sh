@@ -3,6 +3,7 @@
 # line: "N passed, N failed". Exit status 0 only when nothing failed.
 #   unit:        tests/unit/test_*.c (Criterion), one binary each
 #   integration: tests/integration (real PostgreSQL cluster, real server)
+#   fuzz:        tests/fuzz targets for FUZZ_SECONDS each, when FUZZ_BUILD is set
 set -u
 build=${1:-build-asan}
 cd "$(dirname "$0")/.."
@@ -37,6 +38,16 @@ f=$(printf '%s' "$line" | sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) 
 [ -n "$line" ] || f=1
 passed=$((passed + ${p:-0}))
 failed=$((failed + ${f:-1}))
+
+if [ -n "${FUZZ_BUILD:-}" ]; then
+    echo "== fuzz targets (${FUZZ_SECONDS:-20}s each)"
+    tests/fuzz/run.sh "$FUZZ_BUILD" | tee "$build/fuzz.log"
+    line=$(grep '^fuzz: ' "$build/fuzz.log" | tail -n 1)
+    p=$(printf '%s' "$line" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+    f=$(printf '%s' "$line" | sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-1}))
+fi
 
 echo
 echo "$passed passed, $failed failed"
