@@ -33,6 +33,7 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/api/v1/schools", h_schools, ROLES_STAFF},
     {HTTP_GET, "/api/v1/classes", h_classes, ROLES_ANY},
     {HTTP_GET, "/api/v1/classes/{id}/students", h_class_students, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/taxonomy", h_taxonomy, ROLES_ANY},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 static char *route_names[NROUTES];
@@ -56,6 +57,7 @@ kt_api_init(void)
     if (kt_auth_init() < 0)
         return -1;
     kt_school_register();
+    kt_taxonomy_register();
     return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);
 }
 

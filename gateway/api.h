@@ -74,5 +74,7 @@ void h_classes(http_request *req);
 void h_class_students(http_request *req);
 int kt_auth_init(void);
 void kt_school_register(void);
+void h_taxonomy(http_request *req);
+void kt_taxonomy_register(void);
 
 #endif

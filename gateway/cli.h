@@ -42,5 +42,6 @@ int kt_cmd_users(int argc, char **argv);
 int kt_cmd_demo(int argc, char **argv);
 int kt_cmd_schools(int argc, char **argv);
 int kt_cmd_users_add(int argc, char **argv);
+int kt_cmd_taxonomy(int argc, char **argv);
 
 #endif

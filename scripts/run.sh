@@ -24,6 +24,7 @@ fi
 export KIEMTRA_ADMIN_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra"
 export KIEMTRA_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra_app"
 "$bin" migrate
+"$bin" taxonomy import demo/outcomes-toan10.csv
 $psql -d kiemtra -c "ALTER ROLE kiemtra_app WITH LOGIN"
 "$bin" demo --credentials "$var/demo-credentials.json"
 
