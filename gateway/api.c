@@ -34,6 +34,10 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/api/v1/classes", h_classes, ROLES_ANY},
     {HTTP_GET, "/api/v1/classes/{id}/students", h_class_students, ROLES_STAFF},
     {HTTP_GET, "/api/v1/taxonomy", h_taxonomy, ROLES_ANY},
+    {HTTP_GET, "/api/v1/items", h_items_list, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/items", h_item_create, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
+    {HTTP_GET, "/api/v1/items/{id}", h_item_get, ROLES_STAFF},
+    {HTTP_PATCH, "/api/v1/items/{id}", h_item_patch, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 static char *route_names[NROUTES];
@@ -58,6 +62,7 @@ kt_api_init(void)
         return -1;
     kt_school_register();
     kt_taxonomy_register();
+    kt_items_register();
     return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);
 }
 

@@ -76,5 +76,10 @@ int kt_auth_init(void);
 void kt_school_register(void);
 void h_taxonomy(http_request *req);
 void kt_taxonomy_register(void);
+void h_items_list(http_request *req);
+void h_item_get(http_request *req);
+void h_item_create(http_request *req);
+void h_item_patch(http_request *req);
+void kt_items_register(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "item.h"
 #include "roster.h"
 
 #define DEMO_PROVINCE "DEMO"
@@ -93,56 +94,6 @@ make_roster(kt_roster *r, const char *class_name)
     }
 }
 
-/* content = what a student may see; scoring = keys and marking rules. */
-static void
-split_item(json_t *it, json_t **content, json_t **scoring)
-{
-    static const char *server_only[] = {"key", "keys", "tolerance", "rubric", "model_answer",
-                                        "explanation", "score_table"};
-    static const char *meta[] = {"identifier", "kind", "subject", "grade", "title", "level",
-                                 "outcome", "competencies"};
-    *content = json_deep_copy(it);
-    *scoring = json_object();
-    for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
-        json_object_del(*content, meta[i]);
-    for (size_t i = 0; i < sizeof(server_only) / sizeof(server_only[0]); i++) {
-        json_t *v = json_object_get(*content, server_only[i]);
-        if (v) {
-            json_object_set(*scoring, server_only[i], v);
-            json_object_del(*content, server_only[i]);
-        }
-    }
-    json_t *st = json_object_get(*content, "statements");
-    if (json_is_array(st)) {
-        json_t *keys = json_object();
-        size_t i;
-        json_t *s;
-        json_array_foreach(st, i, s)
-        {
-            json_object_set(keys, json_string_value(json_object_get(s, "id")),
-                            json_object_get(s, "key"));
-            json_object_del(s, "key");
-        }
-        json_object_set_new(*scoring, "statement_keys", keys);
-        /* The 2025 exam table: 1, 2, 3, 4 statements right -> 0.1, 0.25, 0.5, 1 of the item. */
-        if (!json_object_get(*scoring, "score_table"))
-            json_object_set_new(*scoring, "score_table",
-                                json_pack("[s,s,s,s,s]", "0", "0.1", "0.25", "0.5", "1"));
-    }
-}
-
-static const char *
-format_code(const char *kind)
-{
-    if (strcmp(kind, "TF4") == 0)
-        return "DT.DS";
-    if (strcmp(kind, "SHORT") == 0)
-        return "DT.TLN";
-    if (strcmp(kind, "ESSAY") == 0)
-        return "DT.TL";
-    return "DT.NLC";
-}
-
 static int
 load_items(PGconn *c, const char *school_id, const char *author)
 {
@@ -161,16 +112,10 @@ load_items(PGconn *c, const char *school_id, const char *author)
     json_array_foreach(items, i, it)
     {
         json_t *content, *scoring;
-        split_item(it, &content, &scoring);
-        json_t *tags = json_array();
+        kt_item_split(it, &content, &scoring);
+        json_t *tags = kt_item_tags(it);
         const char *kind = json_string_value(json_object_get(it, "kind"));
-        json_array_append_new(tags, json_string(json_string_value(json_object_get(it, "outcome"))));
-        json_array_append_new(tags, json_string(json_string_value(json_object_get(it, "level"))));
-        json_array_append_new(tags, json_string(format_code(kind ? kind : "")));
-        size_t k;
-        json_t *comp;
-        json_array_foreach(json_object_get(it, "competencies"), k, comp)
-            json_array_append(tags, comp);
+        char *search = kt_item_search_text(json_string_value(json_object_get(it, "title")), content);
         char *cs = json_dumps(content, JSON_COMPACT), *ss = json_dumps(scoring, JSON_COMPACT);
         char *ts = json_dumps(tags, JSON_COMPACT);
         char grade[8];
@@ -184,7 +129,8 @@ load_items(PGconn *c, const char *school_id, const char *author)
                            cs,
                            ss,
                            ts,
-                           author};
+                           author,
+                           search};
         rc = q_ok(c,
                   "WITH s AS (SELECT id, province_id FROM schools WHERE id = $1::bigint),"
                   " i AS (INSERT INTO items (province_id, school_id, identifier, subject, grade,"
@@ -192,10 +138,11 @@ load_items(PGconn *c, const char *school_id, const char *author)
                   "  SELECT province_id, id, $2, $3, $4::smallint, 'approved', $10::bigint,"
                   "   $10::bigint, now() FROM s RETURNING id, province_id, school_id)"
                   " INSERT INTO item_versions (item_id, version, province_id, school_id, kind,"
-                  "  title, content, scoring, tags, created_by)"
+                  "  title, content, scoring, tags, created_by, search_text)"
                   " SELECT id, 1, province_id, school_id, $5, $6, $7::jsonb, $8::jsonb,"
-                  "  ARRAY(SELECT jsonb_array_elements_text($9::jsonb)), $10::bigint FROM i",
-                  10, p);
+                  "  ARRAY(SELECT jsonb_array_elements_text($9::jsonb)), $10::bigint, $11 FROM i",
+                  11, p);
+        free(search);
         free(cs);
         free(ss);
         free(ts);

@@ -1,0 +1,692 @@
+/*
+ * The items API: list and search (tags, diacritic-insensitive text, keyset
+ * pagination), the teacher view of one version, creation in the Vietnamese
+ * formats and PATCH (a new immutable version and/or a review transition,
+ * with optimistic concurrency and an audit row). Validation and the
+ * content/scoring split live in itembank/item.c; RLS bounds every query.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api.h"
+#include "item.h"
+
+#define LIST_DEFAULT 20
+#define LIST_MAX 100
+#define MAX_Q_BYTES 200
+#define COMMENT_MAX 2000
+
+/* The teacher view of one version; the WHERE clause is appended below. */
+#define ITEM_VIEW                                                                                  \
+    "SELECT json_build_object('id', i.id, 'identifier', i.identifier, 'subject', i.subject,"      \
+    " 'grade', i.grade, 'kind', v.kind, 'status', i.status, 'version', v.version,"                \
+    " 'current_version', i.current_version, 'title', v.title, 'tags', v.tags,"                    \
+    " 'content', v.content, 'scoring', v.scoring, 'school_id', i.school_id,"                      \
+    " 'shared', i.school_id IS NULL,"                                                             \
+    " 'author', (SELECT json_build_object('id', u.id, 'username', u.username,"                    \
+    "            'full_name', u.full_name) FROM users u WHERE u.id = i.created_by),"              \
+    " 'created_by', i.created_by, 'created_at', i.created_at,"                                    \
+    " 'version_created_by', v.created_by, 'version_created_at', v.created_at,"                    \
+    " 'submitted_by', i.submitted_by, 'submitted_at', i.submitted_at,"                            \
+    " 'approved_by', i.approved_by, 'approved_at', i.approved_at,"                                \
+    " 'reviewed_by', i.reviewed_by, 'reviewed_at', i.reviewed_at,"                                \
+    " 'review_comment', i.review_comment,"                                                        \
+    " 'versions', (SELECT json_agg(x.version ORDER BY x.version) FROM item_versions x"            \
+    "              WHERE x.item_id = i.id))"                                                      \
+    " FROM items i JOIN item_versions v ON v.item_id = i.id"
+
+static const struct pg_stmt_def items_stmts[] = {
+    {"items_list",
+     "WITH page AS ("
+     " SELECT i.id, i.identifier, i.subject, i.grade, i.status, i.current_version, v.kind,"
+     "  v.title, v.tags"
+     " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+     " WHERE i.id > $1::bigint"
+     "  AND ($2::text IS NULL OR i.subject = $2::text)"
+     "  AND ($3::smallint IS NULL OR i.grade = $3::smallint)"
+     "  AND ($4::text IS NULL OR v.tags @> ARRAY[$4::text])"
+     "  AND ($5::text IS NULL OR v.tags @> ARRAY[$5::text])"
+     "  AND ($6::text IS NULL OR v.tags @> ARRAY[$6::text])"
+     "  AND ($7::text IS NULL OR i.status::text = $7::text)"
+     "  AND ($8::text IS NULL OR v.search_folded @@ plainto_tsquery('simple', $8::text))"
+     " ORDER BY i.id LIMIT $9::integer + 1),"
+     " shown AS (SELECT * FROM page ORDER BY id LIMIT $9::integer)"
+     " SELECT coalesce((SELECT json_agg(json_build_object('id', id, 'identifier', identifier,"
+     "   'subject', subject, 'grade', grade, 'kind', kind, 'status', status,"
+     "   'version', current_version, 'title', title, 'tags', tags) ORDER BY id) FROM shown),"
+     "   '[]'),"
+     "  CASE WHEN (SELECT count(*) FROM page) > $9::integer THEN (SELECT max(id) FROM shown) END"},
+    {"item_get",
+     ITEM_VIEW " AND v.version = coalesce($2::integer, i.current_version) WHERE i.id = $1::bigint"},
+    {"item_get_new", ITEM_VIEW " AND v.version = i.current_version"
+                               " WHERE i.id = currval('items_id_seq')"},
+    {"item_create",
+     "WITH i AS (INSERT INTO items (province_id, school_id, identifier, subject, grade, status,"
+     "   current_version, created_by)"
+     "  VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::smallint, 'draft', 1, $6::bigint)"
+     "  RETURNING id, province_id, school_id),"
+     " v AS (INSERT INTO item_versions (item_id, version, province_id, school_id, kind, title,"
+     "   content, scoring, tags, search_text, created_by)"
+     "  SELECT id, 1, province_id, school_id, $7::text, $8::text, $9::jsonb, $10::jsonb,"
+     "   ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12::text, $6::bigint FROM i"
+     "  RETURNING item_id)"
+     " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
+     " SELECT i.school_id, $6::bigint, 'item.create', 'item', i.id::text,"
+     "  jsonb_build_object('identifier', $3::text, 'version', 1, 'status', 'draft')"
+     " FROM i JOIN v ON v.item_id = i.id"},
+    {"item_for_update",
+     "SELECT i.school_id, i.subject, i.status, i.current_version, i.created_by, v.kind, v.title,"
+     " v.content::text, v.scoring::text, to_json(v.tags)::text, i.identifier, i.grade,"
+     " (SELECT u.subject FROM users u WHERE u.id = $2::bigint)"
+     " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+     " WHERE i.id = $1::bigint"},
+    /* Guarded by the version and status that were read: 0 rows = someone was first. */
+    {"item_update",
+     "WITH u AS (UPDATE items SET current_version = $4::integer,"
+     "  status = $5::text::item_status,"
+     "  submitted_by = CASE WHEN $15::text = 'submit' THEN $6::bigint ELSE submitted_by END,"
+     "  submitted_at = CASE WHEN $15::text = 'submit' THEN now() ELSE submitted_at END,"
+     "  approved_by = CASE WHEN $15::text = 'approve' THEN $6::bigint"
+     "                     WHEN $5::text IN ('draft', 'submitted') THEN NULL ELSE approved_by END,"
+     "  approved_at = CASE WHEN $15::text = 'approve' THEN now()"
+     "                     WHEN $5::text IN ('draft', 'submitted') THEN NULL ELSE approved_at END,"
+     "  reviewed_by = CASE WHEN $15::text IN ('approve', 'reject') THEN $6::bigint"
+     "                     ELSE reviewed_by END,"
+     "  reviewed_at = CASE WHEN $15::text IN ('approve', 'reject') THEN now() ELSE reviewed_at END,"
+     "  review_comment = CASE WHEN $15::text IN ('approve', 'reject') THEN $16::text"
+     "                        ELSE review_comment END"
+     "  WHERE id = $1::bigint AND current_version = $2::integer AND status::text = $3::text"
+     "  RETURNING id, province_id, school_id),"
+     " v AS (INSERT INTO item_versions (item_id, version, province_id, school_id, kind, title,"
+     "   content, scoring, tags, search_text, created_by)"
+     "  SELECT id, $4::integer, province_id, school_id, $8::text, $9::text, $10::jsonb,"
+     "   $11::jsonb, ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13::text, $6::bigint"
+     "  FROM u WHERE $7::boolean RETURNING item_id),"
+     " a AS (INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
+     "   new_value)"
+     "  SELECT u.school_id, $6::bigint, e->>'action', 'item', u.id::text, e->'old', e->'new'"
+     "  FROM u, jsonb_array_elements($14::jsonb) e RETURNING 1)"
+     " SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM v), (SELECT count(*) FROM a)"},
+};
+
+void
+kt_items_register(void)
+{
+    pg_register_statements(items_stmts, (int)(sizeof(items_stmts) / sizeof(items_stmts[0])));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+static char *
+param(const http_request *req, const char *name)
+{
+    char *v = http_query_param(req, name);
+    if (v && !*v) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Positive integer in [lo, hi], or -1. */
+static long
+bounded(const char *s, long lo, long hi)
+{
+    if (!s || !*s || strlen(s) > 9 || s[strspn(s, "0123456789")])
+        return -1;
+    long v = strtol(s, NULL, 10);
+    return v >= lo && v <= hi ? v : -1;
+}
+
+static int
+valid_status(const char *s)
+{
+    return s && (strcmp(s, "draft") == 0 || strcmp(s, "submitted") == 0 ||
+                 strcmp(s, "approved") == 0 || strcmp(s, "retired") == 0);
+}
+
+static const char *
+status_vi(const char *s)
+{
+    if (strcmp(s, "draft") == 0)
+        return "nháp";
+    if (strcmp(s, "submitted") == 0)
+        return "chờ duyệt";
+    if (strcmp(s, "approved") == 0)
+        return "đã duyệt";
+    return "ngừng sử dụng";
+}
+
+/* Opaque cursor: base64url("i1:<last id>"). */
+static void
+cursor_encode(const char *id, char *out, size_t n)
+{
+    char raw[40];
+    snprintf(raw, sizeof(raw), "i1:%s", id);
+    sodium_bin2base64(out, n, (const unsigned char *)raw, strlen(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* The last id of a cursor; -1 when malformed. */
+static long long
+cursor_decode(const char *c)
+{
+    unsigned char raw[40];
+    size_t len = 0;
+    if (strlen(c) > 40 ||
+        sodium_base642bin(raw, sizeof(raw) - 1, c, strlen(c), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        return -1;
+    raw[len] = '\0';
+    const char *s = (const char *)raw;
+    if (len < 4 || strncmp(s, "i1:", 3) != 0 || strlen(s) != len || strlen(s + 3) > 18 ||
+        s[3 + strspn(s + 3, "0123456789")])
+        return -1;
+    return strtoll(s + 3, NULL, 10);
+}
+
+static void
+reply_view(http_request *req, const pg_query *q, int stmt, int status)
+{
+    const char *j = pg_ntuples(q, stmt) ? pg_value(q, stmt, 0, 0) : NULL;
+    if (!j) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi hoặc phiên bản yêu cầu.");
+        return;
+    }
+    api_raw_json(req, status, j, strlen(j));
+}
+
+static void
+json_ctx_free(void *p)
+{
+    json_decref(p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/v1/items                                                        */
+
+static void
+list_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    json_error_t err;
+    const char *j = pg_value(q, 0, 0, 0);
+    json_t *items = json_loads(j ? j : "[]", 0, &err);
+    const char *last = pg_value(q, 0, 0, 1);
+    json_t *next = json_null();
+    if (last) {
+        char c[80];
+        cursor_encode(last, c, sizeof(c));
+        json_decref(next);
+        next = json_string(c);
+    }
+    api_json(req, 200,
+             json_pack("{s:o,s:o}", "items", items ? items : json_array(), "next_cursor", next));
+}
+
+void
+h_items_list(http_request *req)
+{
+    char *subject = param(req, "subject"), *grade = param(req, "grade"),
+         *level = param(req, "level"), *outcome = param(req, "outcome"),
+         *competency = param(req, "competency"), *status = param(req, "status"),
+         *q = param(req, "q"), *limit = param(req, "limit"), *cursor = param(req, "cursor");
+    char *folded = NULL;
+    const char *bad = NULL;
+    long long after = 0;
+    if (subject && !kt_item_code_valid(subject))
+        bad = "Tham số subject phải là mã môn viết in hoa (ví dụ TOAN).";
+    if (grade && bounded(grade, 1, 12) < 0)
+        bad = "Tham số grade phải là số từ 1 đến 12.";
+    if ((level && !kt_item_code_valid(level)) || (outcome && !kt_item_code_valid(outcome)) ||
+        (competency && !kt_item_code_valid(competency)))
+        bad = "Tham số level, outcome, competency phải là mã phân loại (ví dụ MD.B).";
+    if (status && !valid_status(status))
+        bad = "Tham số status phải là draft, submitted, approved hoặc retired.";
+    long n = limit ? bounded(limit, 1, LIST_MAX) : LIST_DEFAULT;
+    if (n < 0)
+        bad = "Tham số limit phải là số từ 1 đến 100.";
+    if (cursor && (after = cursor_decode(cursor)) < 0)
+        bad = "Tham số cursor không hợp lệ; hãy dùng đúng giá trị next_cursor đã nhận.";
+    if (q) {
+        if (strlen(q) > MAX_Q_BYTES)
+            bad = "Từ khoá tìm kiếm (q) quá dài.";
+        else if (!(folded = kt_item_fold_query(q)))
+            bad = "Từ khoá tìm kiếm (q) không phải văn bản UTF-8 hợp lệ.";
+        else if (!*folded) {
+            free(folded);
+            folded = NULL;
+        }
+    }
+    if (bad) {
+        api_error(req, 400, "invalid_parameter", bad);
+        goto out;
+    }
+    char after_s[24], lim[24];
+    snprintf(after_s, sizeof(after_s), "%lld", after);
+    snprintf(lim, sizeof(lim), "%ld", n);
+    const char *params[] = {after_s, subject, grade, level, outcome, competency, status, folded, lim};
+    pg_query *pq = api_query(req);
+    pg_query_add(pq, "items_list", 9, params);
+    api_run(req, pq, list_done);
+out:
+    free(subject);
+    free(grade);
+    free(level);
+    free(outcome);
+    free(competency);
+    free(status);
+    free(q);
+    free(limit);
+    free(cursor);
+    free(folded);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/v1/items/{id}                                                   */
+
+static void
+get_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK)
+        api_db_error(req, q);
+    else
+        reply_view(req, q, 0, 200);
+}
+
+void
+h_item_get(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (!id) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi hoặc phiên bản yêu cầu.");
+        return;
+    }
+    char *version = param(req, "version");
+    if (version && bounded(version, 1, 1000000) < 0) {
+        free(version);
+        api_error(req, 400, "invalid_parameter", "Tham số version phải là số nguyên dương.");
+        return;
+    }
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%lld", (long long)id);
+    const char *params[] = {ids, version};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "item_get", 2, params);
+    free(version);
+    api_run(req, q, get_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/v1/items                                                       */
+
+static void
+invalid_item(http_request *req, json_t *problems)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "Câu hỏi chưa hợp lệ: có %zu lỗi cần sửa (xem chi tiết).",
+             json_array_size(problems));
+    api_error_details(req, 422, "invalid_item", msg, problems);
+}
+
+static void
+create_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        if (strncmp(q->sqlstate, "23505", 5) == 0)
+            api_error(req, 409, "duplicate_identifier",
+                      "Mã câu hỏi (identifier) đã có trong ngân hàng câu hỏi của trường;"
+                      " hãy chọn mã khác.");
+        else
+            api_db_error(req, q);
+        return;
+    }
+    reply_view(req, q, 1, 201);
+}
+
+void
+h_item_create(http_request *req)
+{
+    json_t *it = api_body_object(req);
+    if (!it)
+        return;
+    if (!req->user->school_id) {
+        json_decref(it);
+        api_error(req, 403, "forbidden", "Chỉ giáo viên của một trường mới tạo được câu hỏi.");
+        return;
+    }
+    kt_item_normalize(it);
+    json_t *problems = kt_item_validate(it);
+    if (json_array_size(problems)) {
+        json_decref(it);
+        invalid_item(req, problems);
+        return;
+    }
+    json_decref(problems);
+    json_t *content, *scoring;
+    kt_item_split(it, &content, &scoring);
+    json_t *tags = kt_item_tags(it);
+    const char *title = json_string_value(json_object_get(it, "title"));
+    char *search = kt_item_search_text(title, content);
+    char *cs = json_dumps(content, JSON_COMPACT), *ss = json_dumps(scoring, JSON_COMPACT),
+         *ts = json_dumps(tags, JSON_COMPACT);
+    char prov[24], school[24], grade[8], actor[24];
+    snprintf(prov, sizeof(prov), "%lld", (long long)req->user->province_id);
+    snprintf(school, sizeof(school), "%lld", (long long)req->user->school_id);
+    snprintf(grade, sizeof(grade), "%d", (int)json_integer_value(json_object_get(it, "grade")));
+    snprintf(actor, sizeof(actor), "%lld", (long long)req->user->id);
+    const char *params[] = {prov,
+                            school,
+                            json_string_value(json_object_get(it, "identifier")),
+                            json_string_value(json_object_get(it, "subject")),
+                            grade,
+                            actor,
+                            json_string_value(json_object_get(it, "kind")),
+                            title,
+                            cs,
+                            ss,
+                            ts,
+                            search};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "item_create", 12, params);
+    pg_query_add(q, "item_get_new", 0, NULL);
+    free(cs);
+    free(ss);
+    free(ts);
+    free(search);
+    json_decref(content);
+    json_decref(scoring);
+    json_decref(tags);
+    json_decref(it);
+    api_run(req, q, create_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* PATCH /api/v1/items/{id}                                                 */
+
+static void
+patch_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    const char *n = pg_value(q, 0, 0, 0);
+    if (!n || strcmp(n, "1") != 0) {
+        api_error(req, 409, "version_conflict",
+                  "Câu hỏi vừa được người khác thay đổi; hãy tải lại rồi thực hiện lại.");
+        return;
+    }
+    reply_view(req, q, 1, 200);
+}
+
+static json_t *
+load_json(const char *s)
+{
+    json_error_t err;
+    json_t *j = s ? json_loads(s, 0, &err) : NULL;
+    return j ? j : json_object();
+}
+
+/* The caller may approve, send back or retire items of this subject. */
+static int
+is_subject_head_of(const http_request *req, const char *my_subject, const char *subject)
+{
+    return req->user->role == ROLE_SUBJECT_HEAD && my_subject && strcmp(my_subject, subject) == 0;
+}
+
+static void
+patch_loaded(http_request *req, pg_query *q)
+{
+    json_t *body = req->ctx;
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi.");
+        return;
+    }
+    const char *school = pg_value(q, 0, 0, 0), *subject = pg_value(q, 0, 0, 1),
+               *status = pg_value(q, 0, 0, 2), *cur = pg_value(q, 0, 0, 3),
+               *kind = pg_value(q, 0, 0, 5), *title = pg_value(q, 0, 0, 6),
+               *identifier = pg_value(q, 0, 0, 10), *grade = pg_value(q, 0, 0, 11),
+               *my_subject = pg_value(q, 0, 0, 12);
+    long cur_version = strtol(cur, NULL, 10);
+    if (!school || strtoll(school, NULL, 10) != req->user->school_id) {
+        api_error(req, 403, "forbidden",
+                  "Câu hỏi dùng chung của Sở chỉ được xem, trường không được sửa.");
+        return;
+    }
+    json_t *ver = json_object_get(body, "version");
+    if (ver && json_integer_value(ver) != cur_version) {
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "Câu hỏi đã được sửa bởi người khác (phiên bản hiện tại là %ld);"
+                 " hãy tải lại rồi sửa tiếp.",
+                 cur_version);
+        api_error_details(req, 409, "version_conflict", msg,
+                          json_pack("{s:i}", "current_version", (int)cur_version));
+        return;
+    }
+
+    json_t *content = load_json(pg_value(q, 0, 0, 7)), *scoring = load_json(pg_value(q, 0, 0, 8)),
+           *tags = load_json(pg_value(q, 0, 0, 9));
+    json_t *new_content = NULL, *new_scoring = NULL, *item = NULL, *problems = NULL,
+           *audit = json_array();
+    char *cs = NULL, *ss = NULL, *ts = NULL, *search = NULL;
+    const char *new_title = title;
+    json_t *new_tags = tags;
+    int new_version = 0;
+    const char *after = status; /* status after the edit */
+
+    int has_edit = json_object_get(body, "content") || json_object_get(body, "scoring") ||
+                   json_object_get(body, "tags") || json_object_get(body, "title");
+    if (has_edit) {
+        if (strcmp(status, "retired") == 0) {
+            api_error(req, 409, "invalid_transition",
+                      "Câu hỏi đã ngừng sử dụng nên không sửa được.");
+            goto out;
+        }
+        json_t *meta = json_pack("{s:s,s:s,s:s,s:i}", "identifier", identifier, "kind", kind,
+                                 "subject", subject, "grade", atoi(grade));
+        json_object_set_new(meta, "title",
+                            json_object_get(body, "title")
+                                ? json_incref(json_object_get(body, "title"))
+                                : json_string(title));
+        json_t *c = json_object_get(body, "content"), *s = json_object_get(body, "scoring");
+        item = kt_item_join(meta, c ? c : content, s ? s : scoring);
+        json_decref(meta);
+        json_t *bt = json_object_get(body, "tags");
+        json_t *tag_copy = json_deep_copy(bt ? bt : tags);
+        kt_item_normalize(item);
+        problems = kt_item_validate(item);
+        kt_item_validate_tags(tag_copy, "tags", problems);
+        if (json_array_size(problems)) {
+            json_decref(tag_copy);
+            invalid_item(req, problems);
+            problems = NULL;
+            goto out;
+        }
+        kt_item_split(item, &new_content, &new_scoring);
+        new_title = json_string_value(json_object_get(item, "title"));
+        new_tags = tag_copy;
+        int cs_changed = !json_equal(new_content, content) || !json_equal(new_scoring, scoring);
+        int meta_changed = strcmp(new_title, title) != 0 || !json_equal(new_tags, tags);
+        if (cs_changed || meta_changed) {
+            new_version = 1;
+            /* Changed content or key needs a new review; metadata does not. */
+            if (cs_changed && (strcmp(status, "approved") == 0 || strcmp(status, "submitted") == 0))
+                after = "draft";
+            json_array_append_new(audit, json_pack("{s:s,s:{s:i,s:s},s:{s:i,s:s}}", "action",
+                                                   "item.edit", "old", "version", (int)cur_version,
+                                                   "status", status, "new", "version",
+                                                   (int)cur_version + 1, "status", after));
+        }
+    }
+
+    const char *target = json_string_value(json_object_get(body, "status"));
+    const char *transition = NULL;
+    const char *comment = json_string_value(json_object_get(body, "comment"));
+    if (target && strcmp(target, after) != 0) {
+        int head = is_subject_head_of(req, my_subject, subject);
+        if (strcmp(after, "draft") == 0 && strcmp(target, "submitted") == 0) {
+            transition = "submit";
+        } else if (strcmp(after, "submitted") == 0 && strcmp(target, "approved") == 0) {
+            transition = "approve";
+        } else if (strcmp(after, "submitted") == 0 && strcmp(target, "draft") == 0) {
+            transition = "reject";
+        } else if (strcmp(after, "approved") == 0 && strcmp(target, "retired") == 0) {
+            transition = "retire";
+        } else {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "Không thể chuyển câu hỏi từ trạng thái \"%s\" sang \"%s\".",
+                     status_vi(after), status_vi(target));
+            api_error(req, 409, "invalid_transition", msg);
+            goto out;
+        }
+        if (strcmp(transition, "submit") != 0 && !head) {
+            api_error(req, 403, "forbidden",
+                      "Chỉ tổ trưởng chuyên môn của môn này mới được duyệt, trả lại hoặc ngừng"
+                      " sử dụng câu hỏi.");
+            goto out;
+        }
+        if (strcmp(transition, "reject") == 0 && (!comment || !*comment)) {
+            api_error_details(req, 422, "invalid_item",
+                              "Khi trả lại câu hỏi cần ghi nhận xét cho tác giả.",
+                              json_pack("[{s:s,s:s}]", "field", "comment", "message",
+                                        "Bắt buộc phải có khi trả lại câu hỏi."));
+            goto out;
+        }
+        json_t *nv = json_pack("{s:s}", "status", target);
+        if (comment && *comment)
+            json_object_set_new(nv, "comment", json_string(comment));
+        char action[32];
+        snprintf(action, sizeof(action), "item.%s", transition);
+        json_array_append_new(audit, json_pack("{s:s,s:{s:s},s:o}", "action", action, "old",
+                                               "status", after, "new", nv));
+        after = target;
+    }
+
+    char idbuf[24], vbuf[24], nvbuf[24], actor[24];
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)api_param_id(req, 0));
+    snprintf(vbuf, sizeof(vbuf), "%ld", cur_version);
+    snprintf(nvbuf, sizeof(nvbuf), "%ld", cur_version + new_version);
+    snprintf(actor, sizeof(actor), "%lld", (long long)req->user->id);
+    pg_query *pq = api_query(req);
+    if (new_version || transition) {
+        cs = new_content ? json_dumps(new_content, JSON_COMPACT) : NULL;
+        ss = new_scoring ? json_dumps(new_scoring, JSON_COMPACT) : NULL;
+        ts = new_version ? json_dumps(new_tags, JSON_COMPACT) : NULL;
+        search = new_version ? kt_item_search_text(new_title, new_content) : NULL;
+        char *as = json_dumps(audit, JSON_COMPACT);
+        const char *params[] = {idbuf,  vbuf, status, nvbuf, after, actor, new_version ? "t" : "f",
+                                kind,   new_title, cs,    ss,   ts,   search, as,
+                                transition, comment && *comment ? comment : NULL};
+        pg_query_add(pq, "item_update", 16, params);
+        free(as);
+        const char *gp[] = {idbuf, NULL};
+        pg_query_add(pq, "item_get", 2, gp);
+        api_run(req, pq, patch_done);
+    } else {
+        const char *gp[] = {idbuf, NULL};
+        pg_query_add(pq, "item_get", 2, gp);
+        api_run(req, pq, get_done);
+    }
+out:
+    free(cs);
+    free(ss);
+    free(ts);
+    free(search);
+    if (new_tags != tags)
+        json_decref(new_tags);
+    json_decref(content);
+    json_decref(scoring);
+    json_decref(tags);
+    json_decref(new_content);
+    json_decref(new_scoring);
+    json_decref(item);
+    json_decref(problems);
+    json_decref(audit);
+}
+
+/* Checks the shape of a PATCH body; NULL when fine, else the problems. */
+static json_t *
+patch_shape(const json_t *body)
+{
+    static const char *const allowed[] = {"version", "status", "comment", "content",
+                                          "scoring", "tags",   "title"};
+    json_t *p = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        size_t i = 0;
+        while (i < sizeof(allowed) / sizeof(allowed[0]) && strcmp(allowed[i], k) != 0)
+            i++;
+        if (i == sizeof(allowed) / sizeof(allowed[0]))
+            json_array_append_new(p, json_pack("{s:s,s:s}", "field", k, "message",
+                                               "Trường không sửa được qua PATCH (chỉ version,"
+                                               " status, comment, content, scoring, tags, title)."));
+    }
+#define BAD(f, m) json_array_append_new(p, json_pack("{s:s,s:s}", "field", f, "message", m))
+    v = json_object_get(body, "version");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000))
+        BAD("version", "Phải là số phiên bản (số nguyên dương) đã đọc được.");
+    v = json_object_get(body, "status");
+    if (v && !valid_status(json_string_value(v)))
+        BAD("status", "Phải là draft, submitted, approved hoặc retired.");
+    v = json_object_get(body, "comment");
+    if (v && (!json_is_string(v) || json_string_length(v) > COMMENT_MAX))
+        BAD("comment", "Phải là chuỗi ký tự, tối đa 2000 byte.");
+    v = json_object_get(body, "content");
+    if (v && !json_is_object(v))
+        BAD("content", "Phải là một đối tượng JSON.");
+    v = json_object_get(body, "scoring");
+    if (v && !json_is_object(v))
+        BAD("scoring", "Phải là một đối tượng JSON.");
+    v = json_object_get(body, "title");
+    if (v && !json_is_string(v))
+        BAD("title", "Phải là chuỗi ký tự.");
+#undef BAD
+    if (json_array_size(p) == 0) {
+        json_decref(p);
+        return NULL;
+    }
+    return p;
+}
+
+void
+h_item_patch(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (!id) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi.");
+        return;
+    }
+    json_t *body = api_body_object(req);
+    if (!body)
+        return;
+    json_t *problems = patch_shape(body);
+    if (problems) {
+        json_decref(body);
+        invalid_item(req, problems);
+        return;
+    }
+    req->ctx = body;
+    req->ctx_free = json_ctx_free;
+    char ids[24], actor[24];
+    snprintf(ids, sizeof(ids), "%lld", (long long)id);
+    snprintf(actor, sizeof(actor), "%lld", (long long)req->user->id);
+    const char *params[] = {ids, actor};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "item_for_update", 2, params);
+    api_run(req, q, patch_loaded);
+}

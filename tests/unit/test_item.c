@@ -1,0 +1,298 @@
+/*
+ * Unit tests for itembank/item.c: validation of the Vietnamese formats
+ * (every problem reported with its path), normalisation (NFC, decimal
+ * comma), the content/scoring split and its inverse on the demo bank, tags
+ * and the folded search text.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "item.h"
+
+static json_t *
+parse(const char *s)
+{
+    json_error_t err;
+    json_t *j = json_loads(s, 0, &err);
+    cr_assert(j, "bad test JSON: %s", err.text);
+    return j;
+}
+
+/* True when problems has an entry for field. */
+static int
+has_problem(const json_t *problems, const char *field)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(problems, i, p)
+    {
+        const char *f = json_string_value(json_object_get(p, "field"));
+        const char *m = json_string_value(json_object_get(p, "message"));
+        cr_assert(m && *m, "problem without a message");
+        if (f && strcmp(f, field) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+#define COMMON "\"identifier\":\"T-1\",\"subject\":\"TOAN\",\"grade\":10,\"title\":\"Hàm số\","
+
+static const char *mcq4 =
+    "{" COMMON "\"kind\":\"MCQ4\",\"level\":\"MD.B\",\"outcome\":\"VN18.TOAN.10.DSGT.01.01.01\","
+    "\"competencies\":[\"NL.TOAN.TDLL\"],\"stem\":\"<p>Hàm số bậc hai nào?</p>\","
+    "\"options\":[{\"id\":\"A\",\"html\":\"a\"},{\"id\":\"B\",\"html\":\"b\"},"
+    "{\"id\":\"C\",\"html\":\"c\"},{\"id\":\"D\",\"html\":\"d\",\"fixed\":true}],"
+    "\"key\":\"C\",\"explanation\":\"vì\"}";
+
+Test(item, valid_items_of_every_kind)
+{
+    const char *items[] = {
+        mcq4,
+        "{" COMMON "\"kind\":\"MR\",\"stem\":\"s\",\"options\":[{\"id\":\"A\",\"html\":\"a\"},"
+        "{\"id\":\"B\",\"html\":\"b\"},{\"id\":\"C\",\"html\":\"c\"}],\"keys\":[\"A\",\"C\"],"
+        "\"scoring_mode\":\"per_option\"}",
+        "{" COMMON "\"kind\":\"TF4\",\"stem\":\"s\",\"statements\":[{\"id\":\"a\",\"html\":\"x\","
+        "\"key\":true},{\"id\":\"b\",\"html\":\"x\",\"key\":false},{\"id\":\"c\",\"html\":\"x\","
+        "\"key\":true},{\"id\":\"d\",\"html\":\"x\",\"key\":false}],"
+        "\"score_table\":[\"0\",\"0.1\",\"0.25\",\"0.5\",\"1\"]}",
+        "{" COMMON "\"kind\":\"SHORT\",\"stem\":\"s\",\"key\":\"2.5\",\"tolerance\":\"0.01\"}",
+        "{" COMMON "\"kind\":\"SHORT\",\"stem\":\"s\",\"key\":\"Hà Nội\",\"answer_type\":\"text\"}",
+        "{" COMMON "\"kind\":\"ESSAY\",\"stem\":\"s\",\"rubric\":[{\"criterion\":\"a\","
+        "\"points\":\"0.5\"},{\"criterion\":\"b\",\"points\":\"1\"}],\"model_answer\":\"m\"}",
+    };
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        json_t *it = parse(items[i]);
+        kt_item_normalize(it);
+        json_t *p = kt_item_validate(it);
+        char *s = json_dumps(p, 0);
+        cr_assert_eq(json_array_size(p), 0, "item %zu: %s", i, s);
+        free(s);
+        json_decref(p);
+        json_decref(it);
+    }
+}
+
+Test(item, every_problem_is_reported)
+{
+    json_t *it = parse("{\"identifier\":\"1 bad\",\"kind\":\"MCQ4\",\"subject\":\"toán\","
+                       "\"grade\":13,\"title\":\"\",\"stem\":\"s\","
+                       "\"options\":[{\"id\":\"A\",\"html\":\"a\"},{\"id\":\"X\",\"html\":\"\"},"
+                       "{\"id\":\"C\",\"html\":\"c\",\"fixed\":1}],\"key\":\"E\",\"extra\":1,"
+                       "\"tags\":[\"md.b\"]}");
+    json_t *p = kt_item_validate(it);
+    const char *fields[] = {"identifier", "subject",    "grade",          "title",
+                            "options",    "options[1].id", "options[1].html", "options[2].fixed",
+                            "key",        "extra",      "tags[0]"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        cr_assert(has_problem(p, fields[i]), "no problem for %s", fields[i]);
+    json_decref(p);
+    json_decref(it);
+}
+
+Test(item, kind_specific_rules)
+{
+    json_t *it = parse("{" COMMON "\"kind\":\"MR\",\"stem\":\"s\",\"options\":[{\"id\":\"A\","
+                       "\"html\":\"a\"}],\"keys\":[\"B\"],\"scoring_mode\":\"half\"}");
+    json_t *p = kt_item_validate(it);
+    cr_assert(has_problem(p, "options"));
+    cr_assert(has_problem(p, "keys[0]"));
+    cr_assert(has_problem(p, "scoring_mode"));
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"MR\",\"stem\":\"s\",\"options\":[{\"id\":\"A\","
+               "\"html\":\"a\"},{\"id\":\"B\",\"html\":\"b\"}],\"keys\":[]}");
+    p = kt_item_validate(it);
+    cr_assert(has_problem(p, "keys"));
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"TF4\",\"stem\":\"s\",\"statements\":[{\"id\":\"a\","
+               "\"html\":\"x\",\"key\":\"đúng\"},{\"id\":\"c\",\"html\":\"x\",\"key\":true}],"
+               "\"score_table\":[\"0\",\"0.5\",\"0.25\",\"x\",\"1\"]}");
+    p = kt_item_validate(it);
+    cr_assert(has_problem(p, "statements"));
+    cr_assert(has_problem(p, "statements[0].key"));
+    cr_assert(has_problem(p, "statements[1].id"));
+    cr_assert(has_problem(p, "score_table[2]"));
+    cr_assert(has_problem(p, "score_table[3]"));
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"SHORT\",\"stem\":\"s\",\"key\":\"abc\","
+               "\"answer_type\":\"numeric\",\"tolerance\":\"-1\"}");
+    p = kt_item_validate(it);
+    cr_assert(has_problem(p, "key"));
+    cr_assert(has_problem(p, "tolerance"));
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"ESSAY\",\"stem\":\"s\",\"rubric\":[{\"criterion\":\"a\","
+               "\"points\":\"0\"},{\"criterion\":\"\",\"points\":1}]}");
+    p = kt_item_validate(it);
+    cr_assert(has_problem(p, "rubric[0].points"));
+    cr_assert(has_problem(p, "rubric[1].criterion"));
+    cr_assert(has_problem(p, "rubric[1].points"));
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"ESSAY\",\"stem\":\"s\"}");
+    p = kt_item_validate(it);
+    cr_assert(has_problem(p, "rubric"));
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"MATCH\",\"stem\":\"s\"}");
+    p = kt_item_validate(it);
+    cr_assert(has_problem(p, "kind"));
+    json_decref(p);
+    json_decref(it);
+}
+
+Test(item, size_limits_and_nfc)
+{
+    json_t *it = parse(mcq4);
+    char *big = malloc(KT_ITEM_HTML_MAX + 2);
+    memset(big, 'x', KT_ITEM_HTML_MAX + 1);
+    big[KT_ITEM_HTML_MAX + 1] = '\0';
+    json_object_set_new(it, "stem", json_string(big));
+    free(big);
+    /* "Hàm" with a combining grave accent: NFD. */
+    json_object_set_new(it, "title", json_string("Ha\xCC\x80m so\xCC\x82\xCC\x81"));
+    json_t *p = kt_item_validate(it);
+    cr_assert(has_problem(p, "stem"));
+    cr_assert(has_problem(p, "title"));
+    json_decref(p);
+    kt_item_normalize(it);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "title")), "Hàm số");
+    p = kt_item_validate(it);
+    cr_assert_not(has_problem(p, "title"));
+    json_decref(p);
+    json_decref(it);
+}
+
+Test(item, decimal_comma_is_normalised)
+{
+    json_t *it = parse("{" COMMON "\"kind\":\"SHORT\",\"stem\":\"s\",\"key\":\" -2,5 \","
+                       "\"tolerance\":\"0,01\"}");
+    kt_item_normalize(it);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "key")), "-2.5");
+    cr_assert_str_eq(json_string_value(json_object_get(it, "tolerance")), "0.01");
+    json_t *p = kt_item_validate(it);
+    cr_assert_eq(json_array_size(p), 0);
+    json_decref(p);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"SHORT\",\"stem\":\"s\",\"key\":24}");
+    kt_item_normalize(it);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "key")), "24");
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"ESSAY\",\"stem\":\"s\",\"rubric\":[{\"criterion\":\"a\","
+               "\"points\":\"0,25\"}]}");
+    kt_item_normalize(it);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(it, "rubric"), 0), "points")),
+                     "0.25");
+    json_decref(it);
+}
+
+Test(item, split_keeps_keys_on_the_server_and_join_restores)
+{
+    json_error_t err;
+    json_t *bank = json_load_file(KIEMTRA_SOURCE_DIR "/demo/items-toan10.json", 0, &err);
+    cr_assert(json_is_array(bank), "%s", err.text);
+    size_t i;
+    json_t *it;
+    json_array_foreach(bank, i, it)
+    {
+        json_t *p = kt_item_validate(it);
+        char *ps = json_dumps(p, 0);
+        cr_assert_eq(json_array_size(p), 0, "demo item %zu: %s", i, ps);
+        free(ps);
+        json_decref(p);
+        json_t *c, *s;
+        kt_item_split(it, &c, &s);
+        static const char *const secret[] = {"key", "keys", "rubric", "tolerance",
+                                             "model_answer", "explanation", "identifier"};
+        for (size_t k = 0; k < sizeof(secret) / sizeof(secret[0]); k++)
+            cr_assert_null(json_object_get(c, secret[k]), "%s in content", secret[k]);
+        size_t j;
+        json_t *st;
+        json_array_foreach(json_object_get(c, "statements"), j, st)
+            cr_assert_null(json_object_get(st, "key"));
+        /* The inverse gives back a valid item with the same split. */
+        json_t *back = kt_item_join(it, c, s);
+        p = kt_item_validate(back);
+        cr_assert_eq(json_array_size(p), 0);
+        json_decref(p);
+        json_t *c2, *s2;
+        kt_item_split(back, &c2, &s2);
+        cr_assert(json_equal(c, c2) && json_equal(s, s2));
+        json_decref(c2);
+        json_decref(s2);
+        json_decref(back);
+        json_decref(c);
+        json_decref(s);
+    }
+    json_decref(bank);
+}
+
+Test(item, tf4_default_score_table)
+{
+    json_t *it = parse("{" COMMON "\"kind\":\"TF4\",\"stem\":\"s\",\"statements\":[{\"id\":\"a\","
+                       "\"html\":\"x\",\"key\":true},{\"id\":\"b\",\"html\":\"x\",\"key\":false},"
+                       "{\"id\":\"c\",\"html\":\"x\",\"key\":true},{\"id\":\"d\",\"html\":\"x\","
+                       "\"key\":false}]}");
+    json_t *c, *s;
+    kt_item_split(it, &c, &s);
+    json_t *want = parse("{\"statement_keys\":{\"a\":true,\"b\":false,\"c\":true,\"d\":false},"
+                         "\"score_table\":[\"0\",\"0.1\",\"0.25\",\"0.5\",\"1\"]}");
+    cr_assert(json_equal(s, want));
+    json_decref(want);
+    json_decref(c);
+    json_decref(s);
+    json_decref(it);
+}
+
+Test(item, tags)
+{
+    json_t *it = parse(mcq4);
+    json_object_set_new(it, "tags", parse("[\"MD.B\",\"PC.CHAMCHI\"]"));
+    json_t *tags = kt_item_tags(it);
+    json_t *want = parse("[\"VN18.TOAN.10.DSGT.01.01.01\",\"MD.B\",\"DT.NLC\",\"NL.TOAN.TDLL\","
+                         "\"PC.CHAMCHI\"]");
+    cr_assert(json_equal(tags, want));
+    json_decref(want);
+    json_decref(tags);
+    json_decref(it);
+    cr_assert_str_eq(kt_item_format_code("TF4"), "DT.DS");
+    cr_assert_str_eq(kt_item_format_code("SHORT"), "DT.TLN");
+    cr_assert_str_eq(kt_item_format_code("ESSAY"), "DT.TL");
+    cr_assert(kt_item_code_valid("VN18.TOAN.10.SDS.01.01.01"));
+    cr_assert_not(kt_item_code_valid("MD..B"));
+    cr_assert_not(kt_item_code_valid("md.b"));
+    cr_assert_not(kt_item_code_valid("MD.B."));
+}
+
+Test(item, folded_search_text)
+{
+    json_t *c = parse("{\"stem\":\"<p>Cho <b>hàm số</b> bậc hai <math><mi>y</mi><mo>=</mo>"
+                      "<msup><mi>x</mi><mn>2</mn></msup></math> &amp; Đồ&nbsp;thị&#7855;</p>\","
+                      "\"options\":[{\"id\":\"A\",\"html\":\"Đúng <i>vậy</i>\"}],"
+                      "\"statements\":[{\"id\":\"a\",\"html\":\"Tập xác định\"}]}");
+    char *s = kt_item_search_text("Đồ thị HÀM SỐ", c);
+    cr_assert(strstr(s, "do thi ham so"), "%s", s);
+    cr_assert(strstr(s, "cho ham so bac hai"), "%s", s);
+    cr_assert(strstr(s, "y = x 2"), "%s", s);
+    cr_assert(strstr(s, "& do thia"), "%s", s);
+    cr_assert(strstr(s, "dung vay"), "%s", s);
+    cr_assert(strstr(s, "tap xac dinh"), "%s", s);
+    cr_assert_null(strstr(s, "<"), "%s", s);
+    free(s);
+    json_decref(c);
+    char *q = kt_item_fold_query("Hàm Số  bậc hai");
+    cr_assert_str_eq(q, "ham so bac hai");
+    free(q);
+}
