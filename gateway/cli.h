@@ -14,6 +14,10 @@ struct kt_roster;
 char *kt_read_file(const char *path, size_t max, size_t *len);
 /* Connects or prints why not; NULL on failure. */
 PGconn *kt_db_connect(const char *conninfo);
+/* A command without results (0) or with an error printed (-1). */
+int kt_db_exec(PGconn *c, const char *sql);
+/* A parameterised statement; NULL after printing the error. */
+PGresult *kt_db_query(PGconn *c, const char *sql, int n, const char *const *params);
 /* The school year that contains today: "2026-2027" from August on. */
 void kt_current_school_year(char out[24]);
 

@@ -60,6 +60,29 @@ kt_db_connect(const char *conninfo)
     return c;
 }
 
+int
+kt_db_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+PGresult *
+kt_db_query(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
 void
 kt_current_school_year(char out[24])
 {

@@ -15,29 +15,6 @@
 #include "csv.h"
 #include "taxonomy.h"
 
-static int
-exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-static PGresult *
-query(PGconn *c, const char *sql, int n, const char *const *params)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
-
 static void
 print_errors(const char *path, const kt_taxonomy *tx)
 {
@@ -62,7 +39,7 @@ check_stable(PGconn *c, const kt_taxonomy *tx, int allow_text_change, char *text
     for (size_t i = 0; i < tx->nnodes; i++) {
         const kt_tx_node *n = &tx->nodes[i];
         const char *p[] = {n->code, n->text};
-        PGresult *r = query(c,
+        PGresult *r = kt_db_query(c,
                             "SELECT kind, content_hash, encode(sha256(convert_to($2, 'UTF8')), 'hex')"
                             " FROM taxonomy_nodes WHERE code = $1 FOR UPDATE",
                             2, p);
@@ -147,7 +124,7 @@ kt_cmd_taxonomy(int argc, char **argv)
     PGconn *c = kt_db_connect(kt_cfg.admin_database_url);
     if (!c || !changed)
         goto out;
-    if (exec_ok(c, "BEGIN") < 0)
+    if (kt_db_exec(c, "BEGIN") < 0)
         goto out;
     int refused = check_stable(c, &tx, allow, changed);
     if (refused < 0)
@@ -166,7 +143,7 @@ kt_cmd_taxonomy(int argc, char **argv)
             snprintf(edition, sizeof(edition), "%.*s", (int)strcspn(n->code, "."), n->code);
         const char *p[] = {n->code,        n->kind, n->parent, n->subject,
                            n->grade ? grade : NULL, n->name, n->text, edition};
-        PGresult *r = query(
+        PGresult *r = kt_db_query(
             c,
             n->create_only
                 ? "INSERT INTO taxonomy_nodes (code, kind, parent_code, subject, grade, name, text,"
@@ -205,7 +182,7 @@ kt_cmd_taxonomy(int argc, char **argv)
         goto rollback;
     }
     PQclear(r);
-    if (exec_ok(c, "COMMIT") < 0)
+    if (kt_db_exec(c, "COMMIT") < 0)
         goto out;
     printf("Đã nhập tệp %s: %zu mã (%zu yêu cầu cần đạt): %zu mới, %zu cập nhật"
            " (%zu đổi nội dung), %zu không đổi.\n",
@@ -213,7 +190,7 @@ kt_cmd_taxonomy(int argc, char **argv)
     rc = 0;
     goto out;
 rollback:
-    exec_ok(c, "ROLLBACK");
+    kt_db_exec(c, "ROLLBACK");
 out:
     if (c)
         PQfinish(c);

@@ -23,29 +23,6 @@
 #include "roster.h"
 #include "xlsx.h"
 
-static int
-exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-static PGresult *
-query(PGconn *c, const char *sql, int n, const char *const *params)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fprintf(stderr, "Lỗi cơ sở dữ liệu: %s", PQerrorMessage(c));
-        PQclear(r);
-        return NULL;
-    }
-    return r;
-}
-
 /* Password hashing for many new accounts, spread over the cores. */
 struct hash_job {
     struct kt_login_out *logins;
@@ -105,7 +82,7 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
     for (size_t i = 0; i < n; i++) {
         const kt_roster_student *s = &roster->students[i];
         const char *p[] = {s->student_code, sid};
-        PGresult *r = query(c,
+        PGresult *r = kt_db_query(c,
                             "SELECT id, school_id = $2::bigint AND role = 'student' FROM users"
                             " WHERE username = lower($1) OR (school_id = $2::bigint AND student_code = $1)",
                             2, p);
@@ -148,7 +125,7 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
         snprintf(birth, sizeof(birth), "%04d-%02d-%02d", s->birth_year, s->birth_month, s->birth_day);
         snprintf(gender, sizeof(gender), "%d", s->gender);
         const char *cp[] = {sid, school_year, s->class_name, grade};
-        PGresult *r = query(c,
+        PGresult *r = kt_db_query(c,
                             "INSERT INTO classes (school_id, school_year, name, grade)"
                             " VALUES ($1, $2, $3, $4) ON CONFLICT (school_id, school_year, name)"
                             " DO UPDATE SET grade = EXCLUDED.grade RETURNING id",
@@ -161,7 +138,7 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
         if (existing[i]) {
             snprintf(uid, sizeof(uid), "%lld", existing[i]);
             const char *up[] = {uid, s->full_name, birth, gender};
-            r = query(c,
+            r = kt_db_query(c,
                       "UPDATE users SET full_name = $2, birth_date = $3, gender = $4"
                       " WHERE id = $1",
                       4, up);
@@ -171,7 +148,7 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
             const char *ip[] = {sid, l->username, s->full_name, hashes[k], s->student_code, birth,
                                 gender};
             k++;
-            r = query(c,
+            r = kt_db_query(c,
                       "INSERT INTO users (province_id, school_id, username, full_name, role,"
                       " password_hash, student_code, birth_date, gender)"
                       " SELECT province_id, id, $2, $3, 'student', $4, $5, $6, $7"
@@ -185,7 +162,7 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
         PQclear(r);
         /* One class per school year: moving a student removes the old membership. */
         const char *mp[] = {class_id, uid, sid, school_year};
-        r = query(c,
+        r = kt_db_query(c,
                   "WITH gone AS (DELETE FROM class_members m USING classes c"
                   "  WHERE m.class_id = c.id AND m.user_id = $2 AND c.school_year = $4"
                   "  AND c.id <> $1)"
@@ -315,10 +292,10 @@ kt_cmd_users(int argc, char **argv)
     }
     struct kt_login_out *logins = NULL;
     size_t nlogins = 0, nupdated = 0;
-    if (exec_ok(c, "BEGIN") < 0)
+    if (kt_db_exec(c, "BEGIN") < 0)
         goto out;
     const char *sp[] = {school};
-    PGresult *r = query(c,
+    PGresult *r = kt_db_query(c,
                         school ? "SELECT id, name FROM schools WHERE code = $1"
                                : "SELECT id, name FROM schools",
                         school ? 1 : 0, school ? sp : NULL);
@@ -348,7 +325,7 @@ kt_cmd_users(int argc, char **argv)
     }
     if (nlogins && write_logins(logins_path, logins, nlogins) < 0)
         goto rollback;
-    if (exec_ok(c, "COMMIT") < 0)
+    if (kt_db_exec(c, "COMMIT") < 0)
         goto out;
     printf("Đã nhập %zu học sinh vào %s, năm học %s: %zu tài khoản mới, %zu cập nhật.\n",
            roster.nstudents, school_name, year, nlogins, nupdated);
@@ -357,7 +334,7 @@ kt_cmd_users(int argc, char **argv)
     rc = 0;
     goto out;
 rollback:
-    exec_ok(c, "ROLLBACK");
+    kt_db_exec(c, "ROLLBACK");
 out:
     if (logins)
         sodium_memzero(logins, nlogins * sizeof(*logins));
