@@ -47,5 +47,6 @@ int kt_cmd_demo(int argc, char **argv);
 int kt_cmd_schools(int argc, char **argv);
 int kt_cmd_users_add(int argc, char **argv);
 int kt_cmd_taxonomy(int argc, char **argv);
+int kt_cmd_import(int argc, char **argv);
 
 #endif

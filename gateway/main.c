@@ -24,6 +24,7 @@ usage(FILE *out)
             "  users add ...               create one account (users add for details)\n"
             "  schools add CODE NAME --province CODE   register a school\n"
             "  taxonomy import FILE.csv [--allow-text-change]   import GDPT 2018 outcomes\n"
+            "  import [--school MA] [--subject MON] [--grade N] FILE|DIR...   import QTI items, tests, packages\n"
             "  demo [--credentials FILE]   create or reuse the demo school and print its logins\n"
             "  version                     print the version\n\n");
     kt_config_help(out);
@@ -61,6 +62,8 @@ main(int argc, char **argv)
         return kt_cmd_schools(argc - 1, argv + 1);
     if (strcmp(cmd, "taxonomy") == 0)
         return kt_cmd_taxonomy(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return kt_cmd_import(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return kt_cmd_demo(argc - 1, argv + 1);
     fprintf(stderr, "kiemtra: unknown command '%s'\n\n", cmd);

@@ -27,6 +27,10 @@ echo_handler(http_request *req)
     int n = snprintf(out, sizeof(out), "%s %s q=%s body=%zu", req->method_name, req->path,
                      q ? q : "-", req->body_len);
     free(q);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof(out)) /* truncated: send what the buffer holds */
+        n = (int)sizeof(out) - 1;
     http_reply(req, 200, "text/plain", out, (size_t)n);
 }
 
