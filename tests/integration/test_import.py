@@ -1,0 +1,147 @@
+"""`kiemtra import`: QTI items (.xml) and packages (.zip) into the question bank,
+all-or-nothing per file, no duplicates on re-import, hostile input refused."""
+import glob
+import os
+import tempfile
+import zipfile
+
+from harness import ROOT
+
+CORPUS_PKG = os.path.join(ROOT, "..", "shared", "corpus", "qti", "tao-itemqti", "test",
+                          "integration", "samples", "package", "QTI")
+
+ITEM = """<?xml version="1.0" encoding="UTF-8"?>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p2"
+    identifier="imp-thu-do" title="Thủ đô của Việt Nam" adaptive="false" timeDependent="false">
+  <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">
+    <correctResponse><value>HN</value></correctResponse>
+  </responseDeclaration>
+  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float"/>
+  <itemBody>
+    <choiceInteraction responseIdentifier="RESPONSE" shuffle="true" maxChoices="1">
+      <prompt>Thành phố nào là thủ đô của Việt Nam?</prompt>
+      <simpleChoice identifier="HN">Hà Nội</simpleChoice>
+      <simpleChoice identifier="HUE">Huế</simpleChoice>
+      <simpleChoice identifier="SG">Thành phố Hồ Chí Minh</simpleChoice>
+    </choiceInteraction>
+  </itemBody>
+  <responseProcessing
+      template="http://www.imsglobal.org/question/qti_v2p2/rptemplates/match_correct"/>
+</assessmentItem>
+"""
+
+LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p2" identifier="lol"
+    title="&lol3;" adaptive="false" timeDependent="false"/>
+"""
+
+QTI12 = """<?xml version="1.0" encoding="UTF-8"?>
+<questestinterop>
+  <item ident="q12" title="Câu hỏi cũ">
+    <presentation><material><mattext>1 + 1 = ?</mattext></material></presentation>
+  </item>
+</questestinterop>
+"""
+
+ARGS = ["--school", "IMP-A", "--subject", "KHAC", "--grade", "10"]
+
+
+def _school(env):
+    if env.cluster.psql("SELECT count(*) FROM schools WHERE code = 'IMP-A'") == "0":
+        env.cli("schools", "add", "IMP-A", "Trường IMP", "--province", "TST", "Sở thử nghiệm")
+    return env.cluster.psql("SELECT id FROM schools WHERE code = 'IMP-A'")
+
+
+def _counts(env):
+    return env.cluster.psql("SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM"
+                            " item_versions), (SELECT count(*) FROM item_assets),"
+                            " (SELECT count(*) FROM qti_tests)")
+
+
+def test_import_item_then_reimport_creates_nothing(env):
+    sid = _school(env)
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "thu-do.xml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(ITEM)
+    with open(os.path.join(d, "notes.txt"), "w") as f:
+        f.write("không phải QTI")
+    p = env.cli("import", *ARGS, d)
+    assert f"OK   {path}: 1 câu hỏi, 0 đề, 0 tệp đính kèm" in p.stdout, p.stdout
+    assert "notes.txt" not in p.stdout, p.stdout
+    row = env.cluster.psql(
+        "SELECT i.school_id, i.subject, i.grade, i.status, v.kind, v.title,"
+        " v.content->>'qti_version', v.content->'interactions'->0->>'type',"
+        " v.content->'interactions'->0->>'response_identifier',"
+        " v.scoring->>'response_processing', v.content::text LIKE '%HN%'"
+        " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = 1"
+        " WHERE i.identifier = 'imp-thu-do'")
+    assert row == f"{sid}|KHAC|10|draft|QTI|Thủ đô của Việt Nam|2.2|choice|RESPONSE|" \
+                  "match_correct|f", row
+    stored = env.cluster.psql("SELECT encode(convert_to(v.qti_xml, 'UTF8'), 'hex') FROM items i"
+                              " JOIN item_versions v ON v.item_id = i.id"
+                              " WHERE i.identifier = 'imp-thu-do'")
+    with open(path, "rb") as f:
+        assert bytes.fromhex(stored) == f.read()
+    before = _counts(env)
+    p = env.cli("import", *ARGS, path)
+    assert "đã có" in p.stdout and "0 câu hỏi" in p.stdout, p.stdout
+    assert _counts(env) == before
+    # Items need a subject and grade.
+    p = env.cli("import", "--school", "IMP-A", path, check=False)
+    assert p.returncode == 1 and "--subject" in p.stderr, (p.stdout, p.stderr)
+
+
+def test_hostile_and_old_files_are_refused(env):
+    _school(env)
+    d = tempfile.mkdtemp()
+    lol, old = os.path.join(d, "lol.xml"), os.path.join(d, "old.xml")
+    with open(lol, "w") as f:
+        f.write(LAUGHS)
+    with open(old, "w", encoding="utf-8") as f:
+        f.write(QTI12)
+    before = _counts(env)
+    p = env.cli("import", *ARGS, lol, old, check=False)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert f"LỖI {lol}:" in p.stdout and f"LỖI {old}:" in p.stdout, p.stdout
+    assert f"{lol}:" in p.stderr and "DOCTYPE" in p.stderr, p.stderr
+    assert f"{old}:" in p.stderr and "1.2" in p.stderr, p.stderr
+    assert "Tổng cộng: 0 tệp nhập được, 2 tệp lỗi" in p.stdout, p.stdout
+    assert _counts(env) == before
+    # A package with an entry outside the archive root.
+    z = os.path.join(d, "evil.zip")
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("imsmanifest.xml", "<manifest/>")
+        zf.writestr("../evil.xml", ITEM)
+    p = env.cli("import", *ARGS, z, check=False)
+    assert p.returncode == 1 and f"LỖI {z}:" in p.stdout, (p.stdout, p.stderr)
+    assert "evil.xml" in p.stderr, p.stderr
+    assert _counts(env) == before
+
+
+def test_corpus_packages(env):
+    if not os.path.isdir(CORPUS_PKG):
+        return
+    _school(env)
+    zips = sorted(glob.glob(os.path.join(CORPUS_PKG, "*.zip")))
+    assert zips
+    p = env.cli("import", *ARGS, CORPUS_PKG, check=False)
+    assert p.returncode in (0, 1), (p.returncode, p.stdout, p.stderr)
+    assert "Sanitizer" not in p.stderr and "runtime error" not in p.stderr, p.stderr
+    for z in zips:
+        lines = [ln for ln in p.stdout.splitlines()
+                 if ln.startswith(("OK ", "LỖI ", "BỎ QUA ")) and f" {z}: " in ln]
+        assert lines, (z, p.stdout)
+        if lines[0].startswith("LỖI"):
+            assert f"{z}" in p.stderr, (z, p.stderr)
+        else:
+            assert lines[0].startswith("OK"), (z, lines)
+    assert "Tổng cộng:" in p.stdout
+    assert int(env.cluster.psql("SELECT count(*) FROM item_assets")) >= 1, p.stdout
+    ct = env.cluster.psql("SELECT content_type FROM item_assets WHERE path LIKE '%.png' LIMIT 1")
+    assert ct in ("", "image/png"), ct
