@@ -36,7 +36,10 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/api/v1/taxonomy", h_taxonomy, ROLES_ANY},
     {HTTP_GET, "/api/v1/items", h_items_list, ROLES_STAFF},
     {HTTP_POST, "/api/v1/items", h_item_create, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
+    {HTTP_POST, "/api/v1/items/import", h_items_import,
+     ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/items/{id}", h_item_get, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/items/{id}/assets/{*}", h_item_asset, ROLES_STAFF},
     {HTTP_PATCH, "/api/v1/items/{id}", h_item_patch, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
@@ -63,6 +66,7 @@ kt_api_init(void)
     kt_school_register();
     kt_taxonomy_register();
     kt_items_register();
+    kt_item_import_register();
     return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);
 }
 
@@ -245,7 +249,9 @@ api_token_hash_hex(const char *token, char out[2 + 64 + 1])
 /* ------------------------------------------------------------------------ */
 /* Routing and authentication                                               */
 
-/* Matches path against pattern; on success stores parameters in req. */
+/* Matches path against pattern; on success stores parameters in req. A
+ * parameter "{*}" at the end of a pattern takes the rest of the path,
+ * slashes included. */
 static int
 route_match(http_request *req, const char *pattern)
 {
@@ -257,7 +263,7 @@ route_match(http_request *req, const char *pattern)
     while (*p && *s) {
         if (*p == '{') {
             const char *pe = strchr(p, '}');
-            size_t n = strcspn(s, "/");
+            size_t n = strncmp(p, "{*}", 4) == 0 ? strlen(s) : strcspn(s, "/");
             if (!pe || n == 0 || np == HTTP_MAX_PARAMS || plen + n + 1 > sizeof(params))
                 return 0;
             offs[np++] = plen;

@@ -81,5 +81,8 @@ void h_item_get(http_request *req);
 void h_item_create(http_request *req);
 void h_item_patch(http_request *req);
 void kt_items_register(void);
+void h_items_import(http_request *req);
+void h_item_asset(http_request *req);
+void kt_item_import_register(void);
 
 #endif

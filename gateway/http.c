@@ -30,7 +30,9 @@ enum conn_state {
     CONN_READ_HEAD, /* waiting for (more of) a request head */
     CONN_READ_BODY, /* head parsed, waiting for body bytes */
     CONN_HANDLING,  /* a handler owns conn->req */
-    CONN_CLOSING    /* last reply queued; free once the output drains */
+    CONN_CLOSING,   /* last reply queued; linger once the output drains */
+    CONN_LINGER     /* reply sent, write side shut: unread input is discarded
+                       for a moment so the client reads the reply, not a reset */
 };
 
 struct http_conn {
@@ -543,21 +545,37 @@ static void
 on_read(struct bufferevent *bev, void *arg)
 {
     struct http_conn *c = arg;
-    (void)bev;
     if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
         process_input(c);
+    else if (c->state == CONN_LINGER)
+        evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
     else if (c->state == CONN_HANDLING &&
              evbuffer_get_length(bufferevent_get_input(c->bev)) >
                  c->srv->lim.max_header + c->srv->lim.max_body)
         bufferevent_disable(c->bev, EV_READ);
 }
 
+#define LINGER_SECONDS 2
+
 static void
 on_write(struct bufferevent *bev, void *arg)
 {
     struct http_conn *c = arg;
-    if (c->state == CONN_CLOSING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if (c->state != CONN_CLOSING || evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+        return;
+    /* Closing with unread input makes the kernel send a reset, which can
+     * destroy the reply before the client reads it (a 413 for an upload
+     * still in flight). Shut the write side and discard input for a while. */
+    if (shutdown(bufferevent_getfd(bev), SHUT_WR) < 0) {
         conn_free(c);
+        return;
+    }
+    c->state = CONN_LINGER;
+    evtimer_del(c->timer);
+    arm_timer(c, LINGER_SECONDS);
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    bufferevent_enable(bev, EV_READ);
 }
 
 static void
@@ -586,6 +604,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
         reply_and_close(c, 408, "request_timeout", "Hết thời gian chờ gửi dữ liệu.");
         break;
     case CONN_CLOSING:
+    case CONN_LINGER:
         conn_free(c);
         break;
     case CONN_HANDLING:

@@ -1,7 +1,8 @@
 /*
  * Region allocator: a chain of malloc'd blocks, each holding zeroed,
  * max-aligned allocations. Parsed QTI items, tests and packages keep all
- * their strings and arrays here so that one call frees a whole model.
+ * their strings and arrays here so that one call frees a whole model; a
+ * scoring session reuses one between attempts (kt_arena_reset).
  */
 #include "arena.h"
 
@@ -42,6 +43,20 @@ kt_arena_free(kt_arena *a)
         free(b);
     }
     free(a);
+}
+
+void
+kt_arena_reset(kt_arena *a)
+{
+    struct block *keep = a->head;
+    if (!keep)
+        return;
+    for (struct block *b = keep->next, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    keep->next = NULL;
+    keep->used = 0;
 }
 
 void *

@@ -12,6 +12,8 @@ typedef struct kt_arena kt_arena;
 
 kt_arena *kt_arena_new(void);
 void kt_arena_free(kt_arena *a);
+/* Releases every allocation but keeps the newest block for reuse. */
+void kt_arena_reset(kt_arena *a);
 void *kt_arena_alloc(kt_arena *a, size_t size);
 char *kt_arena_strdup(kt_arena *a, const char *s);
 char *kt_arena_strndup(kt_arena *a, const char *s, size_t n);
