@@ -26,7 +26,7 @@ struct opts {
 };
 
 struct totals {
-    size_t ok, failed, skipped, items, tests, assets, existing;
+    size_t ok, failed, skipped, items, updated, tests, assets, existing;
 };
 
 static int
@@ -88,6 +88,7 @@ static void
 report(const char *path, const json_t *res, struct totals *tot)
 {
     size_t items = json_array_size(json_object_get(res, "imported"));
+    size_t updated = json_array_size(json_object_get(res, "updated"));
     size_t tests = json_array_size(json_object_get(res, "tests"));
     size_t assets = (size_t)json_integer_value(json_object_get(res, "assets"));
     const json_t *old = json_object_get(res, "existing"), *v;
@@ -100,11 +101,14 @@ report(const char *path, const json_t *res, struct totals *tot)
                (long long)json_integer_value(json_object_get(v, "id")));
     }
     printf("OK   %s: %zu câu hỏi, %zu đề, %zu tệp đính kèm", path, items, tests, assets);
+    if (updated)
+        printf(", %zu câu hỏi có phiên bản mới", updated);
     if (existing)
         printf(" (%zu đã có, bỏ qua)", existing);
     printf("\n");
     tot->ok++;
     tot->items += items;
+    tot->updated += updated;
     tot->tests += tests;
     tot->assets += assets;
     tot->existing += existing;
@@ -288,8 +292,9 @@ kt_cmd_import(int argc, char **argv)
     for (int i = 0; i < first; i++)
         import_path(c, &o, paths[i], 1, 0, &tot);
     printf("Tổng cộng: %zu tệp nhập được, %zu tệp lỗi, %zu tệp bỏ qua; %zu câu hỏi, %zu đề,"
-           " %zu tệp đính kèm mới; %zu đã có.\n",
-           tot.ok, tot.failed, tot.skipped, tot.items, tot.tests, tot.assets, tot.existing);
+           " %zu tệp đính kèm mới; %zu câu hỏi có phiên bản mới; %zu đã có.\n",
+           tot.ok, tot.failed, tot.skipped, tot.items, tot.tests, tot.assets, tot.updated,
+           tot.existing);
     rc = tot.failed ? 1 : 0;
 out:
     if (c)

@@ -86,6 +86,7 @@ import_stored(http_request *req, pg_query *q)
     }
     json_object_set_new(res, "errors", json_array());
     api_json(req, json_array_size(json_object_get(res, "imported")) ||
+                          json_array_size(json_object_get(res, "updated")) ||
                           json_array_size(json_object_get(res, "tests"))
                       ? 201
                       : 200,

@@ -77,6 +77,21 @@ def test_http_import_item_once(env):
     assert r.status == 200 and r.json()["imported"] == [], r
     assert [x["id"] for x in r.json()["existing"]] == [item_id], r
     assert _counts(env) == before
+    # Changed XML under the same identifier: a new version, which needs a new review.
+    assert s.request("PATCH", f"/api/v1/items/{item_id}", {"status": "submitted"}, t).status == 200
+    r = s.request("PATCH", f"/api/v1/items/{item_id}", {"status": "approved"},
+                  tok["tt.itema.toan"])
+    assert r.status == 200 and r.json()["status"] == "approved", r
+    changed = body.replace("Thủ đô của Việt Nam".encode(), "Thủ đô nước ta".encode())
+    r = s.request("POST", Q, changed, t)
+    assert r.status == 201 and r.json()["updated"] == [
+        {"id": item_id, "identifier": "http-thu-do", "version": 2}], r
+    v = s.request("GET", f"/api/v1/items/{item_id}", token=t).json()
+    assert (v["version"], v["status"], v["title"], v["approved_by"]) == \
+        (2, "draft", "Thủ đô nước ta", None), v
+    assert s.request("GET", f"/api/v1/items/{item_id}?version=1", token=t).json()["title"] == \
+        "Thủ đô của Việt Nam"
+    before = _counts(env)
     # Items need a subject and a grade; students may not import.
     r = s.request("POST", "/api/v1/items/import", body.replace(b"http-thu-do", b"x2"), t)
     assert r.status == 400 and "subject" in r.json()["error"]["message"], r
