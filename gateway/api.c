@@ -15,7 +15,9 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "grading.h"
 #include "log.h"
+#include "static.h"
 #include "metrics.h"
 #include "server.h"
 
@@ -40,6 +42,18 @@ static const struct kt_route routes[] = {
      ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/items/{id}", h_item_get, ROLES_STAFF},
     {HTTP_GET, "/api/v1/items/{id}/assets/{*}", h_item_asset, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/tests", h_test_create, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/tests/{id}", h_test_get, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/tests/{id}/publish", h_test_publish, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/tests/{id}/sessions", h_session_create, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/me/sessions", h_me_sessions, ROLE_STUDENT},
+    {HTTP_POST, "/api/v1/sessions/{id}/attempts", h_attempt_start, ROLE_STUDENT},
+    {HTTP_GET, "/api/v1/sessions/{id}/monitor", h_session_monitor, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/sessions/{id}/release", h_session_release, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/attempts/{id}", h_attempt_get, ROLES_ANY},
+    {HTTP_PATCH, "/api/v1/attempts/{id}", h_attempt_patch, ROLES_AUTHORS},
+    {HTTP_PUT, "/api/v1/attempts/{id}/responses/{item_ref}", h_attempt_save, ROLE_STUDENT},
+    {HTTP_POST, "/api/v1/attempts/{id}/submit", h_attempt_submit, ROLE_STUDENT},
     {HTTP_PATCH, "/api/v1/items/{id}", h_item_patch, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
@@ -67,6 +81,11 @@ kt_api_init(void)
     kt_taxonomy_register();
     kt_items_register();
     kt_item_import_register();
+    kt_tests_register();
+    kt_attempts_register();
+    kt_grading_register();
+    if (kt_static_load() < 0)
+        return -1;
     return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);
 }
 
@@ -388,7 +407,7 @@ kt_api_handle(http_request *req)
     }
     if (path_matched)
         api_error(req, 405, "method_not_allowed", "Phương thức không được hỗ trợ cho địa chỉ này.");
-    else
+    else if (strncmp(req->path, "/api/", 5) == 0 || !kt_static_serve(req))
         api_error(req, 404, "not_found", "Không tìm thấy địa chỉ yêu cầu.");
 }
 

@@ -21,6 +21,7 @@ enum kt_role {
 };
 #define ROLES_STAFF (ROLE_ADMIN | ROLE_SCHOOL_ADMIN | ROLE_SUBJECT_HEAD | ROLE_TEACHER)
 #define ROLES_ANY (ROLES_STAFF | ROLE_STUDENT)
+#define ROLES_AUTHORS (ROLE_SCHOOL_ADMIN | ROLE_SUBJECT_HEAD | ROLE_TEACHER) /* school staff */
 #define ROLES_PUBLIC 0
 
 struct kt_user {
@@ -84,5 +85,21 @@ void kt_items_register(void);
 void h_items_import(http_request *req);
 void h_item_asset(http_request *req);
 void kt_item_import_register(void);
+void h_test_create(http_request *req);
+void h_test_get(http_request *req);
+void h_test_publish(http_request *req);
+void h_session_create(http_request *req);
+void h_me_sessions(http_request *req);
+void h_session_release(http_request *req);
+void kt_tests_register(void);
+void h_attempt_start(http_request *req);
+void h_attempt_get(http_request *req);
+void h_attempt_save(http_request *req);
+void h_attempt_submit(http_request *req);
+void h_attempt_patch(http_request *req);
+void h_session_monitor(http_request *req);
+void kt_attempts_register(void);
+/* Frees the calling worker thread's save queues, after its loop stopped. */
+void kt_attempts_thread_end(void);
 
 #endif

@@ -60,6 +60,8 @@ static const struct setting settings[] = {
       "failed logins per client address within the window before 429"),
     I("KIEMTRA_LOGIN_WINDOW", login_window, "900", 1, 86400, "login throttling window (seconds)"),
     I("KIEMTRA_ACCESS_LOG", access_log, "1", 0, 1, "1 to write one JSON access-log line per request"),
+    I("KIEMTRA_EXPIRY_INTERVAL", expiry_interval, "2", 0, 3600,
+      "seconds between submissions of attempts past their deadline (0: off)"),
     S("KIEMTRA_LOG_LEVEL", log_level, "info", "debug, info, warn or error"),
     S("KIEMTRA_MIGRATIONS_DIR", migrations_dir, KIEMTRA_DEFAULT_MIGRATIONS,
       "directory of numbered .sql migrations"),

@@ -29,6 +29,7 @@ struct kt_config {
     int login_max_addr;     /* failed logins per client address within the window */
     int login_window;       /* seconds */
     int access_log;         /* 0 or 1 */
+    int expiry_interval;    /* seconds between runs of the attempt-expiry job; 0 = off */
     const char *log_level;
     const char *migrations_dir;
     const char *web_root;

@@ -18,12 +18,34 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "forms.h"
 #include "item.h"
 #include "roster.h"
+#include "tests_sql.h"
 
 #define DEMO_PROVINCE "DEMO"
 #define DEMO_SCHOOL "DEMO-THPT"
 #define DEMO_STUDENTS 40
+#define DEMO_SESSION_DAYS 30
+
+/* The demo periodic test: the 2025 format of Toán, 40 minutes, 10 points
+ * (Phần I 12 x 0,25; Phần II 4 x 1; Phần III 6 x 0,5), four forms. */
+static const char demo_test[] =
+    "{\"title\": \"Kiểm tra giữa kì I — Toán 10 (đề mẫu)\", \"subject\": \"TOAN\","
+    " \"grade\": 10, \"kind\": \"gk\", \"duration_seconds\": 2400, \"forms\": 4,"
+    " \"blueprint\": ["
+    "  {\"node\": \"VN18.TOAN.10\", \"level\": \"MD.B\", \"format\": \"DT.NLC\","
+    "   \"count\": 8, \"points\": \"0.25\"},"
+    "  {\"node\": \"VN18.TOAN.10\", \"level\": \"MD.H\", \"format\": \"DT.NLC\","
+    "   \"count\": 4, \"points\": \"0.25\"},"
+    "  {\"node\": \"VN18.TOAN.10\", \"level\": \"MD.H\", \"format\": \"DT.DS\","
+    "   \"count\": 2, \"points\": \"1\"},"
+    "  {\"node\": \"VN18.TOAN.10\", \"level\": \"MD.V\", \"format\": \"DT.DS\","
+    "   \"count\": 2, \"points\": \"1\"},"
+    "  {\"node\": \"VN18.TOAN.10\", \"level\": \"MD.H\", \"format\": \"DT.TLN\","
+    "   \"count\": 2, \"points\": \"0.5\"},"
+    "  {\"node\": \"VN18.TOAN.10\", \"level\": \"MD.V\", \"format\": \"DT.TLN\","
+    "   \"count\": 4, \"points\": \"0.5\"}]}";
 
 struct staff {
     const char *key, *username, *full_name, *role, *subject;
@@ -156,6 +178,102 @@ load_items(PGconn *c, const char *school_id, const char *author)
     return rc < 0 ? -1 : (int)i;
 }
 
+static json_t *
+json_query(PGconn *c, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = q(c, sql, n, params);
+    json_t *j = r && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    return j;
+}
+
+/* The demo test, published, with a session open to 10A1 for the next 30
+ * days; nothing when the school has a test already. 0 or -1. */
+static int
+ensure_demo_test(PGconn *c, const char *school_id, const char *author)
+{
+    const char *sp[] = {school_id};
+    PGresult *r = q(c, "SELECT count(*), (SELECT province_id FROM schools WHERE id = $1::bigint)"
+                       " FROM tests WHERE school_id = $1::bigint",
+                    1, sp);
+    if (!r)
+        return -1;
+    int have = atoi(PQgetvalue(r, 0, 0));
+    char province[24];
+    snprintf(province, sizeof(province), "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    if (have)
+        return 0;
+    json_t *test = json_loads(demo_test, 0, NULL);
+    json_t *cands = json_query(
+        c,
+        "SELECT coalesce(json_agg(json_build_object('id', i.id, 'version', v.version,"
+        " 'tags', v.tags, 'kind', v.kind, 'content', v.content, 'uses', 0) ORDER BY i.id), '[]')"
+        " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+        " WHERE i.school_id = $1::bigint AND i.status = 'approved' AND i.subject = 'TOAN'"
+        "   AND i.grade = 10 AND v.kind <> 'QTI'",
+        1, sp);
+    json_t *formats = json_query(c,
+                                 "SELECT json_object_agg(code, name) FROM taxonomy_nodes"
+                                 " WHERE kind = 'format'",
+                                 0, NULL);
+    uint64_t seed;
+    randombytes_buf(&seed, sizeof(seed));
+    kt_forms_result res = {.rc = -1};
+    if (test && cands && formats)
+        kt_forms_build(test, cands, formats, seed, &res);
+    int rc = -1;
+    if (res.rc != 0) {
+        fprintf(stderr, "kiemtra demo: the demo bank cannot fill the demo blueprint\n");
+        goto out;
+    }
+    char grade[8], dur[16], forms[8], seed_s[24], total[24];
+    snprintf(grade, sizeof(grade), "%d", (int)json_integer_value(json_object_get(test, "grade")));
+    snprintf(dur, sizeof(dur), "%d",
+             (int)json_integer_value(json_object_get(test, "duration_seconds")));
+    snprintf(forms, sizeof(forms), "%d", (int)json_integer_value(json_object_get(test, "forms")));
+    snprintf(seed_s, sizeof(seed_s), "%lld", (long long)seed);
+    snprintf(total, sizeof(total), "%lld", (long long)res.total_points);
+    char *bp = json_dumps(json_object_get(test, "blueprint"), JSON_COMPACT);
+    const char *tp[] = {school_id, province, json_string_value(json_object_get(test, "title")),
+                        "TOAN", grade, json_string_value(json_object_get(test, "kind")), dur,
+                        forms, bp, author};
+    r = q(c, KT_SQL_TEST_CREATE, 10, tp);
+    free(bp);
+    if (!r)
+        goto out;
+    char test_id[24];
+    snprintf(test_id, sizeof(test_id), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    char *items = json_dumps(res.items, JSON_COMPACT), *fs = json_dumps(res.forms, JSON_COMPACT);
+    const char *pp[] = {test_id, seed_s, total, author, items, fs};
+    rc = q_ok(c, KT_SQL_PUBLISH_STORE, 6, pp);
+    free(items);
+    free(fs);
+    if (rc < 0)
+        goto out;
+    char days[8];
+    snprintf(days, sizeof(days), "%d", DEMO_SESSION_DAYS);
+    const char *sesp[] = {school_id, test_id, author, days};
+    rc = q_ok(c,
+              "WITH s AS (INSERT INTO sessions (school_id, test_id, opens_at, closes_at,"
+              "   created_by) VALUES ($1::bigint, $2::bigint, now(),"
+              "   now() + make_interval(days => $4::integer), $3::bigint) RETURNING id)"
+              " INSERT INTO session_classes (session_id, class_id, school_id)"
+              " SELECT s.id, c.id, $1::bigint FROM s, classes c"
+              " WHERE c.school_id = $1::bigint AND c.name = '10A1'",
+              4, sesp);
+    if (rc == 0)
+        printf("Demo test published (%s forms) with a session open to 10A1 for %d days.\n", forms,
+               DEMO_SESSION_DAYS);
+out:
+    kt_forms_result_free(&res);
+    json_decref(test);
+    json_decref(cands);
+    json_decref(formats);
+    return rc;
+}
+
 static int
 write_credentials(const char *path, json_t *creds)
 {
@@ -218,9 +336,20 @@ kt_cmd_demo(int argc, char **argv)
     PQclear(r);
     json_error_t jerr;
     if (exists && (creds = json_load_file(cred_path, 0, &jerr))) {
+        r = q(c,
+              "SELECT s.id, (SELECT u.id FROM users u WHERE u.username = $2) FROM schools s"
+              " WHERE s.code = $1",
+              2, (const char *[]){DEMO_SCHOOL, "tt.toan"});
+        if (!r)
+            goto out;
+        char sid[24], head[24];
+        snprintf(sid, sizeof(sid), "%s", PQgetvalue(r, 0, 0));
+        snprintf(head, sizeof(head), "%s", PQgetvalue(r, 0, 1));
+        PQclear(r);
+        if (ensure_demo_test(c, sid, head) < 0 || q_ok(c, "COMMIT", 0, NULL) < 0)
+            goto out;
         print_credentials(creds);
         printf("(existing demo data kept; logins in %s)\n", cred_path);
-        q_ok(c, "COMMIT", 0, NULL);
         rc = 0;
         goto out;
     }
@@ -309,7 +438,7 @@ kt_cmd_demo(int argc, char **argv)
     int have_items = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
     int nitems = have_items ? have_items : load_items(c, school_id, author);
-    if (nitems < 0)
+    if (nitems < 0 || ensure_demo_test(c, school_id, author) < 0)
         goto out;
     if (write_credentials(cred_path, creds) < 0 || q_ok(c, "COMMIT", 0, NULL) < 0)
         goto out;

@@ -16,6 +16,8 @@
 #include "api.h"
 #include "config.h"
 #include "cpupool.h"
+#include "grading.h"
+#include "static.h"
 #include "http.h"
 #include "log.h"
 #include "pgpool.h"
@@ -52,6 +54,7 @@ worker_main(void *arg)
     struct timeval one = {1, 0};
     event_add(tick, &one);
     event_base_dispatch(w->base);
+    kt_attempts_thread_end();
     event_free(tick);
     return NULL;
 }
@@ -99,6 +102,7 @@ kt_serve(void)
             http_server_listen(w->http, kt_cfg.listen_addr, kt_cfg.port) < 0)
             return 1;
     }
+    kt_expiry_start(&kt_workers[0]);
     for (int i = 0; i < kt_nworkers; i++)
         pthread_create(&kt_workers[i].thread, NULL, worker_main, &kt_workers[i]);
     log_info("listening on http://%s:%d workers=%d db_pool=%d", kt_cfg.listen_addr, kt_cfg.port,
@@ -116,6 +120,8 @@ kt_serve(void)
     for (int i = 0; i < kt_nworkers; i++)
         pthread_join(kt_workers[i].thread, NULL);
     kt_cpu_stop();
+    kt_expiry_stop();
+    kt_static_free();
     for (int i = 0; i < kt_nworkers; i++) {
         struct kt_worker *w = &kt_workers[i];
         http_server_free(w->http);

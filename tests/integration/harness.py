@@ -136,7 +136,8 @@ class Server:
         text = self.log_text()
         for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
             if marker in text:
-                raise AssertionError("sanitizer report in server log:\n" + text[-4000:])
+                at = text.find(marker)
+                raise AssertionError("sanitizer report in server log:\n" + text[at:at + 6000])
         return self.proc.returncode
 
 

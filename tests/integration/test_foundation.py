@@ -1,6 +1,7 @@
 """Foundation: migrations, accounts and login, tenant isolation, rosters,
 database outages, HTTP limits, metrics, the demo data."""
 import csv
+import datetime
 import io
 import json
 import os
@@ -459,7 +460,17 @@ def test_demo_data_and_credentials(env):
         n_items = int(env.cluster.psql(
             "SELECT count(*) FROM items i JOIN schools s ON s.id = i.school_id"
             " WHERE s.code = 'DEMO-THPT' AND i.status = 'approved'"))
-        assert n_items >= 20, n_items
+        assert n_items >= 60, n_items
+        # A published test with a session open to 10A1 for 30 days: a student
+        # finds it and can start it; the form has the blueprint's 22 questions.
+        sessions = s.request("GET", "/api/v1/me/sessions", token=tok).json()
+        assert len(sessions) == 1 and sessions[0]["open"], sessions
+        days = (datetime.datetime.fromisoformat(sessions[0]["closes_at"]).timestamp()
+                - time.time()) / 86400
+        assert 29 < days <= 30.1, sessions[0]
+        a = s.request("POST", f"/api/v1/sessions/{sessions[0]['id']}/attempts", token=tok)
+        assert a.status == 201 and len(a.json()["payload"]["items"]) == 22, a
+        assert a.json()["payload"]["test"]["total_points"] == "10", a.json()["payload"]["test"]
         # Keys are kept apart from what students may see.
         leaked = env.cluster.psql("SELECT count(*) FROM item_versions"
                                   " WHERE content ? 'key' OR content ? 'keys' OR content ? 'rubric'")
@@ -468,5 +479,7 @@ def test_demo_data_and_credentials(env):
         again = env.cli("demo", "--credentials", path)
         assert "existing demo data kept" in again.stdout
         assert json.load(open(path)) == creds
+        assert env.cluster.psql("SELECT count(*) FROM tests t JOIN schools s ON s.id = t.school_id"
+                                " WHERE s.code = 'DEMO-THPT' AND t.status = 'published'") == "1"
     finally:
         shutil.rmtree(tmp)

@@ -1,0 +1,631 @@
+/*
+ * Attempts on the event loop: start or resume (idempotent), the student's
+ * view with remaining time from the server clock, answer saves with group
+ * commit, submit, extra time, and the teacher's live monitor. A save is
+ * acknowledged only after the transaction holding it has committed; a stale
+ * or repeated seq never replaces a newer answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "api.h"
+#include "config.h"
+#include "grading.h"
+#include "log.h"
+#include "server.h"
+
+#define ITEM_REF_MAX 32
+#define RESPONSE_MAX_BYTES 20000 /* an essay of a few pages */
+#define RESPONSE_MAX_VALUES 100
+#define SAVE_BATCH_MAX 500 /* saves per transaction */
+#define SAVE_INFLIGHT_MAX 2 /* transactions in flight per school and worker */
+
+/* The student's view of an attempt; results only once released (or for staff). */
+#define ATTEMPT_VIEW                                                                               \
+    "SELECT json_build_object('id', a.id, 'session_id', a.session_id, 'status', a.status,"        \
+    " 'form_code', f.code, 'started_at', a.started_at, 'deadline', a.deadline,"                   \
+    " 'extra_seconds', a.extra_seconds, 'server_time', now(),"                                    \
+    " 'remaining_seconds', CASE WHEN a.status = 'in_progress' THEN"                               \
+    "   greatest(0, floor(extract(epoch FROM a.deadline - now())))::integer ELSE 0 END,"          \
+    " 'submitted_at', a.submitted_at, 'submitted_by', a.submitted_by,"                            \
+    " 'payload', f.payload,"                                                                      \
+    " 'responses', coalesce((SELECT json_object_agg(r.item_ref, json_build_object("               \
+    "   'response', r.response, 'seq', r.seq)) FROM responses r WHERE r.attempt_id = a.id),"      \
+    "   '{}'),"                                                                                   \
+    " 'results_released', se.results_released,"                                                   \
+    " 'result', CASE WHEN (se.results_released OR NOT kt_is_student())"                           \
+    "   AND a.scored_at IS NOT NULL THEN json_build_object("                                      \
+    "   'score', round(a.score::numeric / 100, 2)::text,"                                         \
+    "   'max_score', round(a.max_score::numeric / 100, 2)::text,"                                 \
+    "   'needs_marking', a.needs_marking) END)::text"                                             \
+    " FROM attempts a JOIN test_forms f ON f.id = a.form_id JOIN sessions se ON se.id = a.session_id"
+
+static const struct pg_stmt_def attempt_stmts[] = {
+    /* Creates the attempt when the student is assigned and the window is
+     * open. The form is the student's rank in the class roster modulo the
+     * number of forms, so neighbours get different forms. */
+    {"attempt_start",
+     "WITH s AS (SELECT se.id, se.test_id, se.closes_at, t.duration_seconds, t.forms"
+     "   FROM sessions se JOIN tests t ON t.id = se.test_id"
+     "  WHERE se.id = $1::bigint AND t.status = 'published'"
+     "    AND now() >= se.opens_at AND now() < se.closes_at),"
+     " cls AS (SELECT sc.class_id FROM session_classes sc"
+     "   JOIN class_members cm ON cm.class_id = sc.class_id AND cm.user_id = $2::bigint"
+     "  WHERE sc.session_id = $1::bigint ORDER BY sc.class_id LIMIT 1),"
+     " me AS (SELECT coalesce(student_code, '') AS code FROM users WHERE id = $2::bigint),"
+     " pos AS (SELECT count(*) AS n FROM class_members cm JOIN users u ON u.id = cm.user_id, me"
+     "  WHERE cm.class_id = (SELECT class_id FROM cls)"
+     "    AND (coalesce(u.student_code, ''), u.id) < (me.code, $2::bigint))"
+     " INSERT INTO attempts (school_id, session_id, student_id, form_id, deadline)"
+     " SELECT $3::bigint, s.id, $2::bigint, f.id,"
+     "   least(now() + make_interval(secs => s.duration_seconds), s.closes_at)"
+     "   FROM s, pos, test_forms f"
+     "  WHERE EXISTS (SELECT 1 FROM cls) AND f.test_id = s.test_id"
+     "    AND f.form_index = pos.n % s.forms"
+     " ON CONFLICT (session_id, student_id) DO NOTHING RETURNING id"},
+    /* The attempt of (session, student), or why there is none. */
+    {"attempt_of_session",
+     "SELECT (" ATTEMPT_VIEW " WHERE a.session_id = $1::bigint AND a.student_id = $2::bigint),"
+     " se.id IS NOT NULL,"
+     " EXISTS (SELECT 1 FROM session_classes sc JOIN class_members cm"
+     "   ON cm.class_id = sc.class_id AND cm.user_id = $2::bigint WHERE sc.session_id = se.id),"
+     " se.opens_at > now(), se.closes_at <= now()"
+     " FROM (SELECT 1) one LEFT JOIN sessions se ON se.id = $1::bigint"},
+    {"attempt_touch",
+     "UPDATE attempts SET last_seen_at = now() WHERE id = $1::bigint AND student_id = $2::bigint"},
+    {"attempt_view", ATTEMPT_VIEW " WHERE a.id = $1::bigint"},
+    /* Group commit: the saves of many students of one school in one
+     * statement. Rows are locked FOR SHARE so that a submit waits for saves
+     * in flight (and a save after a submit sees it). Per (attempt, item) the
+     * highest seq of the batch is written, and only over a lower stored seq. */
+    {"save_batch",
+     "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
+     "   AS t(o integer, a bigint, s bigint, r text, v jsonb, q bigint)),"
+     " valid AS (SELECT i.*, at.status, at.deadline FROM input i"
+     "   JOIN attempts at ON at.id = i.a AND at.student_id = i.s"
+     "   JOIN sessions se ON se.id = at.session_id"
+     "   JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = i.r"
+     "   FOR SHARE OF at),"
+     " ok AS (SELECT DISTINCT ON (a, r) * FROM valid"
+     "   WHERE status = 'in_progress' AND now() <= deadline ORDER BY a, r, q DESC),"
+     " up AS (INSERT INTO responses AS x (attempt_id, item_ref, school_id, student_id, response,"
+     "   seq) SELECT a, r, $2::bigint, s, v, q FROM ok"
+     "   ON CONFLICT (attempt_id, item_ref) DO UPDATE"
+     "   SET response = EXCLUDED.response, seq = EXCLUDED.seq, saved_at = now()"
+     "   WHERE x.seq < EXCLUDED.seq RETURNING attempt_id, item_ref, seq)"
+     " SELECT i.o, CASE WHEN v.o IS NULL THEN 'not_found'"
+     "   WHEN v.status <> 'in_progress' OR now() > v.deadline THEN 'closed' ELSE 'ok' END,"
+     "   coalesce(up.seq, x.seq, i.q),"
+     "   greatest(0, floor(extract(epoch FROM v.deadline - now())))::integer"
+     " FROM input i LEFT JOIN valid v ON v.o = i.o"
+     " LEFT JOIN up ON up.attempt_id = i.a AND up.item_ref = i.r"
+     " LEFT JOIN responses x ON x.attempt_id = i.a AND x.item_ref = i.r"
+     " ORDER BY i.o"},
+    /* Waits for saves in flight (row lock), then closes the attempt. A
+     * submit after the deadline counts as the automatic one at the deadline. */
+    {"attempt_submit",
+     "UPDATE attempts SET status = 'submitted', submitted_at = least(now(), deadline),"
+     " submitted_by = CASE WHEN now() > deadline THEN 'auto' ELSE 'student' END"
+     " WHERE id = $1::bigint AND student_id = $2::bigint AND status = 'in_progress'"
+     " RETURNING id"},
+    {"attempt_owner",
+     "SELECT a.status, a.scored_at IS NULL FROM attempts a"
+     " WHERE a.id = $1::bigint AND a.student_id = $2::bigint"},
+    {"attempt_extra_time",
+     "WITH u AS (UPDATE attempts a SET extra_seconds = $2::integer,"
+     "   deadline = least(a.started_at + make_interval(secs => t.duration_seconds + $2::integer),"
+     "                    se.closes_at)"
+     "  FROM sessions se JOIN tests t ON t.id = se.test_id"
+     "  WHERE a.id = $1::bigint AND se.id = a.session_id AND a.status = 'in_progress'"
+     "  RETURNING a.id, a.school_id, a.extra_seconds)"
+     " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
+     " SELECT school_id, $3::bigint, 'attempt.extra_time', 'attempt', id::text,"
+     "  jsonb_build_object('extra_seconds', extra_seconds) FROM u RETURNING 1"},
+    {"session_monitor",
+     "SELECT json_build_object('session_id', se.id, 'server_time', now(),"
+     " 'opens_at', se.opens_at, 'closes_at', se.closes_at,"
+     " 'counts', json_build_object("
+     "   'not_started', count(*) FILTER (WHERE a.id IS NULL),"
+     "   'in_progress', count(*) FILTER (WHERE a.status = 'in_progress'),"
+     "   'submitted', count(*) FILTER (WHERE a.status = 'submitted')),"
+     " 'students', coalesce(json_agg(json_build_object('student_id', u.id,"
+     "   'student_code', u.student_code, 'full_name', u.full_name, 'class', c.name,"
+     "   'state', CASE WHEN a.id IS NULL THEN 'not_started' ELSE a.status END,"
+     "   'attempt_id', a.id, 'form_code', f.code, 'started_at', a.started_at,"
+     "   'deadline', a.deadline, 'extra_seconds', a.extra_seconds,"
+     "   'last_seen_at', greatest(a.last_seen_at, (SELECT max(r.saved_at) FROM responses r"
+     "      WHERE r.attempt_id = a.id)),"
+     "   'answers_saved', (SELECT count(*) FROM responses r WHERE r.attempt_id = a.id"
+     "      AND r.response <> 'null'::jsonb))"
+     "   ORDER BY c.name, u.student_code, u.id) FILTER (WHERE u.id IS NOT NULL), '[]'))::text"
+     " FROM sessions se"
+     " JOIN session_classes sc ON sc.session_id = se.id"
+     " JOIN classes c ON c.id = sc.class_id"
+     " JOIN class_members cm ON cm.class_id = c.id"
+     " JOIN users u ON u.id = cm.user_id AND u.role = 'student'"
+     " LEFT JOIN attempts a ON a.session_id = se.id AND a.student_id = u.id"
+     " LEFT JOIN test_forms f ON f.id = a.form_id"
+     " WHERE se.id = $1::bigint GROUP BY se.id"},
+    {"session_exists", "SELECT 1 FROM sessions WHERE id = $1::bigint"},
+};
+
+void
+kt_attempts_register(void)
+{
+    pg_register_statements(attempt_stmts,
+                           (int)(sizeof(attempt_stmts) / sizeof(attempt_stmts[0])));
+}
+
+static void
+id_text(char out[24], int64_t v)
+{
+    snprintf(out, 24, "%lld", (long long)v);
+}
+
+static void
+reply_text_json(http_request *req, int status, const char *json)
+{
+    api_raw_json(req, status, json, strlen(json));
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/v1/sessions/{id}/attempts                                      */
+
+static void
+start_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    const char *view = pg_value(q, 1, 0, 0);
+    if (view) {
+        reply_text_json(req, pg_ntuples(q, 0) == 1 ? 201 : 200, view);
+        return;
+    }
+    const char *exists = pg_value(q, 1, 0, 1), *assigned = pg_value(q, 1, 0, 2),
+               *early = pg_value(q, 1, 0, 3), *late = pg_value(q, 1, 0, 4);
+    if (!exists || exists[0] != 't' || !assigned || assigned[0] != 't')
+        api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra dành cho em.");
+    else if (early && early[0] == 't')
+        api_error(req, 409, "not_open_yet", "Buổi kiểm tra chưa đến giờ mở. Em vui lòng chờ.");
+    else if (late && late[0] == 't')
+        api_error(req, 409, "session_closed", "Buổi kiểm tra đã kết thúc.");
+    else
+        api_error(req, 409, "not_published", "Đề kiểm tra chưa được phát hành.");
+}
+
+void
+h_attempt_start(http_request *req)
+{
+    int64_t sid = api_param_id(req, 0);
+    if (sid <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra dành cho em.");
+        return;
+    }
+    char s[24], u[24], sch[24];
+    id_text(s, sid);
+    id_text(u, req->user->id);
+    id_text(sch, req->user->school_id);
+    pg_query *q = api_query(req);
+    const char *p1[] = {s, u, sch}, *p2[] = {s, u};
+    pg_query_add(q, "attempt_start", 3, p1);
+    pg_query_add(q, "attempt_of_session", 2, p2);
+    api_run(req, q, start_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/v1/attempts/{id}                                                */
+
+static void
+view_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    int last = q->nresults - 1;
+    const char *view = pg_ntuples(q, last) == 1 ? pg_value(q, last, 0, 0) : NULL;
+    if (!view) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    reply_text_json(req, 200, view);
+}
+
+void
+h_attempt_get(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (id <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    char a[24], u[24];
+    id_text(a, id);
+    id_text(u, req->user->id);
+    pg_query *q = api_query(req);
+    const char *p1[] = {a, u}, *p2[] = {a};
+    if (req->user->role == ROLE_STUDENT)
+        pg_query_add(q, "attempt_touch", 2, p1);
+    pg_query_add(q, "attempt_view", 1, p2);
+    api_run(req, q, view_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* PUT /api/v1/attempts/{id}/responses/{item_ref}: group commit             */
+
+struct save {
+    http_request *req;
+    int64_t attempt_id, student_id, seq;
+    char item_ref[ITEM_REF_MAX + 1];
+    json_t *response;
+    TAILQ_ENTRY(save) link;
+};
+TAILQ_HEAD(save_list, save);
+
+/* The saves of one school waiting on one worker. */
+struct school_saves {
+    int64_t school_id;
+    struct save_list pending;
+    int npending;
+    int inflight; /* batches sent and not answered */
+    struct school_saves *next;
+};
+
+/* One batch in flight. */
+struct save_batch {
+    struct school_saves *owner;
+    struct save **saves;
+    int n;
+};
+
+#define SCHOOL_BUCKETS 256
+/* Each worker thread touches only its own table: no locks. */
+static __thread struct school_saves *school_table[SCHOOL_BUCKETS];
+
+static struct school_saves *
+school_saves_of(int64_t school_id)
+{
+    unsigned h = (unsigned)((uint64_t)school_id * 0x9E3779B97F4A7C15ull >> 56);
+    for (struct school_saves *s = school_table[h]; s; s = s->next)
+        if (s->school_id == school_id)
+            return s;
+    struct school_saves *s = calloc(1, sizeof(*s));
+    if (!s)
+        abort();
+    s->school_id = school_id;
+    TAILQ_INIT(&s->pending);
+    s->next = school_table[h];
+    school_table[h] = s;
+    return s;
+}
+
+static void save_flush(struct kt_worker *w, struct school_saves *ss);
+
+void
+kt_attempts_thread_end(void)
+{
+    for (int h = 0; h < SCHOOL_BUCKETS; h++) {
+        while (school_table[h]) {
+            struct school_saves *s = school_table[h];
+            school_table[h] = s->next;
+            free(s); /* the loop has stopped: nothing is pending any more */
+        }
+    }
+}
+
+static void
+save_free(struct save *sv)
+{
+    json_decref(sv->response);
+    free(sv);
+}
+
+static void
+batch_done(pg_query *q, void *arg)
+{
+    struct save_batch *b = arg;
+    struct kt_worker *w = NULL;
+    int rows = q->status == PG_OK ? pg_ntuples(q, 0) : 0;
+    for (int i = 0; i < b->n; i++) {
+        struct save *sv = b->saves[i];
+        http_request *req = sv->req;
+        w = req->worker;
+        if (q->status != PG_OK) {
+            api_db_error(req, q);
+        } else if (i >= rows) {
+            api_error(req, 500, "internal", "Lỗi nội bộ khi lưu câu trả lời.");
+        } else {
+            const char *state = pg_value(q, 0, i, 1);
+            if (strcmp(state, "not_found") == 0)
+                api_error(req, 404, "not_found", "Không tìm thấy bài làm hoặc câu hỏi này.");
+            else if (strcmp(state, "closed") == 0)
+                api_error(req, 409, "attempt_closed",
+                          "Bài làm đã nộp hoặc đã hết giờ; câu trả lời này không được lưu.");
+            else
+                api_json(req, 200,
+                         json_pack("{s:s,s:I,s:i}", "item_ref", sv->item_ref, "saved_seq",
+                                   (json_int_t)strtoll(pg_value(q, 0, i, 2), NULL, 10),
+                                   "remaining_seconds", atoi(pg_value(q, 0, i, 3))));
+        }
+        save_free(sv);
+    }
+    struct school_saves *ss = b->owner;
+    ss->inflight--;
+    free(b->saves);
+    free(b);
+    pg_query_free(q);
+    if (w && ss->npending)
+        save_flush(w, ss);
+}
+
+static void
+save_flush(struct kt_worker *w, struct school_saves *ss)
+{
+    int n = ss->npending < SAVE_BATCH_MAX ? ss->npending : SAVE_BATCH_MAX;
+    struct save_batch *b = calloc(1, sizeof(*b));
+    if (!b || !(b->saves = calloc((size_t)n, sizeof(*b->saves))))
+        abort();
+    b->owner = ss;
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        struct save *sv = TAILQ_FIRST(&ss->pending);
+        TAILQ_REMOVE(&ss->pending, sv, link);
+        ss->npending--;
+        b->saves[b->n++] = sv;
+        json_array_append_new(rows, json_pack("{s:i,s:I,s:I,s:s,s:O,s:I}", "o", i, "a",
+                                              (json_int_t)sv->attempt_id, "s",
+                                              (json_int_t)sv->student_id, "r", sv->item_ref,
+                                              "v", sv->response, "q", (json_int_t)sv->seq));
+    }
+    char *doc = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    char sch[24];
+    id_text(sch, ss->school_id);
+    /* Saves of many students share this transaction, so it runs under the
+     * school's tenant with a non-student role; the statement itself checks
+     * that every attempt belongs to the student who sent the save. */
+    struct kt_tenant t = {.school_id = ss->school_id, .role = "student_saves"};
+    pg_query *q = pg_query_new(&t);
+    const char *p[] = {doc, sch};
+    pg_query_add(q, "save_batch", 2, p);
+    free(doc);
+    ss->inflight++;
+    pg_query_run(w->db, q, batch_done, b);
+}
+
+/* A response value in QTI string forms: null, a string, a number, a
+ * boolean, or an array of strings and numbers (multiple, ordered). */
+static const char *
+response_problem(const json_t *v)
+{
+    if (json_is_null(v) || json_is_boolean(v) || json_is_number(v))
+        return NULL;
+    if (json_is_string(v))
+        return json_string_length(v) > RESPONSE_MAX_BYTES ? "Câu trả lời quá dài." : NULL;
+    if (!json_is_array(v))
+        return "Câu trả lời phải là chuỗi, số hoặc danh sách.";
+    if (json_array_size(v) > RESPONSE_MAX_VALUES)
+        return "Câu trả lời có quá nhiều lựa chọn.";
+    size_t i, total = 0;
+    const json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        if (json_is_string(e))
+            total += json_string_length(e);
+        else if (!json_is_number(e))
+            return "Mỗi lựa chọn phải là chuỗi hoặc số.";
+    }
+    return total > RESPONSE_MAX_BYTES ? "Câu trả lời quá dài." : NULL;
+}
+
+static int
+item_ref_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= ITEM_REF_MAX &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
+void
+h_attempt_save(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    const char *ref = req->params[1];
+    if (id <= 0 || !ref || !item_ref_valid(ref)) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm hoặc câu hỏi này.");
+        return;
+    }
+    json_t *body = api_body_object(req);
+    if (!body)
+        return;
+    json_t *seq = json_object_get(body, "seq"), *resp = json_object_get(body, "response");
+    const char *bad = NULL;
+    if (!json_is_integer(seq) || json_integer_value(seq) < 0 ||
+        json_integer_value(seq) > (json_int_t)1 << 53)
+        bad = "Thiếu số thứ tự lưu (seq) hợp lệ: số nguyên không âm.";
+    else if (!resp)
+        bad = "Thiếu câu trả lời (response); gửi null để xoá câu trả lời.";
+    else
+        bad = response_problem(resp);
+    if (bad) {
+        json_decref(body);
+        api_error(req, 400, "invalid_response", bad);
+        return;
+    }
+    struct save *sv = calloc(1, sizeof(*sv));
+    if (!sv)
+        abort();
+    sv->req = req;
+    sv->attempt_id = id;
+    sv->student_id = req->user->id;
+    sv->seq = json_integer_value(seq);
+    snprintf(sv->item_ref, sizeof(sv->item_ref), "%s", ref);
+    sv->response = json_incref(resp);
+    json_decref(body);
+    struct school_saves *ss = school_saves_of(req->user->school_id);
+    TAILQ_INSERT_TAIL(&ss->pending, sv, link);
+    ss->npending++;
+    if (ss->inflight < SAVE_INFLIGHT_MAX)
+        save_flush(req->worker, ss);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/v1/attempts/{id}/submit                                        */
+
+static void
+submitted_view(http_request *req, pg_query *q)
+{
+    view_done(req, q);
+}
+
+static void
+show_attempt(http_request *req)
+{
+    char a[24];
+    id_text(a, api_param_id(req, 0));
+    pg_query *q = api_query(req);
+    const char *p[] = {a};
+    pg_query_add(q, "attempt_view", 1, p);
+    api_run(req, q, submitted_view);
+}
+
+static void
+graded(void *arg, int ok)
+{
+    http_request *req = arg;
+    if (!ok)
+        log_error("attempt %lld: scoring failed, the background job will retry",
+                  (long long)api_param_id(req, 0));
+    show_attempt(req);
+}
+
+static void
+submit_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 1) != 1) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    const char *unscored = pg_value(q, 1, 0, 1);
+    if (pg_ntuples(q, 0) == 1 || (unscored && unscored[0] == 't' &&
+                                  strcmp(pg_value(q, 1, 0, 0), "submitted") == 0)) {
+        kt_grade_attempt(req->worker, api_param_id(req, 0), req->user->school_id, graded, req);
+        return;
+    }
+    show_attempt(req); /* already submitted and scored: idempotent */
+}
+
+void
+h_attempt_submit(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (id <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    char a[24], u[24];
+    id_text(a, id);
+    id_text(u, req->user->id);
+    pg_query *q = api_query(req);
+    const char *p[] = {a, u};
+    pg_query_add(q, "attempt_submit", 2, p);
+    pg_query_add(q, "attempt_owner", 2, p);
+    api_run(req, q, submit_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* PATCH /api/v1/attempts/{id} {extra_seconds}: teachers                    */
+
+static void
+extra_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        api_error(req, 409, "attempt_closed",
+                  "Chỉ cộng thêm giờ được cho bài đang làm (bài đã nộp hoặc không tồn tại).");
+        return;
+    }
+    view_done(req, q);
+}
+
+void
+h_attempt_patch(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    json_t *body = id > 0 ? api_body_object(req) : NULL;
+    if (id <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    if (!body)
+        return;
+    json_t *extra = json_object_get(body, "extra_seconds");
+    if (!json_is_integer(extra) || json_integer_value(extra) < 0 ||
+        json_integer_value(extra) > 14400) {
+        json_decref(body);
+        api_error(req, 400, "invalid_parameter",
+                  "extra_seconds phải là số giây cộng thêm, từ 0 đến 14400.");
+        return;
+    }
+    char a[24], e[24], u[24];
+    id_text(a, id);
+    id_text(e, json_integer_value(extra));
+    id_text(u, req->user->id);
+    json_decref(body);
+    pg_query *q = api_query(req);
+    const char *p1[] = {a, e, u}, *p2[] = {a};
+    pg_query_add(q, "attempt_extra_time", 3, p1);
+    pg_query_add(q, "attempt_view", 1, p2);
+    api_run(req, q, extra_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/v1/sessions/{id}/monitor                                        */
+
+static void
+monitor_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 1) != 1) {
+        api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra.");
+        return;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        reply_text_json(req, 200,
+                        "{\"counts\":{\"not_started\":0,\"in_progress\":0,\"submitted\":0},"
+                        "\"students\":[]}");
+        return;
+    }
+    reply_text_json(req, 200, pg_value(q, 0, 0, 0));
+}
+
+void
+h_session_monitor(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (id <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra.");
+        return;
+    }
+    char s[24];
+    id_text(s, id);
+    pg_query *q = api_query(req);
+    const char *p[] = {s};
+    pg_query_add(q, "session_monitor", 1, p);
+    pg_query_add(q, "session_exists", 1, p);
+    api_run(req, q, monitor_done);
+}

@@ -1,0 +1,241 @@
+/*
+ * Scoring submitted attempts: load the attempt's item versions and answers,
+ * score each with the engine (exact decimals, hundredths stored), store the
+ * per-item and total scores once. The expiry job submits attempts past their
+ * deadline on its own and scores them, and rescores any submitted attempt
+ * left unscored by a gateway that stopped in between.
+ */
+#include "grading.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "log.h"
+#include "pgpool.h"
+#include "server.h"
+#include "vnscore.h"
+
+#define EXPIRY_BATCH 200
+#define EXPIRY_LOCK_KEY "7316004821" /* pg advisory lock: one expiry leader at a time */
+
+static const struct pg_stmt_def grading_stmts[] = {
+    {"grade_load",
+     "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, r.response::text"
+     " FROM attempts a JOIN sessions se ON se.id = a.session_id"
+     " JOIN test_items ti ON ti.test_id = se.test_id"
+     " JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.version"
+     " LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = ti.item_ref"
+     " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"
+     " ORDER BY ti.item_ref"},
+    {"grade_store",
+     "WITH s AS (INSERT INTO attempt_scores (attempt_id, item_ref, school_id, score, max_score,"
+     "   detail) SELECT $1::bigint, x.ref, $2::bigint, x.score, x.max, x.detail"
+     "  FROM jsonb_to_recordset($3::jsonb) AS x(ref text, score integer, max integer,"
+     "   detail jsonb)"
+     "  ON CONFLICT (attempt_id, item_ref) DO NOTHING RETURNING 1)"
+     " UPDATE attempts SET score = $4::integer, max_score = $5::integer,"
+     "  needs_marking = $6::boolean, scored_at = now()"
+     " WHERE id = $1::bigint AND scored_at IS NULL"},
+    {"expire_due",
+     "SELECT e.attempt_id, e.school_id FROM"
+     " (SELECT pg_try_advisory_xact_lock(" EXPIRY_LOCK_KEY ") AS leader) l,"
+     " LATERAL (SELECT * FROM kt_expire_attempts(CASE WHEN l.leader THEN $1::integer ELSE 0 END)"
+     "  UNION ALL SELECT * FROM kt_unscored_attempts(CASE WHEN l.leader THEN $1::integer ELSE 0"
+     "  END)) e"},
+};
+
+void
+kt_grading_register(void)
+{
+    pg_register_statements(grading_stmts, (int)(sizeof(grading_stmts) / sizeof(grading_stmts[0])));
+}
+
+/* ------------------------------------------------------------------------ */
+/* One attempt                                                              */
+
+struct grade_job {
+    struct kt_worker *w;
+    int64_t attempt_id, school_id;
+    void (*cb)(void *arg, int ok);
+    void *arg;
+};
+
+static void
+grade_finish(struct grade_job *g, int ok)
+{
+    if (g->cb)
+        g->cb(g->arg, ok);
+    free(g);
+}
+
+static struct kt_tenant
+grader_tenant(int64_t school_id)
+{
+    return (struct kt_tenant){.school_id = school_id, .role = "grader"};
+}
+
+static void
+grade_stored(pg_query *q, void *arg)
+{
+    struct grade_job *g = arg;
+    if (q->status != PG_OK)
+        log_error("attempt %lld: storing scores failed: %s", (long long)g->attempt_id,
+                  q->error ? q->error : "?");
+    grade_finish(g, q->status == PG_OK);
+    pg_query_free(q);
+}
+
+/* Scores one item; returns its detail object and sets *score (hundredths,
+ * -1 while it needs marking). */
+static json_t *
+score_item(const char *kind, const char *scoring_text, const char *response_text,
+           int64_t points, int64_t *score)
+{
+    char err[200] = "";
+    json_t *scoring = json_loads(scoring_text, 0, NULL);
+    json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
+    kt_vn_scoring sc;
+    kt_vn_result res;
+    kt_decimal pts = {points * (KT_DECIMAL_SCALE / 100)};
+    json_t *detail;
+    *score = 0;
+    if (kt_vn_scoring_from_json(kind, scoring, &sc, err, sizeof(err)) < 0 ||
+        kt_vn_score(&sc, response, pts, &res, err, sizeof(err)) < 0) {
+        detail = json_pack("{s:s,s:b}", "error", err, "answered", response && !json_is_null(response));
+    } else if (res.status == KT_VN_MANUAL) {
+        *score = -1;
+        detail = json_pack("{s:b,s:b}", "needs_marking", 1, "answered",
+                           response && !json_is_null(response));
+    } else {
+        *score = res.points.units / (KT_DECIMAL_SCALE / 100);
+        char frac[32];
+        kt_decimal_format(res.fraction, '.', frac, sizeof(frac));
+        detail = json_pack("{s:s,s:i,s:b}", "fraction", frac, "right", res.right, "answered",
+                           response && !json_is_null(response));
+    }
+    json_decref(scoring);
+    json_decref(response);
+    return detail;
+}
+
+static void
+grade_loaded(pg_query *q, void *arg)
+{
+    struct grade_job *g = arg;
+    if (q->status != PG_OK || pg_ntuples(q, 0) == 0) {
+        /* Not submitted, already scored, or the database failed. */
+        grade_finish(g, q->status == PG_OK);
+        pg_query_free(q);
+        return;
+    }
+    json_t *rows = json_array();
+    int64_t total = 0, max = 0;
+    int manual = 0;
+    for (int r = 0; r < pg_ntuples(q, 0); r++) {
+        int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
+        json_t *detail = score_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
+                                    pg_value(q, 0, r, 4), points, &score);
+        max += points;
+        if (score < 0)
+            manual = 1;
+        else
+            total += score;
+        json_t *row = json_pack("{s:s,s:I,s:o}", "ref", pg_value(q, 0, r, 0), "max",
+                                (json_int_t)points, "detail", detail);
+        json_object_set_new(row, "score", score < 0 ? json_null() : json_integer(score));
+        json_array_append_new(rows, row);
+    }
+    pg_query_free(q);
+    char a[24], s[24], t[24], m[24];
+    snprintf(a, sizeof(a), "%lld", (long long)g->attempt_id);
+    snprintf(s, sizeof(s), "%lld", (long long)g->school_id);
+    snprintf(t, sizeof(t), "%lld", (long long)total);
+    snprintf(m, sizeof(m), "%lld", (long long)max);
+    char *doc = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    struct kt_tenant tn = grader_tenant(g->school_id);
+    pg_query *q2 = pg_query_new(&tn);
+    const char *p[] = {a, s, doc, t, m, manual ? "true" : "false"};
+    pg_query_add(q2, "grade_store", 6, p);
+    free(doc);
+    pg_query_run(g->w->db, q2, grade_stored, g);
+}
+
+void
+kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id,
+                 void (*cb)(void *arg, int ok), void *arg)
+{
+    struct grade_job *g = calloc(1, sizeof(*g));
+    if (!g)
+        abort();
+    *g = (struct grade_job){w, attempt_id, school_id, cb, arg};
+    char a[24];
+    snprintf(a, sizeof(a), "%lld", (long long)attempt_id);
+    struct kt_tenant tn = grader_tenant(school_id);
+    pg_query *q = pg_query_new(&tn);
+    const char *p[] = {a};
+    pg_query_add(q, "grade_load", 1, p);
+    pg_query_run(w->db, q, grade_loaded, g);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The expiry job                                                           */
+
+static struct event *expiry_ev;
+static int expiry_busy; /* a run is in flight (only touched on its worker) */
+
+static void
+expiry_done(pg_query *q, void *arg)
+{
+    struct kt_worker *w = arg;
+    expiry_busy = 0;
+    if (q->status == PG_OK) {
+        int n = pg_ntuples(q, 0);
+        for (int r = 0; r < n; r++)
+            kt_grade_attempt(w, strtoll(pg_value(q, 0, r, 0), NULL, 10),
+                             strtoll(pg_value(q, 0, r, 1), NULL, 10), NULL, NULL);
+        if (n)
+            log_info("expiry: %d attempts submitted or rescored", n);
+    }
+    pg_query_free(q);
+}
+
+static void
+expiry_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct kt_worker *w = arg;
+    (void)fd;
+    (void)what;
+    if (expiry_busy)
+        return;
+    expiry_busy = 1;
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", EXPIRY_BATCH);
+    pg_query *q = pg_query_new(NULL);
+    const char *p[] = {lim};
+    pg_query_add(q, "expire_due", 1, p);
+    pg_query_run(w->db, q, expiry_done, w);
+}
+
+void
+kt_expiry_start(struct kt_worker *w)
+{
+    if (kt_cfg.expiry_interval <= 0)
+        return;
+    expiry_ev = event_new(w->base, -1, EV_PERSIST, expiry_tick, w);
+    struct timeval tv = {kt_cfg.expiry_interval, 0};
+    event_add(expiry_ev, &tv);
+}
+
+void
+kt_expiry_stop(void)
+{
+    if (expiry_ev)
+        event_free(expiry_ev);
+    expiry_ev = NULL;
+}

@@ -1,0 +1,27 @@
+/*
+ * Scoring a submitted attempt with the engine (engine/vnscore.c) and
+ * storing the result, and the background job that submits attempts whose
+ * deadline has passed. Both run on a worker's event loop through its pool.
+ */
+#ifndef KT_GRADING_H
+#define KT_GRADING_H
+
+#include <stdint.h>
+
+struct kt_worker;
+
+/* Scores attempt_id (submitted, not yet scored) of school_id and stores
+ * per-item and total scores; cb(arg, ok) runs afterwards on w's loop
+ * (ok = 0 when the database failed; scoring is then retried by the job).
+ * cb may be NULL. Scoring twice is harmless: the first result stands. */
+void kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id,
+                      void (*cb)(void *arg, int ok), void *arg);
+
+/* Starts the expiry job on w (call once, on one worker per process; several
+ * processes are safe: one of them leads through an advisory lock). */
+void kt_expiry_start(struct kt_worker *w);
+void kt_expiry_stop(void);
+
+void kt_grading_register(void);
+
+#endif
