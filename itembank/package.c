@@ -3,7 +3,8 @@
  * entry is vetted (names, symlinks, sizes, compression ratio) before any is
  * read, then imsmanifest.xml gives the resources whose QTI items and tests
  * are parsed with qti.c. Every file a resource, item or test refers to must
- * be in the archive. A package without a manifest is refused.
+ * be in the archive. A package without a manifest is refused. Resource
+ * metadata is read only for the kiemtra tags that qti_export.c writes.
  */
 #include "package.h"
 
@@ -285,6 +286,38 @@ manifest_path(struct pkg *k, const xmlNode *n, const char *base)
     return path;
 }
 
+static bool
+is_tags_element(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && n->ns &&
+           xmlStrEqual(n->ns->href, (const xmlChar *)KT_PKG_TAGS_NS) &&
+           xmlStrEqual(n->name, (const xmlChar *)name);
+}
+
+/* The kiemtra tags of a resource's <metadata> (other metadata is ignored). */
+static void
+parse_tags(struct pkg *k, const xmlNode *metadata, kt_qti_resource *r)
+{
+    for (const xmlNode *t = metadata->children; t; t = t->next) {
+        if (!is_tags_element(t, "tags"))
+            continue;
+        for (const xmlNode *x = t->children; x; x = x->next) {
+            if (!is_tags_element(x, "tag"))
+                continue;
+            const char *kind = prop(k, x, "kind");
+            if (!kind || !*kind) {
+                fail(k, MANIFEST, xmlGetLineNo(x), "Nhãn kiemtra thiếu thuộc tính kind.");
+                continue;
+            }
+            xmlChar *v = xmlNodeGetContent(x);
+            kt_qti_tag *tag = KT_ARENA_PUSH(k->a, r->tags, r->ntags, r->tags_cap);
+            tag->kind = kind;
+            tag->value = kt_arena_strdup(k->a, v ? (const char *)v : "");
+            xmlFree(v);
+        }
+    }
+}
+
 static void
 parse_resource(struct pkg *k, const xmlNode *n, const char *base)
 {
@@ -309,6 +342,8 @@ parse_resource(struct pkg *k, const xmlNode *n, const char *base)
         } else if (named(x, "dependency")) {
             *KT_ARENA_PUSH(k->a, r->dependencies, r->ndependencies, r->dependencies_cap) =
                 prop(k, x, "identifierref");
+        } else if (named(x, "metadata")) {
+            parse_tags(k, x, r);
         }
     }
 }

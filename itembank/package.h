@@ -16,6 +16,13 @@
 #define KT_PKG_MAX_TOTAL (200u << 20)
 #define KT_PKG_RATIO_FLOOR (1u << 20) /* entries up to this size are not ratio-checked */
 #define KT_PKG_MAX_RATIO 200
+/* Namespace of the kiemtra tags a resource's <metadata> may carry:
+ * <kt:tags xmlns:kt="urn:kiemtra:tags:1"><kt:tag kind="outcome">VN18...</kt:tag></kt:tags> */
+#define KT_PKG_TAGS_NS "urn:kiemtra:tags:1"
+
+typedef struct {
+    const char *kind, *value; /* kind="subject|grade|level|outcome|competency|tag", text */
+} kt_qti_tag;
 
 typedef struct {
     const char *identifier, *type;
@@ -24,6 +31,8 @@ typedef struct {
     size_t nfiles, files_cap;
     const char **dependencies; /* identifierref values */
     size_t ndependencies, dependencies_cap;
+    kt_qti_tag *tags; /* kiemtra tags from the resource's <metadata>, in document order */
+    size_t ntags, tags_cap;
 } kt_qti_resource;
 
 typedef struct {

@@ -221,8 +221,8 @@ err(struct ctx *c, const xmlNode *n, const char *fmt, ...)
 /* ---- names and attributes ---------------------------------------------- */
 
 /* qti-choice-interaction -> choiceInteraction; 2.x names are returned as is. */
-static const char *
-fold_name(const char *name, char *buf, size_t size)
+const char *
+kt_qti_fold_name(const char *name, char *buf, size_t size)
 {
     size_t o = 0;
     bool up = false;
@@ -265,7 +265,7 @@ is_qti(const struct ctx *c, const xmlNode *n)
     return n->type == XML_ELEMENT_NODE && (!n->ns || (c->ns && xmlStrEqual(n->ns->href, c->ns)));
 }
 
-#define NAME(c, n, buf) fold_name((const char *)(n)->name, (buf), sizeof(buf))
+#define NAME(c, n, buf) kt_qti_fold_name((const char *)(n)->name, (buf), sizeof(buf))
 
 /* An attribute by its 2.x name (kebab-case in QTI 3), copied to the arena. */
 static const char *
@@ -313,7 +313,7 @@ check_attrs(struct ctx *c, const xmlNode *n, const char *const *allowed)
 {
     char buf[NAME_MAX_LEN];
     for (const xmlAttr *at = n->properties; at; at = at->next) {
-        const char *name = fold_name((const char *)at->name, buf, sizeof buf);
+        const char *name = kt_qti_fold_name((const char *)at->name, buf, sizeof buf);
         size_t i = 0;
         if (at->ns)
             continue;
@@ -472,7 +472,7 @@ parse_interaction(struct ctx *c, xmlNode *n, const char *name, int depth)
     for (const xmlAttr *at = n->properties; at; at = at->next) {
         xmlChar *v = xmlNodeListGetString(n->doc, at->children, 1);
         kt_qti_attr *a = KT_ARENA_PUSH(c->a, it->attrs, it->nattrs, it->attrs_cap);
-        a->name = kt_arena_strdup(c->a, fold_name((const char *)at->name, buf, sizeof buf));
+        a->name = kt_arena_strdup(c->a, kt_qti_fold_name((const char *)at->name, buf, sizeof buf));
         a->value = kt_arena_strdup(c->a, v ? (const char *)v : "");
         xmlFree(v);
     }

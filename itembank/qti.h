@@ -198,6 +198,10 @@ struct _xmlDoc *kt_qti_xml_read(const void *buf, size_t len, const char *file, k
 /* Canonical name of a response-processing template URI (any QTI version,
  * absolute or relative, with or without .xml), or NULL when unknown. */
 const char *kt_qti_rp_template_name(const char *uri);
+/* A QTI 3 kebab-case name in its 2.x camelCase spelling (qti-choice-interaction
+ * -> choiceInteraction, max-choices -> maxChoices), written to buf when it
+ * changes; a name without '-' is returned as is. */
+const char *kt_qti_fold_name(const char *name, char *buf, size_t size);
 /* An interaction's attribute by its 2.x name, or NULL. */
 const char *kt_qti_attr_get(const kt_qti_interaction *it, const char *name);
 
