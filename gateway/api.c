@@ -42,6 +42,8 @@ static const struct kt_route routes[] = {
      ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/items/{id}", h_item_get, ROLES_STAFF},
     {HTTP_GET, "/api/v1/items/{id}/assets/{*}", h_item_asset, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/items/{id}/qti", h_item_qti, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/items/{id}/score", h_item_score, ROLES_STAFF},
     {HTTP_POST, "/api/v1/tests", h_test_create, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/tests/{id}", h_test_get, ROLES_STAFF},
     {HTTP_POST, "/api/v1/tests/{id}/publish", h_test_publish, ROLES_AUTHORS},

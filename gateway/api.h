@@ -84,6 +84,8 @@ void h_item_patch(http_request *req);
 void kt_items_register(void);
 void h_items_import(http_request *req);
 void h_item_asset(http_request *req);
+void h_item_qti(http_request *req);
+void h_item_score(http_request *req);
 void kt_item_import_register(void);
 void h_test_create(http_request *req);
 void h_test_get(http_request *req);

@@ -48,5 +48,6 @@ int kt_cmd_schools(int argc, char **argv);
 int kt_cmd_users_add(int argc, char **argv);
 int kt_cmd_taxonomy(int argc, char **argv);
 int kt_cmd_import(int argc, char **argv);
+int kt_cmd_export_qti(int argc, char **argv);
 
 #endif

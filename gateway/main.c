@@ -25,6 +25,8 @@ usage(FILE *out)
             "  schools add CODE NAME --province CODE   register a school\n"
             "  taxonomy import FILE.csv [--allow-text-change]   import GDPT 2018 outcomes\n"
             "  import [--school MA] [--subject MON] [--grade N] FILE|DIR...   import QTI items, tests, packages\n"
+            "  export-qti --school MA [--subject MON] [--grade N] [--status S] [--version 2.2|3.0]\n"
+            "             --out FILE.zip   the school's items as a QTI content package\n"
             "  demo [--credentials FILE]   create or reuse the demo school and print its logins\n"
             "  version                     print the version\n\n");
     kt_config_help(out);
@@ -64,6 +66,8 @@ main(int argc, char **argv)
         return kt_cmd_taxonomy(argc - 1, argv + 1);
     if (strcmp(cmd, "import") == 0)
         return kt_cmd_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "export-qti") == 0)
+        return kt_cmd_export_qti(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return kt_cmd_demo(argc - 1, argv + 1);
     fprintf(stderr, "kiemtra: unknown command '%s'\n\n", cmd);

@@ -17,6 +17,7 @@
 
 #include "item.h"
 #include "package.h"
+#include "qti_export.h"
 
 static const char *
 version_name(kt_qti_version v)
@@ -256,6 +257,36 @@ add_resource_files(json_t *assets, zip_t *z, const kt_qti_package *pkg,
     return 0;
 }
 
+/* The taxonomy codes a kiemtra package recorded for the item at href, as
+ * one flat list (outcome, level, competencies, other tags). */
+static void
+add_package_tags(json_t *plan, const kt_qti_package *pkg, const char *href)
+{
+    json_t *t = href ? kt_qti_package_tags(pkg, href) : NULL;
+    if (!t)
+        return;
+    json_t *tags = json_object_get(plan, "tags");
+    static const char *const single[] = {"outcome", "level"};
+    for (size_t i = 0; i < 2; i++)
+        if (json_is_string(json_object_get(t, single[i])))
+            json_array_append(tags, json_object_get(t, single[i]));
+    static const char *const lists[] = {"competencies", "tags"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(t, lists[i]), k, v)
+        {
+            size_t m;
+            json_t *have;
+            int dup = 0;
+            json_array_foreach(tags, m, have) dup |= json_equal(have, v);
+            if (json_is_string(v) && !dup)
+                json_array_append(tags, v);
+        }
+    }
+    json_decref(t);
+}
+
 static int
 package_plan(const void *buf, size_t len, const char *name, kt_import *out, kt_qti_errors *errs)
 {
@@ -276,6 +307,7 @@ package_plan(const void *buf, size_t len, const char *name, kt_import *out, kt_q
         json_t *p = item_plan(it);
         const char *doc = NULL;
         const kt_qti_resource *res = item_resource(&pkg, it, &doc);
+        add_package_tags(p, &pkg, doc);
         if (res)
             rc = add_resource_files(json_object_get(p, "assets"), z, &pkg, res, doc, name, errs,
                                     0);

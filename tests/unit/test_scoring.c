@@ -15,6 +15,7 @@
 #include <zip.h>
 
 #include "decimal.h"
+#include "qti_export.h"
 #include "rp_compile.h"
 #include "vnscore.h"
 #include "xsd_regex.h"
@@ -843,15 +844,33 @@ value_matches(const kt_qv *got, const json_t *want, kt_arena *a, char *why, size
     return ok;
 }
 
-/* Runs one case; returns true when every expected outcome matches. */
+/* xml exported to QTI 3.0 and read back as 2.2 (kt_qti_convert), or NULL. */
+static char *
+round_trip(char *xml, size_t *len)
+{
+    kt_qti_errors errs;
+    kt_qti_errors_init(&errs);
+    char *v3 = kt_qti_convert(xml, *len, "3.0", &errs);
+    char *v2 = v3 ? kt_qti_convert(v3, strlen(v3), "2.2", &errs) : NULL;
+    kt_qti_errors_free(&errs);
+    free(v3);
+    free(xml);
+    *len = v2 ? strlen(v2) : 0;
+    return v2;
+}
+
+/* Runs one case, on the item as stored or after a 3.0 round trip; returns
+ * true when every expected outcome matches. */
 static bool
-run_case(const json_t *c, char *why, size_t whysize)
+run_case(const json_t *c, bool via_qti3, char *why, size_t whysize)
 {
     const char *rel = json_string_value(json_object_get(c, "item"));
     size_t len = 0;
     char *xml = load_item(rel, &len);
+    if (xml && via_qti3)
+        xml = round_trip(xml, &len);
     if (!xml) {
-        snprintf(why, whysize, "cannot read the item");
+        snprintf(why, whysize, via_qti3 ? "round trip through QTI 3.0 failed" : "cannot read the item");
         return false;
     }
     kt_qti_errors errs;
@@ -934,8 +953,8 @@ excluded(const struct exclusion *list, const char *item, const char *kind)
 
 /* Runs every case of file; returns the number passed, or -1 when absent. */
 static long
-run_corpus(const char *file, const struct exclusion *exclusions, long *failed_unexpectedly,
-           long *stale)
+run_corpus(const char *file, bool via_qti3, const struct exclusion *exclusions,
+           long *failed_unexpectedly, long *stale)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/expected/%s", CORPUS, file);
@@ -953,7 +972,7 @@ run_corpus(const char *file, const struct exclusion *exclusions, long *failed_un
         const char *item = json_string_value(json_object_get(c, "item"));
         const char *kind = json_string_value(json_object_get(c, "kind"));
         char why[512] = "";
-        bool ok = run_case(c, why, sizeof why);
+        bool ok = run_case(c, via_qti3, why, sizeof why);
         const struct exclusion *x = excluded(exclusions, item, kind);
         if (ok && x) {
             fprintf(stderr, "stale exclusion (passes): %s %s\n", item, kind);
@@ -975,7 +994,7 @@ run_corpus(const char *file, const struct exclusion *exclusions, long *failed_un
 
 Test(corpus, cases)
 {
-    long unexpected, stale, passed = run_corpus("cases.jsonl", EXCLUDED, &unexpected, &stale);
+    long unexpected, stale, passed = run_corpus("cases.jsonl", false, EXCLUDED, &unexpected, &stale);
     if (passed < 0)
         cr_skip_test("../shared/corpus/qti/expected/cases.jsonl not found: corpus test skipped");
     printf("cases.jsonl: %ld passed\n", passed);
@@ -986,11 +1005,23 @@ Test(corpus, cases)
 
 Test(corpus, cases_qti3)
 {
-    long unexpected, stale, passed = run_corpus("cases-qti3.jsonl", EXCLUDED_QTI3, &unexpected, &stale);
+    long unexpected, stale, passed = run_corpus("cases-qti3.jsonl", false, EXCLUDED_QTI3, &unexpected,
+                                                          &stale);
     if (passed < 0)
         cr_skip_test("../shared/corpus/qti/expected/cases-qti3.jsonl not found: corpus test skipped");
     printf("cases-qti3.jsonl: %ld passed\n", passed);
     cr_assert_eq(unexpected, 0, "%ld QTI 3 cases failed outside the exclusion list", unexpected);
     cr_assert_eq(stale, 0, "%ld excluded QTI 3 cases pass: update the list", stale);
     cr_assert_geq(passed, CASES_QTI3_PASSING);
+}
+
+/* Export to QTI 3.0 and import back as 2.2 must keep every score. */
+Test(corpus, cases_after_qti3_round_trip)
+{
+    long unexpected, stale, passed = run_corpus("cases.jsonl", true, EXCLUDED, &unexpected, &stale);
+    if (passed < 0)
+        cr_skip_test("../shared/corpus/qti/expected/cases.jsonl not found: corpus test skipped");
+    printf("cases.jsonl after a QTI 3.0 round trip: %ld passed\n", passed);
+    cr_assert_eq(unexpected, 0, "%ld cases changed by the round trip", unexpected);
+    cr_assert_eq(passed, CASES_PASSING);
 }

@@ -1,8 +1,10 @@
 /*
  * QTI over HTTP: POST /api/v1/items/import (an item, test or content package
- * as the request body) and GET /api/v1/items/{id}/assets/{path} (a package
- * file stored with an item). Parsing runs on the CPU pool, never on the event
- * loop; the plan is stored by kt_import_qti() in one transaction.
+ * as the request body), GET /api/v1/items/{id}/assets/{path} (a package file
+ * stored with an item), GET /api/v1/items/{id}/qti (the item as QTI 2.2 or
+ * 3.0) and POST /api/v1/items/{id}/score (the teacher's "try this item").
+ * Parsing, conversion and scoring run on the CPU pool, never on the event
+ * loop; an import plan is stored by kt_import_qti() in one transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,15 @@
 #include "cpupool.h"
 #include "import.h"
 #include "item.h"
+#include "qti_export.h"
+#include "score.h"
 #include "server.h"
+
+/* The version of an item that export and scoring work from. */
+#define ITEM_SOURCE                                                                                \
+    "SELECT v.kind, v.qti_xml, i.identifier, v.title, v.content::text, v.scoring::text,"         \
+    " i.subject, i.grade, v.version FROM items i JOIN item_versions v ON v.item_id = i.id"        \
+    " AND v.version = coalesce($2::integer, i.current_version) WHERE i.id = $1::bigint"
 
 static const struct pg_stmt_def import_stmts[] = {
     {"item_import", "SELECT kt_import_qti($1::jsonb)::text"},
@@ -23,6 +33,7 @@ static const struct pg_stmt_def import_stmts[] = {
      " JOIN item_assets a ON a.item_id = i.id"
      "  AND a.version = coalesce($3::integer, i.current_version)"
      " WHERE i.id = $1::bigint AND a.path = $2::text"},
+    {"item_source", ITEM_SOURCE},
 };
 
 void
@@ -231,4 +242,224 @@ h_item_asset(http_request *req)
     pg_query_add(q, "item_asset", 3, p);
     free(version);
     api_run(req, q, asset_loaded);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Export and scoring of one version (work on the CPU pool)                 */
+
+struct item_job {
+    http_request *req;
+    char *kind, *qti_xml, *identifier, *title, *content, *scoring, *subject;
+    int grade, version;
+    char qti_version[4]; /* "2.2" or "3.0" */
+    json_t *responses;   /* scoring */
+    uint64_t seed;
+    /* Results. */
+    char *xml;      /* export */
+    json_t *result; /* scoring */
+    char err[300];
+};
+
+static void
+item_job_free(void *p)
+{
+    struct item_job *j = p;
+    free(j->kind);
+    free(j->qti_xml);
+    free(j->identifier);
+    free(j->title);
+    free(j->content);
+    free(j->scoring);
+    free(j->subject);
+    json_decref(j->responses);
+    free(j->xml);
+    json_decref(j->result);
+    free(j);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Loads the version into a job attached to req; NULL after replying 404. */
+static struct item_job *
+job_from_source(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return NULL;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi hoặc phiên bản yêu cầu.");
+        return NULL;
+    }
+    struct item_job *j = req->ctx;
+    j->kind = dup_or_null(pg_value(q, 0, 0, 0));
+    j->qti_xml = dup_or_null(pg_value(q, 0, 0, 1));
+    j->identifier = dup_or_null(pg_value(q, 0, 0, 2));
+    j->title = dup_or_null(pg_value(q, 0, 0, 3));
+    j->content = dup_or_null(pg_value(q, 0, 0, 4));
+    j->scoring = dup_or_null(pg_value(q, 0, 0, 5));
+    j->subject = dup_or_null(pg_value(q, 0, 0, 6));
+    j->grade = atoi(pg_value(q, 0, 0, 7));
+    j->version = atoi(pg_value(q, 0, 0, 8));
+    return j;
+}
+
+static void
+export_work(void *arg)
+{
+    struct item_job *j = arg;
+    kt_qti_errors errs;
+    kt_qti_errors_init(&errs);
+    if (strcmp(j->kind, "QTI") == 0) {
+        j->xml = j->qti_xml ? kt_qti_convert(j->qti_xml, strlen(j->qti_xml), j->qti_version, &errs)
+                            : NULL;
+    } else {
+        json_t *meta = json_pack("{s:s,s:s,s:s,s:i,s:s}", "identifier", j->identifier, "kind",
+                                 j->kind, "subject", j->subject, "grade", j->grade, "title",
+                                 j->title);
+        json_t *content = json_loads(j->content, 0, NULL), *scoring = json_loads(j->scoring, 0, NULL);
+        json_t *item = kt_item_join(meta, content, scoring);
+        j->xml = kt_qti_from_item(item, j->qti_version, &errs);
+        json_decref(item);
+        json_decref(meta);
+        json_decref(content);
+        json_decref(scoring);
+    }
+    if (!j->xml)
+        snprintf(j->err, sizeof(j->err), "Không xuất được câu hỏi sang QTI %s: %s", j->qti_version,
+                 errs.n ? errs.v[0].message : "không có tài liệu gốc");
+    kt_qti_errors_free(&errs);
+}
+
+static void
+export_done(void *arg)
+{
+    struct item_job *j = arg;
+    if (!j->xml) {
+        api_error(j->req, 422, "export_failed", j->err);
+        return;
+    }
+    char disp[200];
+    snprintf(disp, sizeof(disp), "Content-Disposition: inline; filename=\"item-%s.xml\"\r\n",
+             strspn(j->identifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                   "0123456789-_.") == strlen(j->identifier)
+                 ? j->identifier
+                 : "qti");
+    http_reply_full(j->req, 200, "application/xml; charset=utf-8", disp, j->xml, strlen(j->xml));
+}
+
+static void
+export_loaded(http_request *req, pg_query *q)
+{
+    struct item_job *j = job_from_source(req, q);
+    if (j)
+        kt_cpu_submit(req->worker->base, export_work, export_done, j);
+}
+
+static struct item_job *
+job_new(http_request *req)
+{
+    struct item_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        abort();
+    j->req = req;
+    req->ctx = j;
+    req->ctx_free = item_job_free;
+    return j;
+}
+
+static void
+run_source(http_request *req, const char *version, void (*cb)(http_request *, pg_query *))
+{
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%lld", (long long)api_param_id(req, 0));
+    pg_query *q = api_query(req);
+    const char *p[] = {ids, version};
+    pg_query_add(q, "item_source", 2, p);
+    api_run(req, q, cb);
+}
+
+void
+h_item_qti(http_request *req)
+{
+    char *v = http_query_param(req, "version");
+    const char *qv = !v || !*v || strcmp(v, "2.2") == 0 ? "2.2"
+                     : strcmp(v, "3.0") == 0            ? "3.0"
+                                                        : NULL;
+    free(v);
+    if (!qv) {
+        api_error(req, 400, "invalid_parameter", "Tham số version phải là 2.2 hoặc 3.0.");
+        return;
+    }
+    if (api_param_id(req, 0) <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi hoặc phiên bản yêu cầu.");
+        return;
+    }
+    struct item_job *j = job_new(req);
+    snprintf(j->qti_version, sizeof(j->qti_version), "%s", qv);
+    run_source(req, NULL, export_loaded);
+}
+
+static void
+score_work(void *arg)
+{
+    struct item_job *j = arg;
+    json_t *scoring = j->scoring ? json_loads(j->scoring, 0, NULL) : NULL;
+    j->result = kt_item_score(j->kind, scoring, j->qti_xml, j->responses, j->seed, j->err,
+                              sizeof(j->err));
+    json_decref(scoring);
+}
+
+static void
+score_done(void *arg)
+{
+    struct item_job *j = arg;
+    if (!j->result) {
+        api_error(j->req, 422, "cannot_score", j->err);
+        return;
+    }
+    json_object_set_new(j->result, "item_id", json_integer(api_param_id(j->req, 0)));
+    json_object_set_new(j->result, "version", json_integer(j->version));
+    api_json(j->req, 200, json_incref(j->result));
+}
+
+static void
+score_loaded(http_request *req, pg_query *q)
+{
+    struct item_job *j = job_from_source(req, q);
+    if (j)
+        kt_cpu_submit(req->worker->base, score_work, score_done, j);
+}
+
+void
+h_item_score(http_request *req)
+{
+    if (api_param_id(req, 0) <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi hoặc phiên bản yêu cầu.");
+        return;
+    }
+    json_t *b = api_body_object(req);
+    if (!b)
+        return;
+    json_t *responses = json_object_get(b, "responses"), *seed = json_object_get(b, "seed");
+    json_t *version = json_object_get(b, "version");
+    if (!json_is_object(responses) || (seed && !json_is_integer(seed)) ||
+        (version && (!json_is_integer(version) || json_integer_value(version) < 1))) {
+        json_decref(b);
+        api_error(req, 400, "invalid_body",
+                  "Cần {\"responses\": {MÃ: giá trị}}; seed và version (nếu có) là số nguyên.");
+        return;
+    }
+    struct item_job *j = job_new(req);
+    j->responses = json_incref(responses);
+    j->seed = seed ? (uint64_t)json_integer_value(seed) : 0;
+    char vs[24];
+    if (version)
+        snprintf(vs, sizeof(vs), "%lld", (long long)json_integer_value(version));
+    json_decref(b);
+    run_source(req, version ? vs : NULL, score_loaded);
 }
