@@ -56,6 +56,9 @@ static const struct kt_route routes[] = {
     {HTTP_PATCH, "/api/v1/attempts/{id}", h_attempt_patch, ROLES_AUTHORS},
     {HTTP_PUT, "/api/v1/attempts/{id}/responses/{item_ref}", h_attempt_save, ROLE_STUDENT},
     {HTTP_POST, "/api/v1/attempts/{id}/submit", h_attempt_submit, ROLE_STUDENT},
+    {HTTP_PUT, "/api/v1/attempts/{id}/marks/{item_ref}", h_attempt_mark, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/sessions/{id}/results", h_session_results, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/tests/{id}/regrade", h_test_regrade, ROLES_AUTHORS},
     {HTTP_PATCH, "/api/v1/items/{id}", h_item_patch, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
@@ -86,6 +89,7 @@ kt_api_init(void)
     kt_tests_register();
     kt_attempts_register();
     kt_grading_register();
+    kt_marking_register();
     if (kt_static_load() < 0)
         return -1;
     return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);

@@ -101,6 +101,10 @@ void h_attempt_submit(http_request *req);
 void h_attempt_patch(http_request *req);
 void h_session_monitor(http_request *req);
 void kt_attempts_register(void);
+void h_attempt_mark(http_request *req);
+void h_session_results(http_request *req);
+void h_test_regrade(http_request *req);
+void kt_marking_register(void);
 /* Frees the calling worker thread's save queues, after its loop stopped. */
 void kt_attempts_thread_end(void);
 

@@ -25,10 +25,11 @@
 
 static const struct pg_stmt_def grading_stmts[] = {
     {"grade_load",
-     "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, r.response::text"
+     "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, r.response::text,"
+     " ti.scoring_version"
      " FROM attempts a JOIN sessions se ON se.id = a.session_id"
      " JOIN test_items ti ON ti.test_id = se.test_id"
-     " JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.version"
+     " JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version"
      " LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = ti.item_ref"
      " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"
      " ORDER BY ti.item_ref"},
@@ -90,10 +91,8 @@ grade_stored(pg_query *q, void *arg)
     pg_query_free(q);
 }
 
-/* Scores one item; returns its detail object and sets *score (hundredths,
- * -1 while it needs marking). */
-static json_t *
-score_item(const char *kind, const char *scoring_text, const char *response_text,
+json_t *
+kt_grade_item(const char *kind, const char *scoring_text, const char *response_text,
            int64_t points, int64_t *score)
 {
     char err[200] = "";
@@ -107,6 +106,10 @@ score_item(const char *kind, const char *scoring_text, const char *response_text
     if (kt_vn_scoring_from_json(kind, scoring, &sc, err, sizeof(err)) < 0 ||
         kt_vn_score(&sc, response, pts, &res, err, sizeof(err)) < 0) {
         detail = json_pack("{s:s,s:b}", "error", err, "answered", response && !json_is_null(response));
+    } else if (res.status == KT_VN_MANUAL &&
+               (!response || json_is_null(response) ||
+                (json_is_string(response) && json_string_length(response) == 0))) {
+        detail = json_pack("{s:b}", "answered", 0); /* nothing to mark: 0 */
     } else if (res.status == KT_VN_MANUAL) {
         *score = -1;
         detail = json_pack("{s:b,s:b}", "needs_marking", 1, "answered",
@@ -138,8 +141,9 @@ grade_loaded(pg_query *q, void *arg)
     int manual = 0;
     for (int r = 0; r < pg_ntuples(q, 0); r++) {
         int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
-        json_t *detail = score_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
-                                    pg_value(q, 0, r, 4), points, &score);
+        json_t *detail = kt_grade_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
+                                       pg_value(q, 0, r, 4), points, &score);
+        json_object_set_new(detail, "scoring_version", json_integer(atoi(pg_value(q, 0, r, 5))));
         max += points;
         if (score < 0)
             manual = 1;

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct kt_worker;
 
 /* Scores attempt_id (submitted, not yet scored) of school_id and stores
@@ -21,6 +23,13 @@ void kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id
  * processes are safe: one of them leads through an advisory lock). */
 void kt_expiry_start(struct kt_worker *w);
 void kt_expiry_stop(void);
+
+/* Scores one answer (response_text: the stored JSON, NULL when unanswered)
+ * of an item worth points hundredths by its kind and scoring; returns the
+ * detail object stored with the score and sets *score (hundredths, -1
+ * while it needs marking). Pure and deterministic. */
+json_t *kt_grade_item(const char *kind, const char *scoring_text, const char *response_text,
+                      int64_t points, int64_t *score);
 
 void kt_grading_register(void);
 
