@@ -17,6 +17,8 @@
 #include "config.h"
 #include "grading.h"
 #include "log.h"
+#include "outbox.h"
+#include "secret.h"
 #include "static.h"
 #include "metrics.h"
 #include "server.h"
@@ -59,6 +61,14 @@ static const struct kt_route routes[] = {
     {HTTP_PUT, "/api/v1/attempts/{id}/marks/{item_ref}", h_attempt_mark, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/sessions/{id}/results", h_session_results, ROLES_STAFF},
     {HTTP_POST, "/api/v1/tests/{id}/regrade", h_test_regrade, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/sessions/{id}/publish", h_session_publish, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/classes/{id}/records", h_class_records, ROLES_STAFF},
+    {HTTP_PUT, "/api/v1/classes/{id}/records", h_class_record_edit, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/records/lock", h_records_lock, ROLE_SCHOOL_ADMIN},
+    {HTTP_GET, "/api/v1/exports/records", h_export_records, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/outbox", h_outbox_status, ROLE_SCHOOL_ADMIN},
+    {HTTP_PUT, "/api/v1/students/{id}/national-id", h_national_id_set, ROLE_SCHOOL_ADMIN},
+    {HTTP_GET, "/api/v1/students/{id}/national-id", h_national_id_get, ROLE_SCHOOL_ADMIN},
     {HTTP_PATCH, "/api/v1/items/{id}", h_item_patch, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
 };
 #define NROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
@@ -90,7 +100,10 @@ kt_api_init(void)
     kt_attempts_register();
     kt_grading_register();
     kt_marking_register();
-    if (kt_static_load() < 0)
+    kt_records_register();
+    kt_national_id_register();
+    kt_outbox_register();
+    if (kt_static_load() < 0 || kt_secret_load() < 0 || kt_outbox_configure() < 0)
         return -1;
     return kt_metrics_init(kt_cfg.workers, NROUTES, (const char *const *)route_names);
 }

@@ -105,6 +105,16 @@ void h_attempt_mark(http_request *req);
 void h_session_results(http_request *req);
 void h_test_regrade(http_request *req);
 void kt_marking_register(void);
+void h_session_publish(http_request *req);
+void h_class_records(http_request *req);
+void h_class_record_edit(http_request *req);
+void h_records_lock(http_request *req);
+void h_export_records(http_request *req);
+void h_outbox_status(http_request *req);
+void h_national_id_set(http_request *req);
+void h_national_id_get(http_request *req);
+void kt_records_register(void);
+void kt_national_id_register(void);
 /* Frees the calling worker thread's save queues, after its loop stopped. */
 void kt_attempts_thread_end(void);
 

@@ -91,7 +91,7 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " ok AS (SELECT DISTINCT ON (a, r) * FROM valid"
      "   WHERE status = 'in_progress' AND now() <= deadline ORDER BY a, r, q DESC),"
      " up AS (INSERT INTO responses AS x (attempt_id, item_ref, school_id, student_id, response,"
-     "   seq) SELECT a, r, $2::bigint, s, v, q FROM ok"
+     "   seq) SELECT a, r, $2::bigint, s, coalesce(v, 'null'::jsonb), q FROM ok"
      "   ON CONFLICT (attempt_id, item_ref) DO UPDATE"
      "   SET response = EXCLUDED.response, seq = EXCLUDED.seq, saved_at = now()"
      "   WHERE x.seq < EXCLUDED.seq RETURNING attempt_id, item_ref, seq)"
@@ -324,11 +324,26 @@ save_free(struct save *sv)
     free(sv);
 }
 
+static void save_send(struct kt_worker *w, struct school_saves *ss, struct save **saves, int n);
+
 static void
 batch_done(pg_query *q, void *arg)
 {
     struct save_batch *b = arg;
     struct kt_worker *w = NULL;
+    if (q->status == PG_ERROR && b->n > 1) {
+        /* One save the database refused must not fail the others that
+         * shared its transaction: each goes again on its own. */
+        struct school_saves *ss = b->owner;
+        w = b->saves[0]->req->worker;
+        ss->inflight--;
+        for (int i = 0; i < b->n; i++)
+            save_send(w, ss, &b->saves[i], 1);
+        free(b->saves);
+        free(b);
+        pg_query_free(q);
+        return;
+    }
     int rows = q->status == PG_OK ? pg_ntuples(q, 0) : 0;
     for (int i = 0; i < b->n; i++) {
         struct save *sv = b->saves[i];
@@ -362,19 +377,17 @@ batch_done(pg_query *q, void *arg)
         save_flush(w, ss);
 }
 
+/* Sends saves (taken off the queue) as one transaction. */
 static void
-save_flush(struct kt_worker *w, struct school_saves *ss)
+save_send(struct kt_worker *w, struct school_saves *ss, struct save **saves, int n)
 {
-    int n = ss->npending < SAVE_BATCH_MAX ? ss->npending : SAVE_BATCH_MAX;
     struct save_batch *b = calloc(1, sizeof(*b));
     if (!b || !(b->saves = calloc((size_t)n, sizeof(*b->saves))))
         abort();
     b->owner = ss;
     json_t *rows = json_array();
     for (int i = 0; i < n; i++) {
-        struct save *sv = TAILQ_FIRST(&ss->pending);
-        TAILQ_REMOVE(&ss->pending, sv, link);
-        ss->npending--;
+        struct save *sv = saves[i];
         b->saves[b->n++] = sv;
         json_array_append_new(rows, json_pack("{s:i,s:I,s:I,s:s,s:O,s:I}", "o", i, "a",
                                               (json_int_t)sv->attempt_id, "s",
@@ -397,8 +410,22 @@ save_flush(struct kt_worker *w, struct school_saves *ss)
     pg_query_run(w->db, q, batch_done, b);
 }
 
-/* A response value in QTI string forms: null, a string, a number, a
- * boolean, or an array of strings and numbers (multiple, ordered). */
+static void
+save_flush(struct kt_worker *w, struct school_saves *ss)
+{
+    int n = ss->npending < SAVE_BATCH_MAX ? ss->npending : SAVE_BATCH_MAX;
+    struct save *batch[SAVE_BATCH_MAX];
+    for (int i = 0; i < n; i++) {
+        batch[i] = TAILQ_FIRST(&ss->pending);
+        TAILQ_REMOVE(&ss->pending, batch[i], link);
+        ss->npending--;
+    }
+    save_send(w, ss, batch, n);
+}
+
+/* A response value: null, a string, a number, a boolean, an array of
+ * those (multiple, ordered; a Đúng/Sai cluster as [true, false, null,
+ * true]), or a Đúng/Sai cluster as {"a": true, "b": false, ...}. */
 static const char *
 response_problem(const json_t *v)
 {
@@ -406,8 +433,20 @@ response_problem(const json_t *v)
         return NULL;
     if (json_is_string(v))
         return json_string_length(v) > RESPONSE_MAX_BYTES ? "Câu trả lời quá dài." : NULL;
+    if (json_is_object(v)) {
+        const char *k;
+        const json_t *e;
+        if (json_object_size(v) > 8)
+            return "Câu đúng/sai có quá nhiều ý.";
+        json_object_foreach((json_t *)v, k, e)
+        {
+            if (strlen(k) > 8 || !(json_is_boolean(e) || json_is_null(e)))
+                return "Mỗi ý của câu đúng/sai nhận true (Đúng), false (Sai) hoặc null.";
+        }
+        return NULL;
+    }
     if (!json_is_array(v))
-        return "Câu trả lời phải là chuỗi, số hoặc danh sách.";
+        return "Câu trả lời phải là chuỗi, số, danh sách hoặc các ý đúng/sai.";
     if (json_array_size(v) > RESPONSE_MAX_VALUES)
         return "Câu trả lời có quá nhiều lựa chọn.";
     size_t i, total = 0;
@@ -416,8 +455,8 @@ response_problem(const json_t *v)
     {
         if (json_is_string(e))
             total += json_string_length(e);
-        else if (!json_is_number(e))
-            return "Mỗi lựa chọn phải là chuỗi hoặc số.";
+        else if (!json_is_number(e) && !json_is_boolean(e) && !json_is_null(e))
+            return "Mỗi lựa chọn phải là chuỗi, số, true, false hoặc null.";
     }
     return total > RESPONSE_MAX_BYTES ? "Câu trả lời quá dài." : NULL;
 }

@@ -41,6 +41,15 @@ int kt_roster_store(PGconn *c, long long school_id, const char *school_year,
 int kt_password_hash(const char *password, char out[128]);
 void kt_password_random(char *out, size_t len);
 
+/* The demo Toán 10 bank (demo/items-toan10.json) as approved items of the
+ * school, authored and approved by author; the number of items or -1. */
+int kt_demo_load_items(PGconn *c, const char *school_id, const char *author);
+/* The demo blueprint (22 items, 4 forms) assembled from the school's approved
+ * Toán 10 items and published; duration_seconds 0 keeps the demo's 40 minutes.
+ * 0 with the new test's id, or -1 after printing why. */
+int kt_demo_publish_test(PGconn *c, const char *school_id, const char *author, int duration_seconds,
+                         char test_id[24]);
+
 int kt_cmd_migrate(int argc, char **argv);
 int kt_cmd_users(int argc, char **argv);
 int kt_cmd_demo(int argc, char **argv);
@@ -49,5 +58,8 @@ int kt_cmd_users_add(int argc, char **argv);
 int kt_cmd_taxonomy(int argc, char **argv);
 int kt_cmd_import(int argc, char **argv);
 int kt_cmd_export_qti(int argc, char **argv);
+int kt_cmd_export_records(int argc, char **argv);
+int kt_cmd_bench_fixture(int argc, char **argv);
+int kt_cmd_bench(int argc, char **argv);
 
 #endif

@@ -67,6 +67,14 @@ static const struct setting settings[] = {
       "directory of numbered .sql migrations"),
     S("KIEMTRA_WEB_ROOT", web_root, KIEMTRA_DEFAULT_WEBROOT, "directory of the web UI files"),
     S("KIEMTRA_DEMO_DIR", demo_dir, KIEMTRA_DEFAULT_DEMO, "directory of the demo data"),
+    S("KIEMTRA_SECRET_KEY_FILE", secret_key_file, "var/secret.key",
+      "64 hex digits: the key that encrypts số định danh at rest"),
+    S("KIEMTRA_CSDL_URL", csdl_url, "",
+      "http://IP:PORT/path of the sector database endpoint (empty: no sync)"),
+    I("KIEMTRA_CSDL_INTERVAL", csdl_interval, "5", 1, 3600,
+      "seconds between runs of the CSDL outbox sender"),
+    I("KIEMTRA_CSDL_TIMEOUT", csdl_timeout, "10", 1, 600,
+      "seconds to wait for the CSDL endpoint before retrying"),
 };
 
 static int

@@ -34,6 +34,10 @@ struct kt_config {
     const char *migrations_dir;
     const char *web_root;
     const char *demo_dir;
+    const char *secret_key_file; /* at-rest key for personal identifiers */
+    const char *csdl_url;        /* the sector database's endpoint; "" = no sync */
+    int csdl_interval;           /* seconds between outbox runs */
+    int csdl_timeout;            /* seconds to wait for the endpoint */
 };
 
 extern struct kt_config kt_cfg;

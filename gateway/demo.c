@@ -116,8 +116,8 @@ make_roster(kt_roster *r, const char *class_name)
     }
 }
 
-static int
-load_items(PGconn *c, const char *school_id, const char *author)
+int
+kt_demo_load_items(PGconn *c, const char *school_id, const char *author)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/items-toan10.json", kt_cfg.demo_dir);
@@ -187,24 +187,20 @@ json_query(PGconn *c, const char *sql, int n, const char *const *params)
     return j;
 }
 
-/* The demo test, published, with a session open to 10A1 for the next 30
- * days; nothing when the school has a test already. 0 or -1. */
-static int
-ensure_demo_test(PGconn *c, const char *school_id, const char *author)
+int
+kt_demo_publish_test(PGconn *c, const char *school_id, const char *author, int duration_seconds,
+                     char test_id[24])
 {
     const char *sp[] = {school_id};
-    PGresult *r = q(c, "SELECT count(*), (SELECT province_id FROM schools WHERE id = $1::bigint)"
-                       " FROM tests WHERE school_id = $1::bigint",
-                    1, sp);
+    PGresult *r = q(c, "SELECT province_id FROM schools WHERE id = $1::bigint", 1, sp);
     if (!r)
         return -1;
-    int have = atoi(PQgetvalue(r, 0, 0));
     char province[24];
-    snprintf(province, sizeof(province), "%s", PQgetvalue(r, 0, 1));
+    snprintf(province, sizeof(province), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
     PQclear(r);
-    if (have)
-        return 0;
     json_t *test = json_loads(demo_test, 0, NULL);
+    if (test && duration_seconds)
+        json_object_set_new(test, "duration_seconds", json_integer(duration_seconds));
     json_t *cands = json_query(
         c,
         "SELECT coalesce(json_agg(json_build_object('id', i.id, 'version', v.version,"
@@ -242,35 +238,50 @@ ensure_demo_test(PGconn *c, const char *school_id, const char *author)
     free(bp);
     if (!r)
         goto out;
-    char test_id[24];
-    snprintf(test_id, sizeof(test_id), "%s", PQgetvalue(r, 0, 0));
+    snprintf(test_id, 24, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     char *items = json_dumps(res.items, JSON_COMPACT), *fs = json_dumps(res.forms, JSON_COMPACT);
     const char *pp[] = {test_id, seed_s, total, author, items, fs};
     rc = q_ok(c, KT_SQL_PUBLISH_STORE, 6, pp);
     free(items);
     free(fs);
-    if (rc < 0)
-        goto out;
-    char days[8];
-    snprintf(days, sizeof(days), "%d", DEMO_SESSION_DAYS);
-    const char *sesp[] = {school_id, test_id, author, days};
-    rc = q_ok(c,
-              "WITH s AS (INSERT INTO sessions (school_id, test_id, opens_at, closes_at,"
-              "   created_by) VALUES ($1::bigint, $2::bigint, now(),"
-              "   now() + make_interval(days => $4::integer), $3::bigint) RETURNING id)"
-              " INSERT INTO session_classes (session_id, class_id, school_id)"
-              " SELECT s.id, c.id, $1::bigint FROM s, classes c"
-              " WHERE c.school_id = $1::bigint AND c.name = '10A1'",
-              4, sesp);
-    if (rc == 0)
-        printf("Demo test published (%s forms) with a session open to 10A1 for %d days.\n", forms,
-               DEMO_SESSION_DAYS);
 out:
     kt_forms_result_free(&res);
     json_decref(test);
     json_decref(cands);
     json_decref(formats);
+    return rc;
+}
+
+/* The demo test, published, with a session open to 10A1 for the next 30
+ * days; nothing when the school has a test already. 0 or -1. */
+static int
+ensure_demo_test(PGconn *c, const char *school_id, const char *author)
+{
+    const char *sp[] = {school_id};
+    PGresult *r = q(c, "SELECT count(*) FROM tests WHERE school_id = $1::bigint", 1, sp);
+    if (!r)
+        return -1;
+    int have = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (have)
+        return 0;
+    char test_id[24], days[8];
+    if (kt_demo_publish_test(c, school_id, author, 0, test_id) < 0)
+        return -1;
+    snprintf(days, sizeof(days), "%d", DEMO_SESSION_DAYS);
+    const char *sesp[] = {school_id, test_id, author, days};
+    int rc = q_ok(c,
+                  "WITH s AS (INSERT INTO sessions (school_id, test_id, opens_at, closes_at,"
+                  "   created_by) VALUES ($1::bigint, $2::bigint, now(),"
+                  "   now() + make_interval(days => $4::integer), $3::bigint) RETURNING id)"
+                  " INSERT INTO session_classes (session_id, class_id, school_id)"
+                  " SELECT s.id, c.id, $1::bigint FROM s, classes c"
+                  " WHERE c.school_id = $1::bigint AND c.name = '10A1'",
+                  4, sesp);
+    if (rc == 0)
+        printf("Demo test published with a session open to 10A1 for %d days.\n",
+               DEMO_SESSION_DAYS);
     return rc;
 }
 
@@ -437,7 +448,7 @@ kt_cmd_demo(int argc, char **argv)
         goto out;
     int have_items = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
-    int nitems = have_items ? have_items : load_items(c, school_id, author);
+    int nitems = have_items ? have_items : kt_demo_load_items(c, school_id, author);
     if (nitems < 0 || ensure_demo_test(c, school_id, author) < 0)
         goto out;
     if (write_credentials(cred_path, creds) < 0 || q_ok(c, "COMMIT", 0, NULL) < 0)

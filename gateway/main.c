@@ -27,7 +27,15 @@ usage(FILE *out)
             "  import [--school MA] [--subject MON] [--grade N] FILE|DIR...   import QTI items, tests, packages\n"
             "  export-qti --school MA [--subject MON] [--grade N] [--status S] [--version 2.2|3.0]\n"
             "             --out FILE.zip   the school's items as a QTI content package\n"
+            "  export-records --school MA --class LOP --year YYYY-YYYY --semester 1|2 --subject MON\n"
+            "             [--format xlsx|csv|json] [--decimal comma|dot] --out FILE   a score sheet\n"
             "  demo [--credentials FILE]   create or reuse the demo school and print its logins\n"
+            "  bench-fixture --students N [--school MA] [--classes K] [--duration-seconds S]\n"
+            "             a load-test school (shared password) and a new session; prints its id\n"
+            "  bench --session ID --students N [--url http://127.0.0.1:PORT] [--window S]\n"
+            "        [--duration S] [--think-ms MS] [--login-rate R] [--connections C] [--json]\n"
+            "             simulate an exam: logins, start storm, saves, submit, lost-answer check\n"
+            "  bench --idle N [--hold-seconds S]   hold N idle keep-alive connections\n"
             "  version                     print the version\n\n");
     kt_config_help(out);
 }
@@ -68,8 +76,14 @@ main(int argc, char **argv)
         return kt_cmd_import(argc - 1, argv + 1);
     if (strcmp(cmd, "export-qti") == 0)
         return kt_cmd_export_qti(argc - 1, argv + 1);
+    if (strcmp(cmd, "export-records") == 0)
+        return kt_cmd_export_records(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return kt_cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench-fixture") == 0)
+        return kt_cmd_bench_fixture(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return kt_cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "kiemtra: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

@@ -82,9 +82,29 @@ mono_ms(void)
 #define STAT_ADD(p, f) __atomic_add_fetch(&(p)->f, 1, __ATOMIC_RELAXED)
 #define STAT_GET(p, f) __atomic_load_n(&(p)->f, __ATOMIC_RELAXED)
 
+/* The name of the k-th statement prepared on a connection (0 is kt_tenant). */
+static const char *
+prepared_name(int k)
+{
+    if (k-- == 0)
+        return "kt_tenant";
+    for (int r = 0; r < nregistry; k -= registry_n[r++])
+        if (k < registry_n[r])
+            return registry[r][k].name;
+    return "?";
+}
+
 void
 pg_register_statements(const struct pg_stmt_def *defs, int n)
 {
+    /* Two modules preparing the same name would break every connection. */
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < nregistry; r++)
+            for (int k = 0; k < registry_n[r]; k++)
+                if (strcmp(registry[r][k].name, defs[i].name) == 0) {
+                    log_error("statement name %s registered twice", defs[i].name);
+                    abort();
+                }
     if (nregistry < (int)(sizeof(registry) / sizeof(registry[0]))) {
         registry[nregistry] = defs;
         registry_n[nregistry++] = n;
@@ -390,7 +410,8 @@ conn_read_results(struct pg_conn *c, int preparing)
         }
         if (preparing) {
             if (st == PGRES_FATAL_ERROR)
-                log_error("cannot prepare statement %d: %s", c->cmd, PQresultErrorMessage(r));
+                log_error("cannot prepare statement %s: %s", prepared_name(c->cmd),
+                          PQresultErrorMessage(r));
             PQclear(r);
             continue;
         }

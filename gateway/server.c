@@ -17,6 +17,7 @@
 #include "config.h"
 #include "cpupool.h"
 #include "grading.h"
+#include "outbox.h"
 #include "static.h"
 #include "http.h"
 #include "log.h"
@@ -103,6 +104,7 @@ kt_serve(void)
             return 1;
     }
     kt_expiry_start(&kt_workers[0]);
+    kt_outbox_start(&kt_workers[0]);
     for (int i = 0; i < kt_nworkers; i++)
         pthread_create(&kt_workers[i].thread, NULL, worker_main, &kt_workers[i]);
     log_info("listening on http://%s:%d workers=%d db_pool=%d", kt_cfg.listen_addr, kt_cfg.port,
@@ -121,6 +123,7 @@ kt_serve(void)
         pthread_join(kt_workers[i].thread, NULL);
     kt_cpu_stop();
     kt_expiry_stop();
+    kt_outbox_stop();
     kt_static_free();
     for (int i = 0; i < kt_nworkers; i++) {
         struct kt_worker *w = &kt_workers[i];

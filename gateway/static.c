@@ -130,8 +130,22 @@ kt_static_serve(http_request *req)
     if (n == 0 || n >= sizeof(with_index) - 16)
         return 0;
     if (path[n - 1] == '/') { /* a folder: its index.html */
-        snprintf(with_index, sizeof(with_index), "%sindex.html", path);
+        if (snprintf(with_index, sizeof(with_index), "%sindex.html", path) >=
+            (int)sizeof(with_index))
+            return 0;
         path = with_index;
+    }
+    if (path[n - 1] != '/') { /* "/student" for the folder "/student/" */
+        if (snprintf(with_index, sizeof(with_index), "%s/index.html", path) >=
+            (int)sizeof(with_index))
+            return 0;
+        for (size_t i = 0; i < nfiles; i++)
+            if (strcmp(files[i].path, with_index) == 0) {
+                char loc[1100];
+                snprintf(loc, sizeof(loc), "Location: %s/\r\n", path);
+                http_reply_full(req, 301, "text/plain; charset=utf-8", loc, "", 0);
+                return 1;
+            }
     }
     for (size_t i = 0; i < nfiles; i++) {
         if (strcmp(files[i].path, path) != 0)

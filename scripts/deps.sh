@@ -5,7 +5,8 @@ set -eu
 
 build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson-dev
        libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev"
-test="libcriterion-dev python3 clang libclang-rt-14-dev"
+# chromium and nodejs: the browser tests (tests/browser, playwright-core from npm)
+test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs"
 lint="clang-tidy cppcheck"
 bench="nginx-light wrk bc postgresql-contrib"
 
@@ -19,6 +20,12 @@ for set in "$@"; do
     *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
     esac
 done
+
+# npm is its own Debian package, but a nodejs from elsewhere (NodeSource)
+# bundles it and conflicts with Debian's: ask for it only when it is absent.
+case " $want " in
+*" nodejs "*) command -v npm >/dev/null 2>&1 || want="$want npm" ;;
+esac
 
 missing=""
 for p in $want; do

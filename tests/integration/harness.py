@@ -148,8 +148,13 @@ class Env:
         self.binary = os.path.join(os.path.abspath(build_dir), "kiemtra")
         self.cluster = Cluster()
         self.cluster.psql("CREATE DATABASE kiemtra", db="postgres")
+        self.secret_key = os.path.join(self.cluster.dir, "secret.key")
+        with open(self.secret_key, "w") as f:
+            f.write(os.urandom(32).hex())
+        os.chmod(self.secret_key, 0o600)
         self.base_env = dict(os.environ)
         self.base_env.update({
+            "KIEMTRA_SECRET_KEY_FILE": self.secret_key,
             "KIEMTRA_ADMIN_DATABASE_URL": self.cluster.url("kiemtra"),
             "KIEMTRA_DATABASE_URL": self.cluster.url("kiemtra", "kiemtra_app"),
             "KIEMTRA_ACCESS_LOG": "1",

@@ -50,6 +50,10 @@ def main():
                 traceback.print_exc(file=sys.stdout)
                 if env.server and env.server.proc.poll() is not None:
                     print(env.server.log_text()[-3000:])
+                elif env.server:  # the server's own account of what went wrong
+                    errors = [ln for ln in env.server.log_text().splitlines()
+                              if '"level":"error"' in ln or " error " in ln]
+                    print("\n".join(errors[-10:]))
     finally:
         try:
             env.close()

@@ -139,3 +139,8 @@ def test_regrade_after_key_correction(env):
                      st["tok"]["gv"]).status == 404
     assert s.request("POST", f"/api/v1/tests/{tid}/regrade", {"item_ref": mcq, "version": 2},
                      st["tok"][students[0]]).status == 403
+    # The corrected version goes through review again, and the bank has it back.
+    assert s.request("PATCH", f"/api/v1/items/{item['id']}", {"status": "submitted"},
+                     st["tok"]["gv"]).status == 200
+    assert s.request("PATCH", f"/api/v1/items/{item['id']}", {"status": "approved"},
+                     st["tok"]["tt"]).status == 200

@@ -1,0 +1,77 @@
+#!/bin/sh
+# `make bench`: the standard exam scenario end to end, from a fresh clone.
+# A throwaway PostgreSQL cluster under var/ and `kiemtra serve`, both on free
+# ports, the bench school (bench-fixture), then `kiemtra bench`; both are
+# stopped and the cluster removed on exit. Loopback only; bounded in time.
+#   scripts/bench.sh [BUILD_DIR]
+#   env: STUDENTS (2000), WINDOW (10), DURATION (60), THINK_MS (1000),
+#        LOGIN_RATE (0: unpaced), WORKERS (cores), DB_POOL (4), KEEP_JSON (file)
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${1:-build-bench}
+students=${STUDENTS:-2000}
+window=${WINDOW:-10}
+duration=${DURATION:-60}
+think=${THINK_MS:-1000}
+login_rate=${LOGIN_RATE:-0}
+bin="$root/$build/kiemtra"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+mkdir -p "$root/var"
+work=$(mktemp -d "$root/var/bench-XXXXXX")
+chmod 755 "$work"
+spid=""
+cleanup() {
+    if [ -n "$spid" ]; then
+        kill -TERM "$spid" 2>/dev/null || true
+        wait "$spid" 2>/dev/null || true
+    fi
+    scripts/pg.sh stop "$work/pg" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pgport=$(free_port)
+scripts/pg.sh init "$work/pg"
+scripts/pg.sh start "$work/pg" "$pgport"
+sock="$work/pg/run"
+psql="psql -X -q -v ON_ERROR_STOP=1 -h $sock -p $pgport -U kiemtra"
+$psql -d postgres -c "CREATE DATABASE kiemtra"
+export KIEMTRA_ADMIN_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra"
+export KIEMTRA_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra_app"
+"$bin" migrate >/dev/null
+"$bin" taxonomy import demo/outcomes-toan10.csv >/dev/null
+$psql -d kiemtra -c "ALTER ROLE kiemtra_app WITH LOGIN"
+session=$("$bin" bench-fixture --students "$students" --password-file "$work/password")
+
+# One connection per student on both sides.
+ulimit -n "$(ulimit -Hn)"
+port=$(free_port)
+KIEMTRA_PORT=$port KIEMTRA_ACCESS_LOG=0 KIEMTRA_LOGIN_MAX_FAILS_ADDR=1000000 \
+    ${WORKERS:+KIEMTRA_WORKERS=$WORKERS} ${DB_POOL:+KIEMTRA_DB_POOL=$DB_POOL} \
+    "$bin" serve >"$work/server.log" 2>&1 &
+spid=$!
+i=0
+until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || { cat "$work/server.log" >&2; exit 1; }
+    sleep 0.1
+done
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL:" \
+    "$($psql -d kiemtra -tAc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
+        FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
+        'max_connections', 'wal_level')")"
+echo "command: kiemtra bench --session $session --students $students --window $window" \
+    "--duration $duration --think-ms $think --login-rate $login_rate"
+rc=0
+"$bin" bench --url "http://127.0.0.1:$port" --session "$session" --students "$students" \
+    --window "$window" --duration "$duration" --think-ms "$think" --login-rate "$login_rate" \
+    --password-file "$work/password" --json >"$work/result.json" || rc=$?
+if [ -n "${KEEP_JSON:-}" ]; then cp "$work/result.json" "$KEEP_JSON"; fi
+exit $rc
