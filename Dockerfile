@@ -10,6 +10,7 @@ COPY engine engine
 COPY itembank itembank
 COPY gateway gateway
 COPY tests tests
+COPY bench bench
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     && cmake --build build -j"$(nproc)" --target kiemtra
 
@@ -22,6 +23,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 COPY --from=build /src/build/kiemtra /usr/local/bin/kiemtra
 COPY migrations /usr/share/kiemtra/migrations
 COPY demo /usr/share/kiemtra/demo
+COPY web /usr/share/kiemtra/web
 ENV KIEMTRA_MIGRATIONS_DIR=/usr/share/kiemtra/migrations \
     KIEMTRA_DEMO_DIR=/usr/share/kiemtra/demo \
     KIEMTRA_WEB_ROOT=/usr/share/kiemtra/web \

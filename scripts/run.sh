@@ -9,6 +9,11 @@ pgport=${KIEMTRA_PG_PORT:-5488}
 bin="$root/build/kiemtra"
 
 mkdir -p "$var"
+# The key that encrypts số định danh at rest: made once, kept with the data.
+if [ ! -s "$var/secret.key" ]; then
+    (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$var/secret.key")
+fi
+export KIEMTRA_SECRET_KEY_FILE="$var/secret.key"
 scripts/pg.sh init "$var/pg"
 scripts/pg.sh start "$var/pg" "$pgport"
 
