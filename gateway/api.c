@@ -301,7 +301,7 @@ route_match(http_request *req, const char *pattern)
     while (*p && *s) {
         if (*p == '{') {
             const char *pe = strchr(p, '}');
-            size_t n = strncmp(p, "{*}", 4) == 0 ? strlen(s) : strcspn(s, "/");
+            size_t n = strcmp(p, "{*}") == 0 ? strlen(s) : strcspn(s, "/");
             if (!pe || n == 0 || np == HTTP_MAX_PARAMS || plen + n + 1 > sizeof(params))
                 return 0;
             offs[np++] = plen;

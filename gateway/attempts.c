@@ -382,7 +382,7 @@ static void
 save_send(struct kt_worker *w, struct school_saves *ss, struct save **saves, int n)
 {
     struct save_batch *b = calloc(1, sizeof(*b));
-    if (!b || !(b->saves = calloc((size_t)n, sizeof(*b->saves))))
+    if (!b || !(b->saves = calloc((size_t)n, sizeof(struct save *))))
         abort();
     b->owner = ss;
     json_t *rows = json_array();

@@ -124,7 +124,7 @@ export_items(PGconn *c, const struct opts *o)
     int n = PQntuples(r), failed = 0;
     struct kt_qti_export_entry *entries = calloc((size_t)n + 1, sizeof(*entries));
     unsigned char ***blobs = calloc((size_t)n + 1, sizeof(*blobs));
-    json_t **tags = calloc((size_t)n + 1, sizeof(*tags));
+    json_t **tags = calloc((size_t)n + 1, sizeof(json_t *));
     for (int i = 0; i < n; i++) {
         char *xml = item_xml(r, i, o->version);
         if (!xml) {

@@ -117,9 +117,9 @@ kt_cmd_export_records(int argc, char **argv)
     }
     if (!o.school || !o.cls || !o.year || !o.semester || !o.subject || !o.out)
         return usage();
-    if ((strcmp(o.semester, "1") && strcmp(o.semester, "2")) ||
-        (strcmp(o.format, "xlsx") && strcmp(o.format, "csv") && strcmp(o.format, "json")) ||
-        (strcmp(o.decimal, "comma") && strcmp(o.decimal, "dot"))) {
+    if ((strcmp(o.semester, "1") != 0 && strcmp(o.semester, "2") != 0) ||
+        (strcmp(o.format, "xlsx") != 0 && strcmp(o.format, "csv") != 0 && strcmp(o.format, "json") != 0) ||
+        (strcmp(o.decimal, "comma") != 0 && strcmp(o.decimal, "dot") != 0)) {
         fprintf(stderr, "semester là 1 hoặc 2; format là xlsx, csv hoặc json; decimal là comma"
                         " hoặc dot.\n");
         return 2;

@@ -253,6 +253,10 @@ mark_of(const char *kind, const json_t *scoring, int64_t points, const json_t *b
             got += g;
             max += cmax;
         }
+        if (max == 0) {
+            *why = "Hướng dẫn chấm của câu này chưa có tiêu chí nào.";
+            return -1;
+        }
         json_object_set(detail, "criteria", (json_t *)criteria);
         /* Scaled to the item's points in the test, half up to hundredths. */
         return (got * points * 2 + max) / (2 * max);

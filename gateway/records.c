@@ -601,7 +601,7 @@ edit_value_problem(struct edit *e, const char *mode, int slots, const json_t *v)
     int tx = strncmp(e->slot, "tx", 2) == 0 ? atoi(e->slot + 2) : 0;
     int level = strncmp(e->slot, "level_", 6) == 0;
     int primary = strncmp(mode, "primary", 7) == 0;
-    if (!primary && (level || (!tx && strcmp(e->slot, "gk") && strcmp(e->slot, "ck")) ||
+    if (!primary && (level || (!tx && strcmp(e->slot, "gk") != 0 && strcmp(e->slot, "ck") != 0) ||
                      (tx && tx > slots)))
         return "Cột điểm không có trong sổ của môn này.";
     if (primary && tx)
@@ -629,7 +629,7 @@ edit_value_problem(struct edit *e, const char *mode, int slots, const json_t *v)
         return NULL;
     }
     if (level) {
-        if (strcmp(s, "T") && strcmp(s, "H") && strcmp(s, "C"))
+        if (strcmp(s, "T") != 0 && strcmp(s, "H") != 0 && strcmp(s, "C") != 0)
             return "Mức đạt được là T (Hoàn thành tốt), H (Hoàn thành) hoặc C (Chưa hoàn thành).";
         snprintf(e->value, sizeof(e->value), "%s", s);
         return NULL;
@@ -916,7 +916,7 @@ h_export_records(http_request *req)
     free(fmt);
     free(dec);
     free(nid);
-    if (strcmp(j->format, "xlsx") && strcmp(j->format, "csv") && strcmp(j->format, "json")) {
+    if (strcmp(j->format, "xlsx") != 0 && strcmp(j->format, "csv") != 0 && strcmp(j->format, "json") != 0) {
         api_error(req, 400, "invalid_parameter", "format phải là xlsx, csv hoặc json.");
         return;
     }

@@ -32,7 +32,7 @@ kt_secret_load(void)
     while (n && (hex[n - 1] == '\n' || hex[n - 1] == '\r'))
         hex[--n] = '\0';
     size_t bin = 0;
-    if (n != 2 * crypto_secretbox_KEYBYTES ||
+    if (n != 2 * (size_t)crypto_secretbox_KEYBYTES ||
         sodium_hex2bin(secret_key, sizeof(secret_key), hex, n, NULL, &bin, NULL) != 0 ||
         bin != sizeof(secret_key)) {
         log_error("%s: the secret key must be %d hex digits", kt_cfg.secret_key_file,

@@ -151,7 +151,7 @@ h_test_create(http_request *req)
         problem(problems, "subject", "Môn học (subject) phải là mã môn, ví dụ TOAN.");
     if (!json_is_integer(grade) || json_integer_value(grade) < 1 || json_integer_value(grade) > 12)
         problem(problems, "grade", "Khối lớp (grade) phải từ 1 đến 12.");
-    if (!kind || (strcmp(kind, "tx") && strcmp(kind, "gk") && strcmp(kind, "ck")))
+    if (!kind || (strcmp(kind, "tx") != 0 && strcmp(kind, "gk") != 0 && strcmp(kind, "ck") != 0))
         problem(problems, "kind", "Loại bài (kind) phải là tx, gk hoặc ck.");
     if (!json_is_integer(dur) || json_integer_value(dur) < 60 || json_integer_value(dur) > 14400)
         problem(problems, "duration_seconds", "Thời gian làm bài phải từ 60 đến 14400 giây.");
