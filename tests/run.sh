@@ -15,7 +15,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "== unit tests"
 for t in "$build"/test_*; do
     [ -x "$t" ] || continue
-    out=$("$t" --jobs 2 2>&1)
+    out=$(timeout 600 "$t" --jobs 2 2>&1)
     rc=$?
     line=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
     p=$(printf '%s' "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
@@ -31,7 +31,7 @@ for t in "$build"/test_*; do
 done
 
 echo "== integration tests"
-python3 tests/integration/run.py "$build" | tee "$build/integration.log"
+timeout 1800 python3 tests/integration/run.py "$build" | tee "$build/integration.log"
 line=$(grep '^integration: ' "$build/integration.log" | tail -n 1)
 p=$(printf '%s' "$line" | sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
 f=$(printf '%s' "$line" | sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')

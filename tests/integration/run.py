@@ -5,6 +5,7 @@ usage: run.py BUILD_DIR [NAME_SUBSTRING...]
 """
 import importlib.util
 import os
+import signal
 import sys
 import time
 import traceback
@@ -32,6 +33,13 @@ def collect(filters):
     return tests
 
 
+TEST_TIMEOUT = 300  # seconds: a stuck test fails instead of stalling the whole run
+
+
+def _timeout(signum, frame):
+    raise TimeoutError(f"test took longer than {TEST_TIMEOUT} s")
+
+
 def main():
     build = sys.argv[1]
     tests = collect(sys.argv[2:])
@@ -40,6 +48,8 @@ def main():
     try:
         for name, fn, _ in tests:
             t0 = time.time()
+            signal.signal(signal.SIGALRM, _timeout)
+            signal.alarm(TEST_TIMEOUT)
             try:
                 fn(env)
                 passed += 1
@@ -54,6 +64,8 @@ def main():
                     errors = [ln for ln in env.server.log_text().splitlines()
                               if '"level":"error"' in ln or " error " in ln]
                     print("\n".join(errors[-10:]))
+            finally:
+                signal.alarm(0)
     finally:
         try:
             env.close()
