@@ -14,8 +14,8 @@
 -- goes back to draft and needs a new approval, as any edit does. A test whose
 -- identifier exists is left alone. It runs as the invoker, so row-level
 -- security bounds it like any other statement. It returns
---   {"imported": [{"id", "identifier"}], "updated": [{"id", "identifier",
---    "version"}], "existing": [...], "tests": [{"id", "identifier"}],
+--   {"imported": [{"id", "identifier", "version"}], "updated": [...],
+--    "existing": [...], "tests": [{"id", "identifier"}],
 --    "tests_existing": [...], "assets": N}
 
 CREATE FUNCTION kt_import_qti(plan jsonb) RETURNS jsonb
@@ -46,7 +46,9 @@ BEGIN
            FOR UPDATE;
         IF FOUND AND EXISTS (SELECT 1 FROM item_versions v
                               WHERE v.item_id = v_id AND v.qti_xml = it->>'xml') THEN
-            existing := existing || jsonb_build_object('id', v_id, 'identifier', it->>'identifier');
+            existing := existing || jsonb_build_object('id', v_id, 'identifier', it->>'identifier',
+                'version', (SELECT min(v.version) FROM item_versions v
+                             WHERE v.item_id = v_id AND v.qti_xml = it->>'xml'));
             CONTINUE;
         ELSIF FOUND THEN
             IF v_status = 'retired' THEN
@@ -66,7 +68,8 @@ BEGIN
             VALUES (v_province, v_school, it->>'identifier', plan->>'subject',
                     (plan->>'grade')::smallint, 'draft', 1, v_actor)
             RETURNING id INTO v_id;
-            imported := imported || jsonb_build_object('id', v_id, 'identifier', it->>'identifier');
+            imported := imported || jsonb_build_object('id', v_id, 'identifier', it->>'identifier',
+                                                       'version', 1);
         END IF;
         INSERT INTO item_versions (item_id, version, province_id, school_id, kind, title,
                                    content, scoring, tags, search_text, qti_xml, created_by)
