@@ -273,3 +273,40 @@ def test_deadline_and_expiry_job(env):
     got = s.request("GET", f"/api/v1/attempts/{a['id']}", token=st["tok"][u]).json()
     assert got["responses"][ref] == {"response": "A", "seq": 1}, got["responses"]
     assert got["remaining_seconds"] == 0, got
+
+
+def test_no_key_material_reaches_a_student(env):
+    """Every body a student receives during a whole test, from the session
+    list to the released result, is free of key material."""
+    s, st = _setup(env)
+    tid, sid = _published_session(s, st)
+    u = st["students"][1]
+    tok = st["tok"][u]
+    bodies = []
+
+    def req(method, path, body=None):
+        r = s.request(method, path, body, tok)
+        bodies.append((path, r.body.decode()))
+        return r
+
+    req("GET", "/api/v1/me/sessions")
+    a = req("POST", f"/api/v1/sessions/{sid}/attempts").json()
+    req("GET", f"/api/v1/attempts/{a['id']}")
+    answers = {"MCQ4": "A", "MR": ["A", "B"], "TF4": {"a": True, "b": False},
+               "SHORT": "1,5", "ESSAY": "Bài làm"}
+    for k, it in enumerate(a["payload"]["items"], 1):
+        req("PUT", f"/api/v1/attempts/{a['id']}/responses/{it['ref']}",
+            {"response": answers[it["kind"]], "seq": k})
+    req("POST", f"/api/v1/attempts/{a['id']}/submit")
+    req("GET", f"/api/v1/attempts/{a['id']}")
+    assert s.request("POST", f"/api/v1/sessions/{sid}/release", token=st["tok"]["gv"]).status == 200
+    done = req("GET", f"/api/v1/attempts/{a['id']}").json()
+    assert done["result"] is not None, done
+    markers = SECRET_KEYS + ("correctResponse", "mapping", "mapEntry", "responseProcessing",
+                             "\"seed\"")
+    for path, body in bodies:
+        for m in markers:
+            assert m not in body, (m, path, body[:500])
+    # Other forms' orders never reach this student: the items come in this form's order only.
+    codes = s.request("GET", f"/api/v1/tests/{tid}", token=st["tok"]["gv"]).json()["form_codes"]
+    assert done["form_code"] in codes and len(bodies) >= 8, (done["form_code"], codes)

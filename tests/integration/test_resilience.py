@@ -3,11 +3,13 @@ PostgreSQL restarted during a test. Every acknowledged answer must be in the
 database afterwards, students resume on another gateway with the server's
 remaining time, and saves during the outage are refused (never acknowledged)."""
 import signal
+import tempfile
 import threading
 import time
 
 from harness import Server
-from test_delivery import _published_session, _setup
+from test_delivery import _blueprint, _published_session, _setup
+from test_foundation import _read_logins, _roster_csv, _write
 
 
 def _saver(server, token, attempt, refs, start_seq, acked, stop):
@@ -106,3 +108,58 @@ def test_database_restart_during_saves(env):
                               " AND seq = 999999")
     assert stored == "0", stored
     assert s.proc.poll() is None
+
+
+def test_hundred_students_and_a_sigkill(env):
+    """100 students of class 10R1 save answers on one gateway; it is killed
+    with SIGKILL; on a new gateway every acknowledged save is there and the
+    attempts resume with the remaining time the server keeps."""
+    s, st = _setup(env)
+    tmp = tempfile.mkdtemp()
+    rows = [[f"RES{i:03d}", f"Học Sinh R{i}", "02/02/2010", "Nữ", "10R1"] for i in range(100)]
+    path = _write(tmp, "10r1.csv", _roster_csv(rows))
+    env.cli("users", "import", path, "--school", "DLV-A", "--year", "2026-2027")
+    logins = _read_logins(path + ".logins.csv")
+    cls = int(env.cluster.psql("SELECT c.id FROM classes c JOIN schools s ON s.id = c.school_id"
+                               " WHERE s.code = 'DLV-A' AND c.name = '10R1'"))
+    test = s.request("POST", "/api/v1/tests", {
+        "title": "Kiểm tra thường xuyên", "subject": "TOAN", "grade": 10, "kind": "tx",
+        "duration_seconds": 1800, "forms": 4, "blueprint": _blueprint(st["per"])},
+        st["tok"]["gv"]).json()
+    assert s.request("POST", f"/api/v1/tests/{test['id']}/publish",
+                     token=st["tok"]["gv"]).status == 200
+    now = time.time()
+    sess = s.request("POST", f"/api/v1/tests/{test['id']}/sessions", {
+        "class_ids": [cls],
+        "opens_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60)),
+        "closes_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600))},
+        st["tok"]["gv"]).json()
+    g1 = Server(env)
+    students = []
+    for row in logins:
+        tok = g1.login(row[0], row[1])
+        a = g1.request("POST", f"/api/v1/sessions/{sess['id']}/attempts", token=tok).json()
+        refs = [i["ref"] for i in a["payload"]["items"] if i["kind"] in ("SHORT", "ESSAY")]
+        students.append((tok, a, refs, []))
+    stop = threading.Event()
+    threads = [threading.Thread(target=_saver, args=(g1, tok, a["id"], refs, 0, acked, stop))
+               for tok, a, refs, acked in students]
+    for t in threads:
+        t.start()
+    time.sleep(2.0)
+    g1.proc.send_signal(signal.SIGKILL)
+    g1.proc.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=20)
+    g1.log.close()
+    total = sum(len(acked) for *_, acked in students)
+    assert total >= 100, total
+    for tok, a, refs, acked in students:
+        _check_acked(env, a["id"], acked)
+    # Resume on the main gateway: same attempt, answers, and the server's time.
+    for tok, a, refs, acked in students[:10]:
+        r = s.request("POST", f"/api/v1/sessions/{sess['id']}/attempts", token=tok).json()
+        assert r["id"] == a["id"] and a["remaining_seconds"] - 120 <= r["remaining_seconds"] \
+            <= a["remaining_seconds"], (a["remaining_seconds"], r["remaining_seconds"])
+    print(f"{total} acknowledged saves by 100 students, none lost after SIGKILL")
