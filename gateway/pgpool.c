@@ -1,10 +1,13 @@
 /*
  * The asynchronous PostgreSQL pool. Each connection is a small state machine
  * (down -> connecting -> preparing -> idle <-> busy) driven by libpq's
- * non-blocking calls and one libevent event on its socket. A query owns an
- * idle connection for one pipeline: tenant settings, statements, Sync. The
- * statements between two Syncs form one implicit transaction, so a failure
- * rolls everything back without another round trip.
+ * non-blocking calls and one libevent event on its socket. A query is one
+ * pipeline segment: tenant settings, statements, Sync. The statements
+ * between two Syncs form one implicit transaction, so a failure rolls
+ * everything back without another round trip. A query goes to an idle
+ * connection; when none is idle, it is pipelined behind the queries of the
+ * least loaded connection (up to PIPELINE_DEPTH), so that a busy loop does
+ * not pay a round trip and a backend wake-up per query.
  */
 #include "pgpool.h"
 
@@ -18,6 +21,7 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+#define PIPELINE_DEPTH 8 /* queries in flight on one connection */
 
 struct pg_pending_stmt {
     const char *name;
@@ -33,11 +37,12 @@ struct pg_conn {
     enum conn_state state;
     struct event *ev;       /* socket readiness, re-created when the socket changes */
     int ev_fd;
+    short watching;         /* events ev is registered for */
     struct event *timer;    /* reconnect backoff, or the deadline of the current work */
     int backoff_ms;
-    pg_query *q;            /* query in flight */
-    int cmd;                /* index of the pipeline command whose results are being read */
-    int first_stmt_cmd;     /* pipeline index of the caller's first statement */
+    pg_query *q, *q_tail;   /* queries in flight, in pipeline order (next_waiting links) */
+    int nq;
+    int cmd;                /* command of the first query whose results are being read */
 };
 
 struct pg_pool {
@@ -208,7 +213,11 @@ conn_watch(struct pg_conn *c, short what)
     if (!c->ev) {
         c->ev = event_new(c->pool->base, fd, EV_READ | EV_PERSIST, conn_on_socket, c);
         c->ev_fd = fd;
+        c->watching = 0;
+    } else if (c->watching == what) {
+        return; /* no epoll_ctl when nothing changes */
     }
+    c->watching = what;
     event_del(c->ev);
     event_assign(c->ev, c->pool->base, fd, what | EV_PERSIST, conn_on_socket, c);
     event_add(c->ev, NULL);
@@ -284,25 +293,31 @@ conn_schedule_reconnect(struct pg_conn *c)
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
-/* The connection broke (or timed out): fail its query and reconnect later. */
+/* The connection broke (or timed out): fail its queries and reconnect later. */
 static void
-conn_fail(struct pg_conn *c, enum pg_status st, const char *msg)
+conn_fail(struct pg_conn *c, enum pg_status st, const char *why)
 {
+    /* why may be libpq's own message, freed with the connection below. */
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", why ? why : "");
     pg_query *q = c->q;
     int was_live = c->state >= C_IDLE;
-    c->q = NULL;
+    c->q = c->q_tail = NULL;
+    c->nq = 0;
     if (was_live || c->state == C_PREPARING)
         log_warn("db connection lost: %s", msg);
     conn_schedule_reconnect(c);
     struct pg_pool *pool = c->pool;
     update_stats(pool);
-    if (q) {
+    while (q) {
+        pg_query *next = q->next_waiting;
         STAT_ADD(pool, st_errors);
         if (st == PG_TIMEOUT)
             STAT_ADD(pool, st_timeouts);
         else
             STAT_ADD(pool, st_unavailable);
         query_finish(q, st, msg);
+        q = next;
     }
     fail_waiters_if_down(pool);
 }
@@ -313,6 +328,7 @@ conn_start(struct pg_conn *c)
     struct pg_pool *pool = c->pool;
     const char *keys[] = {"dbname", "options", "application_name", NULL};
     const char *vals[] = {pool->conninfo, pool->options, "kiemtra", NULL};
+    c->cmd = 0;
     c->pg = PQconnectStartParams(keys, vals, 1);
     if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
         conn_schedule_reconnect(c);
@@ -345,8 +361,6 @@ conn_send_prepares(struct pg_conn *c)
 static int
 conn_send_query(struct pg_conn *c, pg_query *q)
 {
-    c->cmd = 0;
-    c->first_stmt_cmd = 0;
     if (q->has_tenant) {
         char v[4][24];
         snprintf(v[0], sizeof(v[0]), "%lld", (long long)q->tenant.school_id);
@@ -358,7 +372,6 @@ conn_send_query(struct pg_conn *c, pg_query *q)
                                  q->tenant.user_id ? v[3] : "", q->tenant.role ? q->tenant.role : ""};
         if (!PQsendQueryPrepared(c->pg, "kt_tenant", 5, params, NULL, NULL, 0))
             return -1;
-        c->first_stmt_cmd = 1;
     }
     for (int i = 0; i < q->nstmts; i++) {
         struct pg_pending_stmt *s = &q->stmts[i];
@@ -391,13 +404,16 @@ conn_became_idle(struct pg_conn *c)
     pool_pump(c->pool);
 }
 
-/* Reads every result available. Returns 1 when the pipeline reached its Sync. */
+/* Reads every result available. preparing: returns 1 when the statements
+ * are prepared. Otherwise moves each query whose Sync arrived from the
+ * connection to *done (in order) and returns 0. -1 when the connection broke. */
 static int
-conn_read_results(struct pg_conn *c, int preparing)
+conn_read_results(struct pg_conn *c, int preparing, pg_query **done)
 {
     if (!PQconsumeInput(c->pg))
         return -1;
-    while (!PQisBusy(c->pg)) {
+    pg_query **done_tail = done;
+    while ((preparing || c->q) && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
         if (!r) {
             c->cmd++; /* end of one command's results */
@@ -406,7 +422,18 @@ conn_read_results(struct pg_conn *c, int preparing)
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
-            return 1;
+            c->cmd = 0;
+            if (preparing)
+                return 1;
+            pg_query *q = c->q; /* its transaction is over */
+            c->q = q->next_waiting;
+            if (!c->q)
+                c->q_tail = NULL;
+            c->nq--;
+            q->next_waiting = NULL;
+            *done_tail = q;
+            done_tail = &q->next_waiting;
+            continue;
         }
         if (preparing) {
             if (st == PGRES_FATAL_ERROR)
@@ -416,7 +443,7 @@ conn_read_results(struct pg_conn *c, int preparing)
             continue;
         }
         pg_query *q = c->q;
-        int idx = c->cmd - c->first_stmt_cmd;
+        int idx = c->cmd - q->has_tenant;
         if (st == PGRES_FATAL_ERROR && q->failed_stmt < 0) {
             q->failed_stmt = idx;
             const char *ss = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -463,7 +490,7 @@ conn_on_socket(evutil_socket_t fd, short what, void *arg)
     if (!(what & EV_READ))
         return;
     if (c->state == C_PREPARING) {
-        int done = conn_read_results(c, 1);
+        int done = conn_read_results(c, 1, NULL);
         if (done < 0) {
             conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
         } else if (done) {
@@ -476,22 +503,28 @@ conn_on_socket(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (c->state == C_BUSY) {
-        int done = conn_read_results(c, 0);
-        if (done < 0) {
+        pg_query *done = NULL;
+        if (conn_read_results(c, 0, &done) < 0) {
             conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
             return;
         }
         if (!done)
             return;
-        pg_query *q = c->q;
-        c->q = NULL;
         struct pg_pool *pool = c->pool;
-        c->state = C_IDLE;
         evtimer_del(c->timer);
+        if (c->q)
+            arm(c->timer, pool->timeout_ms); /* the next query's deadline */
+        else
+            c->state = C_IDLE;
         update_stats(pool);
-        if (q->failed_stmt >= 0)
-            STAT_ADD(pool, st_errors);
-        query_finish(q, q->failed_stmt >= 0 ? PG_ERROR : PG_OK, NULL);
+        /* Callbacks last: they may queue queries on this very connection. */
+        while (done) {
+            pg_query *q = done, *next = q->next_waiting;
+            if (q->failed_stmt >= 0)
+                STAT_ADD(pool, st_errors);
+            query_finish(q, q->failed_stmt >= 0 ? PG_ERROR : PG_OK, NULL);
+            done = next;
+        }
         pool_pump(pool);
         return;
     }
@@ -525,25 +558,44 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 /* ------------------------------------------------------------------------ */
 /* Pool                                                                     */
 
+/* The connection a waiting query should go to: an idle one, else the live
+ * one with the fewest queries in flight below PIPELINE_DEPTH; NULL if none. */
+static struct pg_conn *
+pool_pick(struct pg_pool *pool)
+{
+    struct pg_conn *best = NULL;
+    for (int i = 0; i < pool->size; i++) {
+        struct pg_conn *c = &pool->conns[i];
+        if (c->state == C_IDLE)
+            return c;
+        if (c->state == C_BUSY && c->nq < PIPELINE_DEPTH && (!best || c->nq < best->nq))
+            best = c;
+    }
+    return best;
+}
+
 static void
 pool_pump(struct pg_pool *pool)
 {
-    for (int i = 0; i < pool->size && pool->wait_head; i++) {
-        struct pg_conn *c = &pool->conns[i];
-        if (c->state != C_IDLE)
-            continue;
+    struct pg_conn *c;
+    while (pool->wait_head && (c = pool_pick(pool))) {
         pg_query *q = pool->wait_head;
         pool->wait_head = q->next_waiting;
         if (!pool->wait_head)
             pool->wait_tail = NULL;
         pool->nwaiting--;
-        c->q = q;
+        q->next_waiting = NULL;
+        if (c->q_tail)
+            c->q_tail->next_waiting = q;
+        else
+            c->q = q;
+        c->q_tail = q;
+        c->nq++;
+        if (c->state == C_IDLE)
+            arm(c->timer, pool->timeout_ms);
         c->state = C_BUSY;
-        if (conn_send_query(c, q) < 0 || conn_flush(c) < 0) {
+        if (conn_send_query(c, q) < 0 || conn_flush(c) < 0)
             conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
-            continue;
-        }
-        arm(c->timer, pool->timeout_ms);
     }
     update_stats(pool);
 }
@@ -632,9 +684,9 @@ pg_pool_free(struct pg_pool *pool)
     }
     for (int i = 0; i < pool->size; i++) {
         struct pg_conn *c = &pool->conns[i];
-        if (c->q) {
+        while (c->q) {
             pg_query *q = c->q;
-            c->q = NULL;
+            c->q = q->next_waiting;
             query_finish(q, PG_UNAVAILABLE, "shutting down");
         }
         if (c->ev)

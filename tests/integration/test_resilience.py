@@ -89,11 +89,15 @@ def test_database_restart_during_saves(env):
     t.start()
     time.sleep(0.8)
     env.cluster.stop()
-    during = s.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{refs[0]}",
-                       {"response": "trong lúc mất kết nối", "seq": 999999}, tok)
-    assert during.status == 503, during
-    time.sleep(1.0)
-    env.cluster.start()
+    try:
+        during = s.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{refs[0]}",
+                           {"response": "trong lúc mất kết nối", "seq": 999999}, tok)
+        assert during.status == 503, during
+        time.sleep(1.0)
+    finally:
+        env.cluster.start()  # whatever happened, the next tests get their database back
+        if s.proc.poll() is not None:
+            stop.set()
     deadline = time.time() + 15
     while time.time() < deadline and s.request("GET", "/healthz").status != 200:
         time.sleep(0.2)
