@@ -50,6 +50,7 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/api/v1/tests/{id}", h_test_get, ROLES_STAFF},
     {HTTP_POST, "/api/v1/tests/{id}/publish", h_test_publish, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/tests/{id}/sessions", h_session_create, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/qti-tests/{id}/publish", h_qti_test_publish, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/me/sessions", h_me_sessions, ROLE_STUDENT},
     {HTTP_POST, "/api/v1/sessions/{id}/attempts", h_attempt_start, ROLE_STUDENT},
     {HTTP_GET, "/api/v1/sessions/{id}/monitor", h_session_monitor, ROLES_STAFF},
@@ -57,6 +58,7 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/api/v1/attempts/{id}", h_attempt_get, ROLES_ANY},
     {HTTP_PATCH, "/api/v1/attempts/{id}", h_attempt_patch, ROLES_AUTHORS},
     {HTTP_PUT, "/api/v1/attempts/{id}/responses/{item_ref}", h_attempt_save, ROLE_STUDENT},
+    {HTTP_GET, "/api/v1/attempts/{id}/assets/{item_ref}/{*}", h_attempt_asset, ROLE_STUDENT},
     {HTTP_POST, "/api/v1/attempts/{id}/submit", h_attempt_submit, ROLE_STUDENT},
     {HTTP_PUT, "/api/v1/attempts/{id}/marks/{item_ref}", h_attempt_mark, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/sessions/{id}/results", h_session_results, ROLES_STAFF},
@@ -97,6 +99,7 @@ kt_api_init(void)
     kt_items_register();
     kt_item_import_register();
     kt_tests_register();
+    kt_qti_publish_register();
     kt_attempts_register();
     kt_grading_register();
     kt_marking_register();
@@ -169,7 +172,10 @@ api_db_error(http_request *req, const pg_query *q)
     default:
         break;
     }
-    if (strncmp(q->sqlstate, "23505", 5) == 0) {
+    if (strncmp(q->sqlstate, "KT409", 5) == 0) {
+        api_error(req, 409, "linear_navigation",
+                  "Đề này làm lần lượt từng câu: không quay lại sửa câu trước được.");
+    } else if (strncmp(q->sqlstate, "23505", 5) == 0) {
         api_error(req, 409, "conflict", "Dữ liệu đã tồn tại.");
     } else if (strncmp(q->sqlstate, "22", 2) == 0 || strncmp(q->sqlstate, "23", 2) == 0) {
         api_error(req, 400, "invalid_value", "Giá trị không hợp lệ.");

@@ -19,6 +19,7 @@
 #define ITEM_REF_MAX 32
 #define RESPONSE_MAX_BYTES 20000 /* an essay of a few pages */
 #define RESPONSE_MAX_VALUES 100
+#define RESPONSE_MAX_IDS 32 /* response identifiers of one QTI item */
 #define SAVE_BATCH_MAX 500 /* saves per transaction */
 #define SAVE_INFLIGHT_MAX 2 /* transactions in flight per school and worker */
 
@@ -94,13 +95,15 @@ static const struct pg_stmt_def attempt_stmts[] = {
      "   seq) SELECT a, r, $2::bigint, s, coalesce(v, 'null'::jsonb), q FROM ok"
      "   ON CONFLICT (attempt_id, item_ref) DO UPDATE"
      "   SET response = EXCLUDED.response, seq = EXCLUDED.seq, saved_at = now()"
-     "   WHERE x.seq < EXCLUDED.seq RETURNING attempt_id, item_ref, seq)"
+     "   WHERE x.seq < EXCLUDED.seq RETURNING attempt_id, item_ref, seq),"
+     /* What was written, as one map: joining the CTE row by row would be a
+      * nested loop (the planner expects one row), quadratic in the batch. */
+     " written AS (SELECT jsonb_object_agg(attempt_id || ' ' || item_ref, seq) AS m FROM up)"
      " SELECT i.o, CASE WHEN v.o IS NULL THEN 'not_found'"
      "   WHEN v.status <> 'in_progress' OR now() > v.deadline THEN 'closed' ELSE 'ok' END,"
-     "   coalesce(up.seq, x.seq, i.q),"
+     "   coalesce((w.m ->> (i.a || ' ' || i.r))::bigint, x.seq, i.q),"
      "   greatest(0, floor(extract(epoch FROM v.deadline - now())))::integer"
-     " FROM input i LEFT JOIN valid v ON v.o = i.o"
-     " LEFT JOIN up ON up.attempt_id = i.a AND up.item_ref = i.r"
+     " FROM input i CROSS JOIN written w LEFT JOIN valid v ON v.o = i.o"
      " LEFT JOIN responses x ON x.attempt_id = i.a AND x.item_ref = i.r"
      " ORDER BY i.o"},
     /* Waits for saves in flight (row lock), then closes the attempt. A
@@ -423,40 +426,59 @@ save_flush(struct kt_worker *w, struct school_saves *ss)
     save_send(w, ss, batch, n);
 }
 
+/* The values of one response: total string bytes in *total, or -1 when a
+ * value is not null, a boolean, a number, a string or a list of those. */
+static int
+values_size(const json_t *v, size_t *total)
+{
+    if (json_is_string(v))
+        *total += json_string_length(v);
+    else if (json_is_array(v)) {
+        size_t i;
+        const json_t *e;
+        if (json_array_size(v) > RESPONSE_MAX_VALUES)
+            return -1;
+        json_array_foreach(v, i, e)
+        {
+            if (json_is_string(e))
+                *total += json_string_length(e);
+            else if (!json_is_number(e) && !json_is_boolean(e) && !json_is_null(e))
+                return -1;
+        }
+    } else if (!json_is_null(v) && !json_is_boolean(v) && !json_is_number(v))
+        return -1;
+    return 0;
+}
+
 /* A response value: null, a string, a number, a boolean, an array of
  * those (multiple, ordered; a Đúng/Sai cluster as [true, false, null,
- * true]), or a Đúng/Sai cluster as {"a": true, "b": false, ...}. */
+ * true]), a Đúng/Sai cluster as {"a": true, "b": false, ...}, or the
+ * responses of a QTI item as {RESPONSE_ID: value} (identifiers of at most
+ * 64 characters; each value null, a string or a list, numbers written in
+ * their QTI string form). */
 static const char *
 response_problem(const json_t *v)
 {
-    if (json_is_null(v) || json_is_boolean(v) || json_is_number(v))
-        return NULL;
-    if (json_is_string(v))
-        return json_string_length(v) > RESPONSE_MAX_BYTES ? "Câu trả lời quá dài." : NULL;
+    size_t total = 0;
     if (json_is_object(v)) {
         const char *k;
         const json_t *e;
-        if (json_object_size(v) > 8)
-            return "Câu đúng/sai có quá nhiều ý.";
+        if (json_object_size(v) > RESPONSE_MAX_IDS)
+            return "Câu hỏi có quá nhiều phần trả lời.";
         json_object_foreach((json_t *)v, k, e)
         {
-            if (strlen(k) > 8 || !(json_is_boolean(e) || json_is_null(e)))
-                return "Mỗi ý của câu đúng/sai nhận true (Đúng), false (Sai) hoặc null.";
+            size_t n = strlen(k);
+            if (n == 0 || n > 64 ||
+                strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != n)
+                return "Mỗi phần trả lời phải có mã (tối đa 64 ký tự chữ, số, _ - .).";
+            /* QTI values in their string forms, or Đúng/Sai as booleans. */
+            if (json_is_number(e) || values_size(e, &total) < 0)
+                return "Mỗi phần trả lời là chuỗi, true/false, null hoặc danh sách chuỗi.";
         }
-        return NULL;
-    }
-    if (!json_is_array(v))
-        return "Câu trả lời phải là chuỗi, số, danh sách hoặc các ý đúng/sai.";
-    if (json_array_size(v) > RESPONSE_MAX_VALUES)
-        return "Câu trả lời có quá nhiều lựa chọn.";
-    size_t i, total = 0;
-    const json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        if (json_is_string(e))
-            total += json_string_length(e);
-        else if (!json_is_number(e) && !json_is_boolean(e) && !json_is_null(e))
-            return "Mỗi lựa chọn phải là chuỗi, số, true, false hoặc null.";
+    } else if (values_size(v, &total) < 0) {
+        return json_is_array(v) ? "Mỗi lựa chọn phải là chuỗi, số, true, false hoặc null; tối đa "
+                                  "100 lựa chọn."
+                                : "Câu trả lời phải là chuỗi, số, danh sách hoặc các ý đúng/sai.";
     }
     return total > RESPONSE_MAX_BYTES ? "Câu trả lời quá dài." : NULL;
 }

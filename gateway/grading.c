@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pgpool.h"
 #include "server.h"
+#include "score.h"
 #include "vnscore.h"
 
 #define EXPIRY_BATCH 200
@@ -26,9 +27,12 @@
 static const struct pg_stmt_def grading_stmts[] = {
     {"grade_load",
      "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, r.response::text,"
-     " ti.scoring_version"
+     " ti.scoring_version, v.qti_xml"
      " FROM attempts a JOIN sessions se ON se.id = a.session_id"
+     " JOIN test_forms f ON f.id = a.form_id"
      " JOIN test_items ti ON ti.test_id = se.test_id"
+     "  AND EXISTS (SELECT 1 FROM jsonb_array_elements(f.payload->'items') e"
+     "   WHERE e->>'ref' = ti.item_ref)" /* the items of the student's form */
      " JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version"
      " LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = ti.item_ref"
      " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"
@@ -91,10 +95,56 @@ grade_stored(pg_query *q, void *arg)
     pg_query_free(q);
 }
 
-json_t *
-kt_grade_item(const char *kind, const char *scoring_text, const char *response_text,
-           int64_t points, int64_t *score)
+/* A number from an outcome's QTI string form; def when NULL or not a number. */
+static double
+outcome_number(const json_t *v, double def)
 {
+    const char *s = json_string_value(v);
+    char *end;
+    double x = s ? strtod(s, &end) : def;
+    return s && (end == s || *end) ? def : x;
+}
+
+static json_t *
+grade_qti(const char *qti_xml, const json_t *response, int64_t points, int64_t *score)
+{
+    char err[300] = "";
+    json_t *empty = json_object();
+    const json_t *responses = json_is_object(response) ? response : empty;
+    json_t *res = kt_item_score("QTI", NULL, qti_xml, responses, 0, err, sizeof(err));
+    int answered = json_object_size(responses) > 0;
+    json_decref(empty);
+    if (!res)
+        return json_pack("{s:s,s:b}", "error", err, "answered", answered);
+    json_t *outcomes = json_object_get(res, "outcomes");
+    double sc = outcome_number(json_object_get(outcomes, "SCORE"), 0);
+    double max = outcome_number(json_object_get(outcomes, "MAXSCORE"), 1);
+    double share = max > 0 ? sc / max : 0;
+    share = share < 0 ? 0 : share > 1 ? 1 : share;
+    kt_decimal frac;
+    if (kt_decimal_from_double(share, &frac) < 0)
+        frac = kt_decimal_from_int(0);
+    kt_decimal pts = kt_decimal_mul_ratio(frac, points, 100);
+    *score = kt_decimal_round(pts, 2).units / (KT_DECIMAL_SCALE / 100);
+    char fs[32];
+    kt_decimal_format(frac, '.', fs, sizeof(fs));
+    json_t *detail = json_pack("{s:s,s:O,s:b}", "fraction", fs, "outcomes", outcomes, "answered",
+                               answered);
+    json_decref(res);
+    return detail;
+}
+
+json_t *
+kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
+              const char *response_text, int64_t points, int64_t *score)
+{
+    if (kind && strcmp(kind, "QTI") == 0) {
+        json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
+        *score = 0;
+        json_t *detail = grade_qti(qti_xml, response, points, score);
+        json_decref(response);
+        return detail;
+    }
     char err[200] = "";
     json_t *scoring = json_loads(scoring_text, 0, NULL);
     json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
@@ -142,7 +192,8 @@ grade_loaded(pg_query *q, void *arg)
     for (int r = 0; r < pg_ntuples(q, 0); r++) {
         int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
         json_t *detail = kt_grade_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
-                                       pg_value(q, 0, r, 4), points, &score);
+                                       pg_value(q, 0, r, 6), pg_value(q, 0, r, 4), points,
+                                       &score);
         json_object_set_new(detail, "scoring_version", json_integer(atoi(pg_value(q, 0, r, 5))));
         max += points;
         if (score < 0)

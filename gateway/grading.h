@@ -1,7 +1,7 @@
 /*
- * Scoring a submitted attempt with the engine (engine/vnscore.c) and
- * storing the result, and the background job that submits attempts whose
- * deadline has passed. Both run on a worker's event loop through its pool.
+ * Scoring a submitted attempt with the engine (engine/vnscore.c, QTI items
+ * through itembank/score.c) and storing the result, and the background job
+ * that submits attempts whose deadline has passed. Both run on a worker's event loop through its pool.
  */
 #ifndef KT_GRADING_H
 #define KT_GRADING_H
@@ -27,9 +27,12 @@ void kt_expiry_stop(void);
 /* Scores one answer (response_text: the stored JSON, NULL when unanswered)
  * of an item worth points hundredths by its kind and scoring; returns the
  * detail object stored with the score and sets *score (hundredths, -1
- * while it needs marking). Pure and deterministic. */
-json_t *kt_grade_item(const char *kind, const char *scoring_text, const char *response_text,
-                      int64_t points, int64_t *score);
+ * while it needs marking). A "QTI" item is scored by its own response
+ * processing (qti_xml) from {RESPONSE_ID: value}: SCORE / MAXSCORE (1 when
+ * not declared), NULL as 0, clamped to [0, 1], times points, rounded half
+ * up; the outcomes go into the detail. Pure and deterministic. */
+json_t *kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
+                      const char *response_text, int64_t points, int64_t *score);
 
 void kt_grading_register(void);
 

@@ -1,7 +1,8 @@
 /*
  * QTI over HTTP: POST /api/v1/items/import (an item, test or content package
  * as the request body), GET /api/v1/items/{id}/assets/{path} (a package file
- * stored with an item), GET /api/v1/items/{id}/qti (the item as QTI 2.2 or
+ * stored with an item; for a student, GET /api/v1/attempts/{id}/assets/{item_ref}/{path}
+ * of the items of their own attempt's test), GET /api/v1/items/{id}/qti (the item as QTI 2.2 or
  * 3.0) and POST /api/v1/items/{id}/score (the teacher's "try this item").
  * Parsing, conversion and scoring run on the CPU pool, never on the event
  * loop; an import plan is stored by kt_import_qti() in one transaction.
@@ -34,6 +35,13 @@ static const struct pg_stmt_def import_stmts[] = {
      "  AND a.version = coalesce($3::integer, i.current_version)"
      " WHERE i.id = $1::bigint AND a.path = $2::text"},
     {"item_source", ITEM_SOURCE},
+    /* A file of an item of the attempt's test, for the student who owns it. */
+    {"attempt_asset",
+     "SELECT a.content_type, a.data FROM attempts t"
+     " JOIN sessions se ON se.id = t.session_id"
+     " JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = $3"
+     " JOIN item_assets a ON a.item_id = ti.item_id AND a.version = ti.version"
+     " WHERE t.id = $1::bigint AND t.student_id = $2::bigint AND a.path = $4::text"},
 };
 
 void
@@ -241,6 +249,24 @@ h_item_asset(http_request *req)
     const char *p[] = {ids, path, version};
     pg_query_add(q, "item_asset", 3, p);
     free(version);
+    api_run(req, q, asset_loaded);
+}
+
+void
+h_attempt_asset(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    const char *ref = req->params[1], *path = req->params[2];
+    if (id <= 0 || !ref || strlen(ref) > 32 || !path || !*path || strlen(path) > 1000) {
+        api_error(req, 404, "not_found", "Không tìm thấy tệp đính kèm của câu hỏi.");
+        return;
+    }
+    char ids[24], uid[24];
+    snprintf(ids, sizeof(ids), "%lld", (long long)id);
+    snprintf(uid, sizeof(uid), "%lld", (long long)req->user->id);
+    pg_query *q = api_query(req);
+    const char *p[] = {ids, uid, ref, path};
+    pg_query_add(q, "attempt_asset", 4, p);
     api_run(req, q, asset_loaded);
 }
 

@@ -96,7 +96,7 @@ static const struct pg_stmt_def marking_stmts[] = {
      "   FROM attempt_scores WHERE attempt_id = $1::bigint) t"
      " WHERE a.id = $1::bigint RETURNING a.score"},
     {"regrade_load",
-     "SELECT ti.item_id, ti.version, ti.points, nv.kind, nv.scoring::text, ov.kind"
+     "SELECT ti.item_id, ti.version, ti.points, nv.kind, nv.scoring::text, ov.kind, nv.qti_xml"
      " FROM test_items ti JOIN item_versions ov ON ov.item_id = ti.item_id"
      "  AND ov.version = ti.version"
      " LEFT JOIN item_versions nv ON nv.item_id = ti.item_id AND nv.version = $3::integer"
@@ -351,7 +351,7 @@ h_attempt_mark(http_request *req)
 
 struct regrade {
     char test[24], ref[40], version[16];
-    char *kind, *scoring;
+    char *kind, *scoring, *qti_xml;
     int64_t points;
     int rounds;
     json_t *changed; /* [{attempt, old, new}] over every round */
@@ -364,6 +364,7 @@ regrade_free(void *p)
     struct regrade *g = p;
     free(g->kind);
     free(g->scoring);
+    free(g->qti_xml);
     json_decref(g->changed);
     free(g);
 }
@@ -397,7 +398,8 @@ regrade_answers(http_request *req, pg_query *q)
         json_t *old = old_s ? json_integer(strtoll(old_s, NULL, 10)) : json_null();
         int manual = pg_value(q, 0, r, 3)[0] == 't';
         int64_t score;
-        json_t *detail = kt_grade_item(g->kind, g->scoring, pg_value(q, 0, r, 1), g->points, &score);
+        json_t *detail = kt_grade_item(g->kind, g->scoring, g->qti_xml, pg_value(q, 0, r, 1),
+                                       g->points, &score);
         json_t *now = score >= 0 ? json_integer(score) : json_null();
         if (manual || score < 0) {
             /* A teacher's mark (or an essay waiting for one) stands; only the
@@ -489,6 +491,7 @@ regrade_loaded(http_request *req, pg_query *q)
     }
     g->kind = strdup(new_kind);
     g->scoring = strdup(pg_value(q, 0, 0, 4));
+    g->qti_xml = pg_value(q, 0, 0, 6) ? strdup(pg_value(q, 0, 0, 6)) : NULL;
     g->points = strtoll(pg_value(q, 0, 0, 2), NULL, 10);
     const char *p[] = {g->test, g->ref, g->version};
     pg_query *q2 = api_query(req);

@@ -24,6 +24,7 @@
     "SELECT json_build_object('id', t.id, 'title', t.title, 'subject', t.subject,"                \
     " 'grade', t.grade, 'kind', t.kind, 'duration_seconds', t.duration_seconds,"                  \
     " 'forms', t.forms, 'blueprint', t.blueprint, 'status', t.status,"                            \
+    " 'navigation_mode', t.navigation_mode, 'source_qti_test_id', t.source_qti_test_id,"          \
     " 'total_points', round(t.total_points::numeric / 100, 2)::text,"                             \
     " 'created_by', t.created_by, 'created_at', t.created_at,"                                    \
     " 'published_by', t.published_by, 'published_at', t.published_at,"                           \

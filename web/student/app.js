@@ -53,6 +53,7 @@
     TF4: 'Với mỗi ý a), b), c), d), chọn Đúng hoặc Sai.',
     SHORT: 'Điền câu trả lời ngắn.',
     ESSAY: 'Trình bày bài làm tự luận.',
+    QTI: '',
   };
 
   // ---------------------------------------------------------------- storage
@@ -424,6 +425,14 @@
     items.forEach((it, i) => { A.byRef[it.ref] = i; });
     for (const ref of Object.keys(A.journal.answers)) if (!(ref in A.byRef)) delete A.journal.answers[ref];
     mergeResponses(A.journal, view.responses, opts.fresh);
+    // A linear test goes forward only: never before the furthest item seen
+    // (or answered, here or on another computer).
+    A.linear = (payload.test || {}).navigation_mode === 'linear';
+    A.furthest = 0;
+    if (A.linear) {
+      for (const [ref, e] of Object.entries(A.journal.answers)) if (e && e.response !== null) A.furthest = Math.max(A.furthest, A.byRef[ref]);
+      A.furthest = Math.max(A.furthest, Number(ss.get(K.pos + id)) || 0);
+    }
     saveJournal();
     ss.set(K.attempt, id);
     if (opts.fresh) ss.set(K.view + id, JSON.stringify({ view, wall: Date.now() }));
@@ -632,6 +641,12 @@
     } else if (r.status === 401) {
       sessionExpired();
       return;
+    } else if (r.status === 409 && errCode(r) === 'linear_navigation' && cur && cur.seq === seq) {
+      // A linear test: this item was left behind; the answer stays local.
+      cur.rejected = true;
+      saveJournal();
+      showNotice($('test-alert'), errText(r, 'Không quay lại sửa câu trước được.'));
+      A.alertRef = ref;
     } else if (r.status === 409) {
       A.closedByServer = true;
       if (!A.locked) lock('Bài làm đã được nộp hoặc đã hết giờ; máy chủ không nhận thêm câu trả lời.');
@@ -728,6 +743,10 @@
     const v = answerOf(it.ref);
     if (v === null || v === undefined || v === '') return 'empty';
     if (Array.isArray(v)) return v.length ? 'answered' : 'empty';
+    if (typeof v === 'object' && it.kind === 'QTI') {
+      const n = Object.values(v).filter((x) => x !== null && !(Array.isArray(x) && !x.length)).length;
+      return n === 0 ? 'empty' : n < (it.interactions || []).length ? 'partial' : 'answered';
+    }
     if (typeof v === 'object') {
       const n = Object.keys(v).length, total = (it.statements || []).length || 4;
       return n === 0 ? 'empty' : n < total ? 'partial' : 'answered';
@@ -778,6 +797,7 @@
     b.classList.toggle('partial', st === 'partial');
     b.classList.toggle('flagged', flagged);
     b.classList.toggle('current', current);
+    b.disabled = A.linear && i < A.furthest;
     if (current) b.setAttribute('aria-current', 'step'); else b.removeAttribute('aria-current');
     const bits = [`Câu ${it.number}`, st === 'answered' ? 'đã trả lời' : st === 'partial' ? 'trả lời chưa đủ' : 'chưa trả lời'];
     if (flagged) bits.push('đánh dấu xem lại');
@@ -800,21 +820,23 @@
   // ---------------------------------------------------------------- question
   function goTo(i, focusHeading) {
     if (!A || !A.items.length) return;
+    if (A.linear && i < A.furthest) i = A.furthest;
     A.index = Math.max(0, Math.min(A.items.length - 1, i));
+    if (A.linear) A.furthest = Math.max(A.furthest, A.index);
     ss.set(K.pos + A.id, String(A.index));
     const it = A.items[A.index];
     const parts = (A.view.payload && A.view.payload.parts) || [];
     const part = parts.find((p) => p.part === it.part);
     $('q-part').textContent = part ? part.title : '';
     $('q-heading').textContent = `Câu ${it.number}` + (it.points ? ` (${decimalVi(it.points)} điểm)` : '');
-    $('q-stem').replaceChildren(safeHTML(it.stem), el('p', { class: 'hint', text: HINTS[it.kind] || '' }));
+    $('q-stem').replaceChildren(it.kind === 'QTI' ? '' : safeHTML(it.stem), el('p', { class: 'hint', text: A.linear ? 'Đề làm lần lượt: sang câu sau thì không quay lại câu này được.' : HINTS[it.kind] || '' }));
     $('question').dataset.kind = it.kind;
     $('question').dataset.ref = it.ref;
     renderAnswer();
     const flagged = A.flags.has(it.ref);
     $('q-flag').setAttribute('aria-pressed', flagged ? 'true' : 'false');
     $('q-flag').textContent = flagged ? 'Bỏ đánh dấu xem lại' : 'Đánh dấu xem lại';
-    $('q-prev').disabled = A.index === 0;
+    $('q-prev').disabled = A.index === 0 || A.linear;
     $('q-next').disabled = A.index === A.items.length - 1;
     $('q-pos').textContent = `Câu ${A.index + 1}/${A.items.length}`;
     refreshNavigator();
@@ -862,6 +884,8 @@
       nodes.push(el('label', { for: id, class: 'field-label', text: 'Câu trả lời của em' }),
         el('input', { type: 'text', id, class: 'short', autocomplete: 'off', spellcheck: false, maxLength: 200, value: typeof v === 'string' ? v : v === null ? '' : String(v), 'aria-describedby': id + '-hint' }),
         el('p', { class: 'hint', id: id + '-hint', text: 'Số thập phân dùng dấu phẩy, ví dụ 1,5.' }));
+    } else if (it.kind === 'QTI') {
+      nodes.push(renderQti(it, v, name));
     } else if (it.kind === 'ESSAY') {
       const id = name + '-text';
       const ta = el('textarea', { id, class: 'essay', rows: 12, maxLength: 6600, spellcheck: false, 'aria-describedby': id + '-count' });
@@ -874,6 +898,172 @@
     box.replaceChildren(...nodes);
     box.disabled = A.locked;
     $('q-clear').disabled = A.locked || answerState(it) === 'empty';
+  }
+
+  /* An imported QTI item: its sanitised body with each interaction
+   * placeholder replaced by a control. The response is one object
+   * {RESPONSE_ID: value}; choices come in the form's order (shuffled by the
+   * server), so nothing is reordered here. */
+  function renderQti(it, v, name) {
+    const root = el('div', { class: 'qti' });
+    root.append(safeHTML(it.html));
+    const given = v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+    (it.interactions || []).forEach((ia, n) => {
+      const ph = root.querySelector(`[data-kt-interaction="${n}"]`);
+      if (ph) ph.replaceWith(qtiControl(ia, given[ia.response_identifier], `${name}-${n}`));
+    });
+    loadAssets(root, it);
+    return root;
+  }
+
+  /* Item images come from the attempt's asset route with the bearer token,
+   * as data: URLs (the only non-same-origin images the CSP allows). */
+  function loadAssets(root, it) {
+    for (const img of root.querySelectorAll('img[data-kt-asset]')) {
+      const path = img.dataset.ktAsset.split('/').map(encodeURIComponent).join('/');
+      const tok = ss.get(K.token);
+      fetch(`${API}/attempts/${A.id}/assets/${encodeURIComponent(it.ref)}/${path}`,
+        { headers: tok ? { Authorization: 'Bearer ' + tok } : {}, credentials: 'omit' })
+        .then((r) => (r.ok ? r.blob() : null))
+        .then((b) => {
+          if (!b || !b.type.startsWith('image/')) return;
+          const fr = new FileReader();
+          fr.onload = () => { img.src = fr.result; };
+          fr.readAsDataURL(b);
+        })
+        .catch(() => { /* the alt text stays */ });
+    }
+  }
+
+  function qtiControl(ia, v, name) {
+    const box = el(['textEntry', 'inlineChoice'].includes(ia.type) ? 'span' : 'div',
+      { class: 'qti-' + ia.type, 'data-rid': ia.response_identifier, 'data-type': ia.type });
+    if (ia.prompt_html) { const p = el('div', { class: 'qti-prompt' }); p.append(safeHTML(ia.prompt_html)); box.append(p); }
+    const html = (h) => { const s = el('span', { class: 'opt-html' }); s.append(safeHTML(h)); return s; };
+    if (ia.type === 'choice') {
+      const multi = ia.cardinality !== 'single';
+      const chosen = new Set(Array.isArray(v) ? v : v ? [v] : []);
+      (ia.choices || []).forEach((c, i) => {
+        const id = `${name}-${i}`;
+        box.append(el('label', { class: 'opt', for: id },
+          el('input', { type: multi ? 'checkbox' : 'radio', name, id, value: c.identifier, checked: chosen.has(c.identifier), 'data-max': multi ? ia.max_choices || 0 : 1 }),
+          el('span', { class: 'letter', text: String.fromCharCode(65 + i) + '.' }), html(c.html)));
+      });
+      if (multi && ia.max_choices > 0) box.append(el('p', { class: 'hint', text: `Chọn tối đa ${ia.max_choices} phương án.` }));
+    } else if (ia.type === 'inlineChoice') {
+      const sel = el('select', { name, 'aria-label': 'Chọn đáp án' }, el('option', { value: '', text: '—' }));
+      for (const c of ia.choices || []) {
+        const t = document.createElement('template');
+        t.innerHTML = c.html;
+        sel.append(el('option', { value: c.identifier, text: t.content.textContent.trim(), selected: v === c.identifier }));
+      }
+      box.append(sel);
+    } else if (ia.type === 'textEntry') {
+      const numeric = ia.base_type === 'float' || ia.base_type === 'integer';
+      box.append(el('input', { type: 'text', name, class: 'qti-text', autocomplete: 'off', spellcheck: false, maxLength: 200,
+        size: Math.max(3, Math.min(40, ia.expected_length || 10)), value: typeof v === 'string' ? v : '',
+        'aria-label': numeric ? 'Điền số (dấu phẩy hoặc dấu chấm)' : 'Điền câu trả lời', 'data-numeric': numeric ? '1' : null }));
+    } else if (ia.type === 'extendedText') {
+      const ta = el('textarea', { name, class: 'essay', rows: Math.max(3, Math.min(20, ia.expected_lines || 8)), maxLength: 6600, spellcheck: false, 'aria-label': 'Bài làm của em' });
+      ta.value = typeof v === 'string' ? v : '';
+      box.append(ta);
+    } else if (ia.type === 'order') {
+      const byId = new Map((ia.choices || []).map((c) => [c.identifier, c]));
+      const ids = Array.isArray(v) && v.every((x) => byId.has(x)) && v.length === byId.size ? v : Array.from(byId.keys());
+      const ol = el('ol', { class: 'qti-order-list', 'data-answered': Array.isArray(v) ? '1' : null });
+      const move = (li, d) => {
+        const to = d < 0 ? li.previousElementSibling : li.nextElementSibling;
+        if (!to) return;
+        if (d < 0) ol.insertBefore(li, to); else ol.insertBefore(to, li);
+        ol.dataset.answered = '1';
+        li.querySelector(d < 0 ? '.up' : '.down').focus();
+        box.dispatchEvent(new Event('change', { bubbles: true }));
+      };
+      for (const id of ids) {
+        const li = el('li', { 'data-id': id }, html(byId.get(id).html));
+        const up = el('button', { type: 'button', class: 'up', text: '↑', 'aria-label': 'Đưa lên' });
+        const down = el('button', { type: 'button', class: 'down', text: '↓', 'aria-label': 'Đưa xuống' });
+        up.addEventListener('click', () => move(li, -1));
+        down.addEventListener('click', () => move(li, 1));
+        li.append(up, down);
+        ol.append(li);
+      }
+      box.append(ol);
+    } else if (ia.type === 'match') {
+      const [rows, cols] = ia.sets || [[], []];
+      const chosen = new Set(Array.isArray(v) ? v : []);
+      const head = el('tr', null, el('th', { text: '' }), ...cols.map((c) => el('th', null, html(c.html))));
+      const table = el('table', { class: 'qti-match-grid' }, el('thead', null, head));
+      const body = el('tbody');
+      rows.forEach((r) => {
+        const tr = el('tr', null, el('th', { scope: 'row' }, html(r.html)));
+        for (const c of cols) {
+          const pair = `${r.identifier} ${c.identifier}`;
+          tr.append(el('td', null, el('input', { type: 'checkbox', name, value: pair, checked: chosen.has(pair), 'data-max': ia.max_associations || 0, 'aria-label': pair })));
+        }
+        body.append(tr);
+      });
+      table.append(body);
+      box.append(table);
+    } else if (ia.type === 'gapMatch') {
+      const chosen = new Map((Array.isArray(v) ? v : []).map((p) => p.split(' ')).map(([a, b]) => [b, a]));
+      const content = el('div', { class: 'qti-gap-text' });
+      content.append(safeHTML(ia.html));
+      for (const gap of content.querySelectorAll('[data-kt-gap]')) {
+        const g = gap.dataset.ktGap;
+        const sel = el('select', { name: `${name}-${g}`, 'data-gap': g, 'aria-label': 'Chọn từ điền vào chỗ trống' }, el('option', { value: '', text: '—' }));
+        for (const c of ia.choices || []) {
+          const t = document.createElement('template');
+          t.innerHTML = c.html;
+          sel.append(el('option', { value: c.identifier, text: t.content.textContent.trim(), selected: chosen.get(g) === c.identifier }));
+        }
+        gap.replaceWith(sel);
+      }
+      box.append(content);
+    }
+    return box;
+  }
+
+  /* At most data-max boxes of one group checked (0: no limit). */
+  function limitChoices(t) {
+    const max = Number(t.dataset.max) || 0;
+    if (!t.checked || !max) return;
+    const group = Array.from(t.closest('[data-rid]').querySelectorAll('input[type=checkbox]')).filter((c) => c.checked);
+    if (group.length > max) { t.checked = false; announce(`Chỉ chọn được tối đa ${max}.`); }
+  }
+
+  function qtiResponse(box) {
+    const out = {};
+    let any = false;
+    for (const w of box.querySelectorAll('[data-rid]')) {
+      const type = w.dataset.type;
+      let val = null;
+      if (type === 'choice') {
+        const c = Array.from(w.querySelectorAll('input:checked')).map((x) => x.value);
+        val = w.querySelector('input[type=radio]') ? c[0] || null : c.length ? c : null;
+      } else if (type === 'inlineChoice') {
+        val = w.querySelector('select').value || null;
+      } else if (type === 'textEntry') {
+        const inp = w.querySelector('input');
+        const t = inp.value.trim();
+        val = t === '' ? null : inp.dataset.numeric ? t.replace(',', '.') : t;
+      } else if (type === 'extendedText') {
+        const t = w.querySelector('textarea').value;
+        val = t.trim() === '' ? null : t;
+      } else if (type === 'order') {
+        const ol = w.querySelector('ol');
+        val = ol.dataset.answered ? Array.from(ol.children).map((li) => li.dataset.id) : null;
+      } else if (type === 'match') {
+        const c = Array.from(w.querySelectorAll('input:checked')).map((x) => x.value);
+        val = c.length ? c : null;
+      } else if (type === 'gapMatch') {
+        const c = Array.from(w.querySelectorAll('select[data-gap]')).filter((s) => s.value).map((s) => `${s.value} ${s.dataset.gap}`);
+        val = c.length ? c : null;
+      }
+      out[w.dataset.rid] = val;
+      any = any || val !== null;
+    }
+    return any ? out : null;
   }
 
   function onAnswerEvent(ev) {
@@ -890,6 +1080,11 @@
       const obj = {};
       for (const r of box.querySelectorAll('input[type=radio]:checked')) obj[r.dataset.statement] = r.value === 'true';
       setAnswer(it.ref, Object.keys(obj).length ? obj : null, false);
+    } else if (it.kind === 'QTI') {
+      if (ev.type === 'change' && t.type === 'checkbox') limitChoices(t);
+      const text = ev.type === 'input' && (t.tagName === 'TEXTAREA' || t.type === 'text');
+      if (!text && ev.type !== 'change') return;
+      setAnswer(it.ref, qtiResponse(box), text);
     } else if ((it.kind === 'SHORT' || it.kind === 'ESSAY') && ev.type === 'input') {
       const text = t.value;
       setAnswer(it.ref, text.trim() === '' ? null : text, true);
