@@ -265,6 +265,27 @@ api_run(http_request *req, pg_query *q, void (*cb)(http_request *req, pg_query *
     pg_query_run(req->worker->db, q, run_done, rc);
 }
 
+void
+api_reply_row(http_request *req, const pg_query *q, int stmt, int status, const char *not_found)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    const char *s = pg_ntuples(q, stmt) == 1 ? pg_value(q, stmt, 0, 0) : NULL;
+    if (!s) {
+        api_error(req, 404, "not_found", not_found);
+        return;
+    }
+    api_raw_json(req, status, s, strlen(s));
+}
+
+void
+api_id_text(char out[24], int64_t v)
+{
+    snprintf(out, 24, "%lld", (long long)v);
+}
+
 int64_t
 api_param_id(const http_request *req, int i)
 {

@@ -60,6 +60,14 @@ pg_query *api_query(const http_request *req);
 /* Runs q on the request's worker pool; cb receives the request back. */
 void api_run(http_request *req, pg_query *q, void (*cb)(http_request *req, pg_query *q));
 
+/* Replies with the JSON text in row 0, column 0 of statement stmt (status),
+ * 404 with not_found when there is no such row or it is NULL, or the
+ * database error. */
+void api_reply_row(http_request *req, const pg_query *q, int stmt, int status,
+                   const char *not_found);
+/* An id as a statement parameter. */
+void api_id_text(char out[24], int64_t v);
+
 /* Path parameter i as a positive id; 0 when it is not one. */
 int64_t api_param_id(const http_request *req, int i);
 

@@ -161,11 +161,6 @@ kt_attempts_register(void)
                            (int)(sizeof(attempt_stmts) / sizeof(attempt_stmts[0])));
 }
 
-static void
-id_text(char out[24], int64_t v)
-{
-    snprintf(out, 24, "%lld", (long long)v);
-}
 
 static void
 reply_text_json(http_request *req, int status, const char *json)
@@ -209,9 +204,9 @@ h_attempt_start(http_request *req)
         return;
     }
     char s[24], u[24], sch[24];
-    id_text(s, sid);
-    id_text(u, req->user->id);
-    id_text(sch, req->user->school_id);
+    api_id_text(s, sid);
+    api_id_text(u, req->user->id);
+    api_id_text(sch, req->user->school_id);
     pg_query *q = api_query(req);
     const char *p1[] = {s, u, sch}, *p2[] = {s, u};
     pg_query_add(q, "attempt_start", 3, p1);
@@ -247,8 +242,8 @@ h_attempt_get(http_request *req)
         return;
     }
     char a[24], u[24];
-    id_text(a, id);
-    id_text(u, req->user->id);
+    api_id_text(a, id);
+    api_id_text(u, req->user->id);
     pg_query *q = api_query(req);
     const char *p1[] = {a, u}, *p2[] = {a};
     if (req->user->role == ROLE_STUDENT)
@@ -400,7 +395,7 @@ save_send(struct kt_worker *w, struct school_saves *ss, struct save **saves, int
     char *doc = json_dumps(rows, JSON_COMPACT);
     json_decref(rows);
     char sch[24];
-    id_text(sch, ss->school_id);
+    api_id_text(sch, ss->school_id);
     /* Saves of many students share this transaction, so it runs under the
      * school's tenant with a non-student role; the statement itself checks
      * that every attempt belongs to the student who sent the save. */
@@ -547,7 +542,7 @@ static void
 show_attempt(http_request *req)
 {
     char a[24];
-    id_text(a, api_param_id(req, 0));
+    api_id_text(a, api_param_id(req, 0));
     pg_query *q = api_query(req);
     const char *p[] = {a};
     pg_query_add(q, "attempt_view", 1, p);
@@ -593,8 +588,8 @@ h_attempt_submit(http_request *req)
         return;
     }
     char a[24], u[24];
-    id_text(a, id);
-    id_text(u, req->user->id);
+    api_id_text(a, id);
+    api_id_text(u, req->user->id);
     pg_query *q = api_query(req);
     const char *p[] = {a, u};
     pg_query_add(q, "attempt_submit", 2, p);
@@ -640,9 +635,9 @@ h_attempt_patch(http_request *req)
         return;
     }
     char a[24], e[24], u[24];
-    id_text(a, id);
-    id_text(e, json_integer_value(extra));
-    id_text(u, req->user->id);
+    api_id_text(a, id);
+    api_id_text(e, json_integer_value(extra));
+    api_id_text(u, req->user->id);
     json_decref(body);
     pg_query *q = api_query(req);
     const char *p1[] = {a, e, u}, *p2[] = {a};
@@ -683,7 +678,7 @@ h_session_monitor(http_request *req)
         return;
     }
     char s[24];
-    id_text(s, id);
+    api_id_text(s, id);
     pg_query *q = api_query(req);
     const char *p[] = {s};
     pg_query_add(q, "session_monitor", 1, p);

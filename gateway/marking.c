@@ -143,11 +143,6 @@ kt_marking_register(void)
     pg_register_statements(marking_stmts, (int)(sizeof(marking_stmts) / sizeof(marking_stmts[0])));
 }
 
-static void
-id_text(char out[24], int64_t v)
-{
-    snprintf(out, 24, "%lld", (long long)v);
-}
 
 /* ------------------------------------------------------------------------ */
 /* GET /api/v1/sessions/{id}/results                                        */
@@ -155,23 +150,14 @@ id_text(char out[24], int64_t v)
 static void
 results_done(http_request *req, pg_query *q)
 {
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
-    if (pg_ntuples(q, 0) != 1) {
-        api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra.");
-        return;
-    }
-    const char *s = pg_value(q, 0, 0, 0);
-    api_raw_json(req, 200, s, strlen(s));
+    api_reply_row(req, q, 0, 200, "Không tìm thấy buổi kiểm tra.");
 }
 
 void
 h_session_results(http_request *req)
 {
     char s[24];
-    id_text(s, api_param_id(req, 0));
+    api_id_text(s, api_param_id(req, 0));
     pg_query *q = api_query(req);
     const char *p[] = {s};
     pg_query_add(q, "session_results", 1, p);
@@ -300,9 +286,9 @@ mark_loaded(http_request *req, pg_query *q)
         json_object_set_new(detail, "comment", json_string(comment));
     json_object_set_new(detail, "needs_marking", json_false());
     char a[24], sc[24], u[24];
-    id_text(a, api_param_id(req, 0));
-    id_text(sc, score);
-    id_text(u, req->user->id);
+    api_id_text(a, api_param_id(req, 0));
+    api_id_text(sc, score);
+    api_id_text(u, req->user->id);
     char *ds = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
     const char *p[] = {a, req->params[1], sc, ds, u}, *pt[] = {a};
@@ -339,7 +325,7 @@ h_attempt_mark(http_request *req)
     req->ctx = m;
     req->ctx_free = mark_free;
     char a[24];
-    id_text(a, id);
+    api_id_text(a, id);
     pg_query *q = api_query(req);
     const char *p[] = {a, ref};
     pg_query_add(q, "mark_load", 2, p);
@@ -446,7 +432,7 @@ regrade_answers(http_request *req, pg_query *q)
     char *doc = json_dumps(rows, JSON_COMPACT);
     json_decref(rows);
     char u[24];
-    id_text(u, req->user->id);
+    api_id_text(u, req->user->id);
     const char *pa[] = {g->test, g->ref, doc, u}, *pt[] = {doc};
     pg_query *q2 = api_query(req);
     pg_query_add(q2, "regrade_apply", 4, pa);
@@ -516,7 +502,7 @@ h_test_regrade(http_request *req)
     struct regrade *g = calloc(1, sizeof(*g));
     if (!g)
         abort();
-    id_text(g->test, api_param_id(req, 0));
+    api_id_text(g->test, api_param_id(req, 0));
     snprintf(g->ref, sizeof(g->ref), "%s", ref);
     snprintf(g->version, sizeof(g->version), "%lld", (long long)json_integer_value(v));
     g->changed = json_array();

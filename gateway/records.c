@@ -195,11 +195,6 @@ kt_records_register(void)
     pg_register_statements(record_stmts, (int)(sizeof(record_stmts) / sizeof(record_stmts[0])));
 }
 
-static void
-id_text(char out[24], int64_t v)
-{
-    snprintf(out, 24, "%lld", (long long)v);
-}
 
 /* A school year "2026-2027" whose second year follows the first, and a semester 1 or 2. */
 static int
@@ -260,8 +255,8 @@ recompute_loaded(http_request *req, pg_query *q)
     }
     json_t *rs = json_object_get(out, "ruleset");
     char cid[24], sch[24];
-    id_text(cid, rc->class_ids[rc->next - 1]);
-    id_text(sch, req->user->school_id);
+    api_id_text(cid, rc->class_ids[rc->next - 1]);
+    api_id_text(sch, req->user->school_id);
     char *doc = json_dumps(rows, JSON_COMPACT);
     const char *p[] = {rc->year, sch, doc, json_string_value(json_object_get(rs, "id")),
                        json_string_value(json_object_get(rs, "version"))};
@@ -284,7 +279,7 @@ recompute_next(http_request *req)
         return;
     }
     char cid[24];
-    id_text(cid, rc->class_ids[rc->next++]);
+    api_id_text(cid, rc->class_ids[rc->next++]);
     const char *p[] = {cid, rc->year};
     pg_query *q = api_query(req);
     pg_query_add(q, "records_input", 2, p);
@@ -387,9 +382,9 @@ publish_attempts(http_request *req, pg_query *q)
         return;
     }
     char s[24], sch[24], u[24];
-    id_text(s, api_param_id(req, 0));
-    id_text(sch, req->user->school_id);
-    id_text(u, req->user->id);
+    api_id_text(s, api_param_id(req, 0));
+    api_id_text(sch, req->user->school_id);
+    api_id_text(u, req->user->id);
     char *doc = json_dumps(rows, JSON_COMPACT);
     json_decref(rows);
     const char *p[] = {doc, s, pr->subject, pr->year, pr->semester, pr->slot, sch, u};
@@ -450,7 +445,7 @@ publish_loaded(http_request *req, pg_query *q)
         return;
     }
     char s[24];
-    id_text(s, api_param_id(req, 0));
+    api_id_text(s, api_param_id(req, 0));
     const char *p[] = {s};
     pg_query *q2 = api_query(req);
     pg_query_add(q2, "record_publish_attempts", 1, p);
@@ -483,7 +478,7 @@ h_session_publish(http_request *req)
     req->ctx = pr;
     req->ctx_free = publish_req_free;
     char s[24];
-    id_text(s, api_param_id(req, 0));
+    api_id_text(s, api_param_id(req, 0));
     const char *p[] = {s, pr->year, pr->semester};
     pg_query *q = api_query(req);
     pg_query_add(q, "record_publish_load", 3, p);
@@ -510,7 +505,7 @@ sheet_params(http_request *req, struct sheet_query *sq, const char *class_param)
     int ok = cid > 0 && year_ok(y) && s && (strcmp(s, "1") == 0 || strcmp(s, "2") == 0) && sub &&
              strlen(sub) < 32 && kt_item_code_valid(sub);
     if (ok) {
-        id_text(sq->cls, cid);
+        api_id_text(sq->cls, cid);
         snprintf(sq->year, sizeof(sq->year), "%s", y);
         snprintf(sq->semester, sizeof(sq->semester), "%s", s);
         snprintf(sq->subject, sizeof(sq->subject), "%s", sub);
@@ -529,16 +524,7 @@ sheet_params(http_request *req, struct sheet_query *sq, const char *class_param)
 static void
 records_shown(http_request *req, pg_query *q)
 {
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
-    if (pg_ntuples(q, 0) != 1) {
-        api_error(req, 404, "not_found", "Không tìm thấy lớp học.");
-        return;
-    }
-    const char *s = pg_value(q, 0, 0, 0);
-    api_raw_json(req, 200, s, strlen(s));
+    api_reply_row(req, q, 0, 200, "Không tìm thấy lớp học.");
 }
 
 void
@@ -666,8 +652,8 @@ edit_checked(http_request *req, pg_query *q)
         return;
     }
     char sch[24], u[24];
-    id_text(sch, req->user->school_id);
-    id_text(u, req->user->id);
+    api_id_text(sch, req->user->school_id);
+    api_id_text(u, req->user->id);
     const char *p[] = {e->cls, e->student, e->subject, e->year, e->semester, e->slot,
                        e->clear ? NULL : e->value, sch, u};
     pg_query *q2 = api_query(req);
@@ -698,8 +684,8 @@ h_class_record_edit(http_request *req)
     struct edit *e = calloc(1, sizeof(*e));
     if (!e)
         abort();
-    id_text(e->cls, api_param_id(req, 0));
-    id_text(e->student, json_integer_value(st));
+    api_id_text(e->cls, api_param_id(req, 0));
+    api_id_text(e->student, json_integer_value(st));
     snprintf(e->subject, sizeof(e->subject), "%s", subject);
     snprintf(e->year, sizeof(e->year), "%s", year);
     snprintf(e->semester, sizeof(e->semester), "%d", (int)json_integer_value(sem));
@@ -709,7 +695,7 @@ h_class_record_edit(http_request *req)
     req->ctx = e;
     req->ctx_free = edit_free;
     char sch[24];
-    id_text(sch, req->user->school_id);
+    api_id_text(sch, req->user->school_id);
     const char *pm[] = {e->cls, e->subject}, *pl[] = {sch, e->year, e->semester};
     pg_query *q = api_query(req);
     pg_query_add(q, "record_subject_mode", 2, pm);
@@ -745,8 +731,8 @@ h_records_lock(http_request *req)
         return;
     }
     char sch[24], u[24], s[4], y[16];
-    id_text(sch, req->user->school_id);
-    id_text(u, req->user->id);
+    api_id_text(sch, req->user->school_id);
+    api_id_text(u, req->user->id);
     snprintf(s, sizeof(s), "%d", (int)json_integer_value(sem));
     snprintf(y, sizeof(y), "%s", year);
     json_decref(b);
@@ -941,12 +927,7 @@ h_export_records(http_request *req)
 static void
 outbox_shown(http_request *req, pg_query *q)
 {
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
-    const char *s = pg_value(q, 0, 0, 0);
-    api_raw_json(req, 200, s, strlen(s));
+    api_reply_row(req, q, 0, 200, "Không có bản ghi nào.");
 }
 
 void
@@ -1038,8 +1019,8 @@ nid_checked(http_request *req, pg_query *q)
         sodium_bin2hex(hex, sizeof(hex), box, sizeof(box));
     }
     char sid[24], u[24];
-    id_text(sid, api_param_id(req, 0));
-    id_text(u, req->user->id);
+    api_id_text(sid, api_param_id(req, 0));
+    api_id_text(u, req->user->id);
     const char *p[] = {sid, id ? hex : NULL, u};
     pg_query *q2 = api_query(req);
     pg_query_add(q2, "student_national_id_set", 3, p);
@@ -1066,7 +1047,7 @@ h_national_id_set(http_request *req)
     req->ctx = n;
     req->ctx_free = nid_free;
     char sid[24];
-    id_text(sid, api_param_id(req, 0));
+    api_id_text(sid, api_param_id(req, 0));
     const char *p[] = {sid};
     pg_query *q = api_query(req);
     pg_query_add(q, "student_identity", 1, p);
@@ -1098,7 +1079,7 @@ void
 h_national_id_get(http_request *req)
 {
     char sid[24];
-    id_text(sid, api_param_id(req, 0));
+    api_id_text(sid, api_param_id(req, 0));
     const char *p[] = {sid};
     pg_query *q = api_query(req);
     pg_query_add(q, "student_identity", 1, p);

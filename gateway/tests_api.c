@@ -98,26 +98,7 @@ kt_tests_register(void)
     pg_register_statements(test_stmts, (int)(sizeof(test_stmts) / sizeof(test_stmts[0])));
 }
 
-static void
-id_text(char out[24], int64_t v)
-{
-    snprintf(out, 24, "%lld", (long long)v);
-}
 
-static void
-reply_first(http_request *req, pg_query *q, int stmt, int status, const char *missing)
-{
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
-    if (pg_ntuples(q, stmt) != 1 || !pg_value(q, stmt, 0, 0)) {
-        api_error(req, 404, "not_found", missing);
-        return;
-    }
-    const char *s = pg_value(q, stmt, 0, 0);
-    api_raw_json(req, status, s, strlen(s));
-}
 
 /* ------------------------------------------------------------------------ */
 /* POST /api/v1/tests                                                       */
@@ -131,7 +112,7 @@ problem(json_t *problems, const char *field, const char *message)
 static void
 test_created(http_request *req, pg_query *q)
 {
-    reply_first(req, q, 1, 201, "Không tìm thấy đề vừa tạo.");
+    api_reply_row(req, q, 1, 201, "Không tìm thấy đề vừa tạo.");
 }
 
 void
@@ -184,12 +165,12 @@ h_test_create(http_request *req)
     char *bps = json_dumps(bp, JSON_COMPACT);
     json_decref(bp);
     char sch[24], prov[24], g[8], d[16], f[8], u[24];
-    id_text(sch, req->user->school_id);
-    id_text(prov, req->user->province_id);
+    api_id_text(sch, req->user->school_id);
+    api_id_text(prov, req->user->province_id);
     snprintf(g, sizeof(g), "%d", (int)json_integer_value(grade));
     snprintf(d, sizeof(d), "%d", (int)json_integer_value(dur));
     snprintf(f, sizeof(f), "%d", nforms);
-    id_text(u, req->user->id);
+    api_id_text(u, req->user->id);
     const char *p[] = {sch, prov, title, subject, g, kind, d, f, bps, u};
     pg_query *q = api_query(req);
     pg_query_add(q, "test_create", 10, p);
@@ -202,14 +183,14 @@ h_test_create(http_request *req)
 static void
 test_shown(http_request *req, pg_query *q)
 {
-    reply_first(req, q, 0, 200, "Không tìm thấy đề kiểm tra.");
+    api_reply_row(req, q, 0, 200, "Không tìm thấy đề kiểm tra.");
 }
 
 void
 h_test_get(http_request *req)
 {
     char t[24];
-    id_text(t, api_param_id(req, 0));
+    api_id_text(t, api_param_id(req, 0));
     pg_query *q = api_query(req);
     const char *p[] = {t};
     pg_query_add(q, "test_view", 1, p);
@@ -259,7 +240,7 @@ published(http_request *req, pg_query *q)
         api_error(req, 409, "already_published", "Đề này đã được phát hành.");
         return;
     }
-    reply_first(req, q, 1, 200, "Không tìm thấy đề kiểm tra.");
+    api_reply_row(req, q, 1, 200, "Không tìm thấy đề kiểm tra.");
 }
 
 static void
@@ -280,10 +261,10 @@ publish_done(void *arg)
         return;
     }
     char t[24], seed[24], total[24], u[24];
-    id_text(t, api_param_id(req, 0));
+    api_id_text(t, api_param_id(req, 0));
     snprintf(seed, sizeof(seed), "%lld", (long long)pb->seed); /* bigint: same 64 bits */
-    id_text(total, pb->res.total_points);
-    id_text(u, req->user->id);
+    api_id_text(total, pb->res.total_points);
+    api_id_text(u, req->user->id);
     char *items = json_dumps(pb->res.items, JSON_COMPACT), *forms = json_dumps(pb->res.forms, JSON_COMPACT);
     const char *p[] = {t, seed, total, u, items, forms}, *pv[] = {t};
     pg_query *q = api_query(req);
@@ -351,7 +332,7 @@ publish_test_read(http_request *req, pg_query *q)
         return;
     }
     char t[24];
-    id_text(t, api_param_id(req, 0));
+    api_id_text(t, api_param_id(req, 0));
     const char *pt[] = {t}, *pc[] = {pg_value(q, 0, 0, 1), pg_value(q, 0, 0, 2)};
     pg_query *q2 = api_query(req);
     pg_query_add(q2, "publish_test", 1, pt);
@@ -369,7 +350,7 @@ h_test_publish(http_request *req)
         return;
     }
     char t[24];
-    id_text(t, id);
+    api_id_text(t, id);
     const char *p[] = {t};
     pg_query *q = api_query(req);
     pg_query_add(q, "publish_test", 1, p);
@@ -387,7 +368,7 @@ session_created(http_request *req, pg_query *q)
         return;
     }
     if (pg_ntuples(q, 0) == 1) {
-        reply_first(req, q, 0, 201, "Không tìm thấy buổi kiểm tra vừa tạo.");
+        api_reply_row(req, q, 0, 201, "Không tìm thấy buổi kiểm tra vừa tạo.");
         return;
     }
     const char *status = pg_value(q, 1, 0, 0);
@@ -435,8 +416,8 @@ h_session_create(http_request *req)
         return;
     }
     char t[24], u[24];
-    id_text(t, api_param_id(req, 0));
-    id_text(u, req->user->id);
+    api_id_text(t, api_param_id(req, 0));
+    api_id_text(u, req->user->id);
     const char *p[] = {t, arr, opens, closes, u}, *pw[] = {t, arr};
     pg_query *q = api_query(req);
     pg_query_add(q, "session_create", 5, p);
@@ -448,14 +429,14 @@ h_session_create(http_request *req)
 static void
 me_sessions_done(http_request *req, pg_query *q)
 {
-    reply_first(req, q, 0, 200, "Không có buổi kiểm tra nào.");
+    api_reply_row(req, q, 0, 200, "Không có buổi kiểm tra nào.");
 }
 
 void
 h_me_sessions(http_request *req)
 {
     char u[24];
-    id_text(u, req->user->id);
+    api_id_text(u, req->user->id);
     const char *p[] = {u};
     pg_query *q = api_query(req);
     pg_query_add(q, "me_sessions", 1, p);
@@ -465,15 +446,15 @@ h_me_sessions(http_request *req)
 static void
 released(http_request *req, pg_query *q)
 {
-    reply_first(req, q, 1, 200, "Không tìm thấy buổi kiểm tra.");
+    api_reply_row(req, q, 1, 200, "Không tìm thấy buổi kiểm tra.");
 }
 
 void
 h_session_release(http_request *req)
 {
     char s[24], u[24];
-    id_text(s, api_param_id(req, 0));
-    id_text(u, req->user->id);
+    api_id_text(s, api_param_id(req, 0));
+    api_id_text(u, req->user->id);
     const char *p[] = {s, u}, *pv[] = {s};
     pg_query *q = api_query(req);
     pg_query_add(q, "session_release", 2, p);
