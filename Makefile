@@ -4,6 +4,7 @@ BUILD_SAN  ?= build-asan
 JOBS       ?= $(shell nproc)
 
 BUILD_FUZZ ?= build-fuzz
+BUILD_BENCH ?= build-bench
 FUZZ_SECONDS ?= 20
 
 .PHONY: run test build build-san build-fuzz fuzz deps deps-test lint bench clean
@@ -38,6 +39,14 @@ run: build
 # all built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test: build-san build-fuzz
 	@FUZZ_BUILD=$(BUILD_FUZZ) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(BUILD_SAN)
+
+# The standard exam scenario (2,000 students, 60 s) on a throwaway cluster;
+# see docs/BENCHMARKS.md. STUDENTS=, DURATION=, THINK_MS=... override it.
+bench:
+	@scripts/deps.sh build bench
+	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target kiemtra
+	@scripts/bench.sh $(BUILD_BENCH)
 
 lint: deps-test
 	@scripts/deps.sh lint

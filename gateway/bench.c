@@ -20,8 +20,12 @@
 
 #include "bench_http.h"
 
-enum op { OP_LOGIN, OP_START, OP_GET, OP_SAVE, OP_SUBMIT, OP_VERIFY, NOPS };
-static const char *const op_names[NOPS] = {"login", "start", "get", "save", "submit", "verify"};
+/* OP_SAVE_STEADY: the saves of the sustained phase, once every student has
+ * started (issued after the start window, answered before --duration). */
+enum op { OP_LOGIN, OP_START, OP_GET, OP_SAVE, OP_SUBMIT, OP_VERIFY, OP_SAVE_STEADY, NOPS };
+static const char *const op_names[NOPS] = {"login",  "start",  "get",
+                                           "save",   "submit", "verify",
+                                           "save_after_window"};
 
 #define MAX_FORMS 100
 #define MAX_ITEMS 64
@@ -71,7 +75,7 @@ struct student {
     char *last_value[MAX_ITEMS];
     int pending_item;
     char *pending_value;
-    double issued, next_due;
+    double issued, end; /* end: the student's own start + --duration */
     enum op op;
     struct event *timer;
 };
@@ -93,9 +97,9 @@ static struct {
     int nforms;
     struct op_stats ops[NOPS];
     uint64_t rng;
-    double t_begin, t_run, t_end, t_run_done, t_verify_done;
+    double t_begin, t_run, t_end, t_run_done; /* t_end: t_run + --duration */
     int login_issued, logins_done, active, verify_next, verify_inflight, verify_done;
-    uint64_t requests, request_cap, acked, lost, verified, unverified;
+    uint64_t requests, request_cap, acked, acked_steady, lost, verified, unverified;
     int cap_hit, timed_out;
     struct event *pace, *progress, *hard;
     uint64_t last_progress_requests;
@@ -337,6 +341,8 @@ saved(void *arg, int status, const char *body, size_t len, enum bh_err err)
     (void)len;
     struct student *s = arg;
     record(OP_SAVE, s->issued, status, err);
+    if (s->issued >= B.t_run + B.o.window_s && now_s() < B.t_end)
+        record(OP_SAVE_STEADY, s->issued, status, err);
     if (err == BH_OK && status == 200 && int_after(body, "\"saved_seq\"") >= s->seq) {
         if (s->nacks == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 64;
@@ -346,6 +352,8 @@ saved(void *arg, int status, const char *body, size_t len, enum bh_err err)
         }
         s->acks[s->nacks++] = (struct ack){s->pending_item, s->seq};
         B.acked++;
+        double t = now_s();
+        B.acked_steady += t >= B.t_run + B.o.window_s && t < B.t_end;
         free(s->last_value[s->pending_item]);
         s->last_value[s->pending_item] = s->pending_value;
         s->last_seq[s->pending_item] = s->seq;
@@ -354,7 +362,7 @@ saved(void *arg, int status, const char *body, size_t len, enum bh_err err)
     }
     s->pending_value = NULL;
     double next = s->issued + B.o.think_ms / 1000.0;
-    at(s->timer, next < B.t_end ? next : B.t_end);
+    at(s->timer, next < s->end ? next : s->end);
 }
 
 static void
@@ -386,7 +394,7 @@ got(void *arg, int status, const char *body, size_t len, enum bh_err err)
     }
     s->state = S_SAVE;
     double first = now_s() + rnd_unit() * B.o.think_ms / 1000.0;
-    at(s->timer, first < B.t_end ? first : B.t_end);
+    at(s->timer, first < s->end ? first : s->end);
 }
 
 static void
@@ -415,7 +423,8 @@ start(struct student *s)
     issue(s, OP_START, "POST", path, NULL, 0, started);
 }
 
-/* The student's timer: start, then one save per think time, then submit. */
+/* The student's timer: start, then one save per think time, then submit
+ * --duration after the start (so submits spread like starts). */
 static void
 student_step(evutil_socket_t fd, short what, void *arg)
 {
@@ -423,9 +432,10 @@ student_step(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct student *s = arg;
     if (s->state == S_READY) {
+        s->end = now_s() + B.o.duration_s;
         start(s);
     } else if (s->state == S_SAVE) {
-        if (now_s() >= B.t_end || B.requests >= B.request_cap) {
+        if (now_s() >= s->end || B.requests >= B.request_cap) {
             B.cap_hit |= B.requests >= B.request_cap;
             submit(s);
         } else {
@@ -545,7 +555,6 @@ verify_pump(void)
         issue(s, OP_VERIFY, "GET", path, NULL, 0, verified);
     }
     if (B.verify_inflight == 0 && B.verify_next >= B.o.students) {
-        B.t_verify_done = now_s();
         event_base_loopbreak(B.base);
     }
 }
@@ -613,33 +622,38 @@ report(void)
     json_t *ops = json_object();
     uint64_t errors = 0;
     for (int i = 0; i < NOPS; i++) {
-        errors += op_errors(&B.ops[i]);
+        if (i != OP_SAVE_STEADY) /* counted in OP_SAVE already */
+            errors += op_errors(&B.ops[i]);
         json_object_set_new(ops, op_names[i], op_json((enum op)i));
     }
     const struct op_stats *sv = &B.ops[OP_SAVE];
     double save_span = sv->last - sv->first;
+    /* Once every student has started: the sustained rate. */
+    double steady_span = B.o.duration_s - B.o.window_s;
+    double steady = steady_span > 0 ? round((double)B.acked_steady / steady_span) : 0.0;
     int unfinished = 0;
     for (int i = 0; i < B.o.students; i++)
         unfinished += B.st[i].state != S_DONE;
     json_t *out = json_pack(
-        "{s:{s:s,s:i,s:i,s:i,s:i,s:i,s:f},s:f,s:f,s:o,s:I,s:f,s:I,s:i,s:I,s:I,s:I,s:b,s:b,s:b}",
+        "{s:{s:s,s:i,s:i,s:i,s:i,s:i,s:f},s:f,s:f,s:o,s:I,s:f,s:f,s:I,s:i,s:I,s:I,s:I,s:b,s:b,s:b}",
         "scenario", "session", B.o.session, "students", B.o.students, "window_seconds",
         B.o.window_s, "duration_seconds", B.o.duration_s, "think_ms", B.o.think_ms,
         "connections", B.o.connections, "login_rate", B.o.login_rate, "login_phase_seconds",
         round((B.t_run - B.t_begin) * 100) / 100, "run_seconds",
         round(((B.t_run_done ? B.t_run_done : now_s()) - B.t_run) * 100) / 100, "ops", ops,
         "saves_acknowledged", (json_int_t)B.acked, "saves_acknowledged_per_second",
-        save_span > 0 ? round((double)B.acked / save_span) : 0.0, "errors", (json_int_t)errors,
+        save_span > 0 ? round((double)B.acked / save_span) : 0.0,
+        "saves_acknowledged_per_second_after_window", steady, "errors", (json_int_t)errors,
         "students_not_finished", unfinished, "verified_attempts", (json_int_t)B.verified,
         "unverified_attempts", (json_int_t)B.unverified, "lost_answers", (json_int_t)B.lost,
         "request_cap_reached", B.cap_hit, "timed_out", B.timed_out, "ok",
         !errors && !B.lost && !B.unverified && !B.timed_out && !unfinished);
     int ok = json_is_true(json_object_get(out, "ok"));
-    fprintf(stderr, "\n%-7s %8s %10s %9s %9s %9s %9s %7s\n", "op", "count", "per_s", "p50_ms",
+    fprintf(stderr, "\n%-17s %8s %10s %9s %9s %9s %9s %7s\n", "op", "count", "per_s", "p50_ms",
             "p95_ms", "p99_ms", "max_ms", "errors");
     for (int i = 0; i < NOPS; i++) {
         json_t *o = json_object_get(ops, op_names[i]);
-        fprintf(stderr, "%-7s %8lld %10.1f %9.1f %9.1f %9.1f %9.1f %7lld\n", op_names[i],
+        fprintf(stderr, "%-17s %8lld %10.1f %9.1f %9.1f %9.1f %9.1f %7lld\n", op_names[i],
                 (long long)json_integer_value(json_object_get(o, "count")),
                 json_real_value(json_object_get(o, "per_second")),
                 json_real_value(json_object_get(o, "p50_ms")),
@@ -649,9 +663,9 @@ report(void)
                 (long long)json_integer_value(json_object_get(o, "errors")));
     }
     fprintf(stderr,
-            "saves acknowledged %llu (%.0f/s), lost answers %llu, verified attempts %llu,"
-            " errors %llu%s -> %s\n",
-            (unsigned long long)B.acked, save_span > 0 ? (double)B.acked / save_span : 0.0,
+            "saves acknowledged %llu (%.0f/s after the start window), lost answers %llu,"
+            " verified attempts %llu, errors %llu%s -> %s\n",
+            (unsigned long long)B.acked, steady,
             (unsigned long long)B.lost, (unsigned long long)B.verified,
             (unsigned long long)errors, B.timed_out ? ", TIMED OUT" : "", ok ? "ok" : "FAILED");
     if (B.o.json) {
@@ -731,8 +745,11 @@ usage(void)
             "         [--password P | --password-file FILE] [--connections C]\n"
             "         [--login-rate PER_S] [--timeout-ms MS] [--seed N] [--json]\n"
             "       kiemtra bench [--url ...] --idle N [--hold-seconds S] [--json]\n"
-            "Loopback addresses only. Exit status 1 when any request failed, an\n"
-            "acknowledged answer is missing, or the run hit its time limit.\n");
+            "Defaults: window 10 s, duration 60 s (each student's working time from its\n"
+            "start), think 1000 ms, one connection per student, logins unpaced, school\n"
+            "BENCH (usernames bench00001...), password KIEMTRA_BENCH_PASSWORD or the file\n"
+            "(var/bench-password). Loopback addresses only. Exit status 1 when any request\n"
+            "failed, an acknowledged answer is missing, or the run hit its time limit.\n");
 }
 
 /* http://HOST:PORT[/] with a loopback HOST. */

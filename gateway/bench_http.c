@@ -146,9 +146,16 @@ conn_send(struct bh_conn *c, struct bh_req *r)
 {
     c->req = r;
     c->have_head = 0;
-    struct timeval tv = {c->pool->timeout_ms / 1000, (c->pool->timeout_ms % 1000) * 1000};
+    struct timeval tv = {c->pool->timeout_ms / 1000, (long)(c->pool->timeout_ms % 1000) * 1000};
     evtimer_add(c->timer, &tv);
-    bufferevent_write(c->bev, r->msg, r->len);
+    /* Straight to the socket: no write event to add and remove per request. */
+    ssize_t n = 0;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        n = send(bufferevent_getfd(c->bev), r->msg, r->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0)
+        n = 0; /* would block, or an error the buffered write reports */
+    if ((size_t)n < r->len)
+        bufferevent_write(c->bev, r->msg + n, r->len - (size_t)n);
 }
 
 /* Parses the status line and the two headers we need. 0 or -1. */
@@ -272,7 +279,7 @@ conn_open(struct bh_pool *p)
     TAILQ_INSERT_TAIL(&p->all, c, all_link);
     p->nconns++;
     p->nconnecting++;
-    struct timeval tv = {p->timeout_ms / 1000, (p->timeout_ms % 1000) * 1000};
+    struct timeval tv = {p->timeout_ms / 1000, (long)(p->timeout_ms % 1000) * 1000};
     evtimer_add(c->timer, &tv);
     if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&p->addr, sizeof(p->addr)) < 0) {
         struct timeval now = {0, 0}; /* fail from the loop, not inside dispatch */

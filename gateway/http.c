@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -213,6 +214,35 @@ reply_and_close(struct http_conn *c, int status, const char *code, const char *m
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
+#define REPLY_HEAD                                                                          \
+    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n" \
+    "X-Content-Type-Options: nosniff\r\n%s%s\r\n"
+
+/* Writes a reply straight to the socket when nothing is queued before it:
+ * no write event to register and remove (two epoll_ctl calls and a loop
+ * turn per reply). What the socket does not take goes to the output buffer.
+ * A closing connection always goes through the buffer, whose write callback
+ * starts the lingering close. */
+static void
+send_now(struct http_conn *c, const char *head, size_t hlen, const char *body, size_t blen,
+         int keep)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    ssize_t n = 0;
+    if (keep && evbuffer_get_length(out) == 0) {
+        struct iovec iov[2] = {{(void *)head, hlen}, {(void *)body, blen}};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = blen ? 2 : 1};
+        n = sendmsg(bufferevent_getfd(c->bev), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0)
+            n = 0; /* would block, or an error the buffered write will report */
+    }
+    if ((size_t)n < hlen)
+        evbuffer_add(out, head + n, hlen - (size_t)n);
+    size_t skip = (size_t)n > hlen ? (size_t)n - hlen : 0;
+    if (skip < blen)
+        evbuffer_add(out, body + skip, blen - skip);
+}
+
 void
 http_reply_full(http_request *req, int status, const char *content_type, const char *extra_headers,
                 const char *body, size_t len)
@@ -225,15 +255,21 @@ http_reply_full(http_request *req, int status, const char *content_type, const c
         request_free(req);
         return;
     }
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     int keep = req->keep_alive && !c->srv->shutting_down;
-    evbuffer_add_printf(out,
-                        "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
-                        status, http_status_text(status), content_type, len,
-                        keep ? "" : "Connection: close\r\n", extra_headers ? extra_headers : "");
-    if (len && req->method != HTTP_HEAD)
-        evbuffer_add(out, body, len);
+    const char *conn_hdr = keep ? "" : "Connection: close\r\n";
+    const char *extra = extra_headers ? extra_headers : "";
+    char stack[2048], *head = stack;
+    int hlen = snprintf(stack, sizeof(stack), REPLY_HEAD, status, http_status_text(status),
+                        content_type, len, conn_hdr, extra);
+    if (hlen >= (int)sizeof(stack)) { /* unusually long extra headers */
+        if (!(head = malloc((size_t)hlen + 1)))
+            abort();
+        snprintf(head, (size_t)hlen + 1, REPLY_HEAD, status, http_status_text(status),
+                 content_type, len, conn_hdr, extra);
+    }
+    send_now(c, head, (size_t)hlen, body, len && req->method != HTTP_HEAD ? len : 0, keep);
+    if (head != stack)
+        free(head);
     c->req = NULL;
     request_free(req);
     if (!keep) {

@@ -5,7 +5,11 @@
 # stopped and the cluster removed on exit. Loopback only; bounded in time.
 #   scripts/bench.sh [BUILD_DIR]
 #   env: STUDENTS (2000), WINDOW (10), DURATION (60), THINK_MS (1000),
-#        LOGIN_RATE (0: unpaced), WORKERS (cores), DB_POOL (4), KEEP_JSON (file)
+#        LOGIN_RATE (0: unpaced), WORKERS (cores), DB_POOL (4), KEEP_JSON (file),
+#        PGBENCH_SECS (10; 0 skips the database reference)
+# After the exam, the database ceiling on the same cluster: pgbench with a
+# one-row upsert and a 100-row batched upsert into a table shaped like
+# `responses` (bench/pgbench_*.sql), 8 clients, synchronous_commit on.
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -74,4 +78,17 @@ rc=0
     --window "$window" --duration "$duration" --think-ms "$think" --login-rate "$login_rate" \
     --password-file "$work/password" --json >"$work/result.json" || rc=$?
 if [ -n "${KEEP_JSON:-}" ]; then cp "$work/result.json" "$KEEP_JSON"; fi
+
+secs=${PGBENCH_SECS:-10}
+if [ "$secs" -gt 0 ]; then
+    kill -TERM "$spid" && wait "$spid" || true
+    spid=""
+    $psql -d kiemtra -f bench/pgbench_setup.sql >/dev/null
+    for f in 1 100; do
+        tps=$(pgbench -h "$sock" -p "$pgport" -U kiemtra -n -M prepared -c 8 -j 2 -T "$secs" \
+            -f "bench/pgbench_upsert_$f.sql" kiemtra 2>/dev/null | sed -n 's/^tps = \([0-9]*\).*/\1/p')
+        echo "database ceiling: pgbench ${f}-row upsert, 8 clients, ${secs} s: $tps tps =" \
+            "$((tps * f)) rows/s"
+    done
+fi
 exit $rc

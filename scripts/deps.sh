@@ -8,7 +8,7 @@ build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson
 # chromium and nodejs: the browser tests (tests/browser, playwright-core from npm)
 test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs"
 lint="clang-tidy cppcheck"
-bench="nginx-light wrk bc postgresql-contrib"
+bench="nginx-light wrk bc postgresql-contrib python3 curl"
 
 want="$build"
 for set in "$@"; do
