@@ -23,7 +23,9 @@
 #define SAVE_BATCH_MAX 500 /* saves per transaction */
 #define SAVE_INFLIGHT_MAX 2 /* transactions in flight per school and worker */
 
-/* The student's view of an attempt; results only once released (or for staff). */
+/* The student's view of an attempt without its form's payload, which the
+ * gateway adds from its cache (form_id says which); results only once
+ * released (or for staff). */
 #define ATTEMPT_VIEW                                                                               \
     "SELECT json_build_object('id', a.id, 'session_id', a.session_id, 'status', a.status,"        \
     " 'form_code', f.code, 'started_at', a.started_at, 'deadline', a.deadline,"                   \
@@ -31,7 +33,7 @@
     " 'remaining_seconds', CASE WHEN a.status = 'in_progress' THEN"                               \
     "   greatest(0, floor(extract(epoch FROM a.deadline - now())))::integer ELSE 0 END,"          \
     " 'submitted_at', a.submitted_at, 'submitted_by', a.submitted_by,"                            \
-    " 'payload', f.payload,"                                                                      \
+    " 'form_id', a.form_id,"                                                                      \
     " 'responses', coalesce((SELECT json_object_agg(r.item_ref, json_build_object("               \
     "   'response', r.response, 'seq', r.seq)) FROM responses r WHERE r.attempt_id = a.id),"      \
     "   '{}'),"                                                                                   \
@@ -77,6 +79,7 @@ static const struct pg_stmt_def attempt_stmts[] = {
     {"attempt_touch",
      "UPDATE attempts SET last_seen_at = now() WHERE id = $1::bigint AND student_id = $2::bigint"},
     {"attempt_view", ATTEMPT_VIEW " WHERE a.id = $1::bigint"},
+    {"form_payload", "SELECT payload::text FROM test_forms WHERE id = $1::bigint"},
     /* Group commit: the saves of many students of one school in one
      * statement. Rows are locked FOR SHARE so that a submit waits for saves
      * in flight (and a save after a submit sees it). Per (attempt, item) the
@@ -169,6 +172,131 @@ reply_text_json(http_request *req, int status, const char *json)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Form payloads, cached per worker                                         */
+
+/* A published form never changes, so its payload (tens of kilobytes of
+ * JSON the database would otherwise build for every start and every view)
+ * is kept once fetched. Direct-mapped; each worker thread has its own. */
+#define FORM_CACHE 256
+
+struct cached_form {
+    int64_t id;
+    char *payload;
+    size_t len;
+};
+static __thread struct cached_form form_cache[FORM_CACHE];
+
+static const struct cached_form *
+form_cached(int64_t id)
+{
+    const struct cached_form *c = &form_cache[(uint64_t)id % FORM_CACHE];
+    return c->payload && c->id == id ? c : NULL;
+}
+
+static void
+form_cache_put(int64_t id, const char *payload)
+{
+    struct cached_form *c = &form_cache[(uint64_t)id % FORM_CACHE];
+    char *copy = strdup(payload);
+    if (!copy)
+        return;
+    free(c->payload);
+    *c = (struct cached_form){id, copy, strlen(copy)};
+}
+
+/* A view waiting for its form's payload. */
+struct pending_view {
+    char *head; /* the view without payload, as compact JSON */
+    int64_t form_id;
+    int status;
+};
+
+static void
+pending_view_free(void *p)
+{
+    struct pending_view *v = p;
+    free(v->head);
+    free(v);
+}
+
+static void
+reply_with_payload(http_request *req, int status, const char *head, const struct cached_form *f)
+{
+    size_t hlen = strlen(head);
+    char *out = malloc(hlen + f->len + 16);
+    if (!out) {
+        api_error(req, 503, "overloaded", "Máy chủ quá tải.");
+        return;
+    }
+    /* head is "{...}": the payload goes in before its closing brace. */
+    memcpy(out, head, hlen - 1);
+    size_t n = hlen - 1;
+    memcpy(out + n, ",\"payload\":", 11);
+    n += 11;
+    memcpy(out + n, f->payload, f->len);
+    n += f->len;
+    out[n++] = '}';
+    api_raw_json(req, status, out, n);
+    free(out);
+}
+
+static void
+payload_loaded(http_request *req, pg_query *q)
+{
+    struct pending_view *v = req->ctx;
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        api_error(req, 500, "internal", "Không đọc được đề của bài làm.");
+        return;
+    }
+    form_cache_put(v->form_id, pg_value(q, 0, 0, 0));
+    const struct cached_form *f = form_cached(v->form_id);
+    if (f)
+        reply_with_payload(req, v->status, v->head, f);
+    else
+        api_error(req, 503, "overloaded", "Máy chủ quá tải.");
+}
+
+/* Replies with an attempt view (ATTEMPT_VIEW's text) and its form's payload. */
+static void
+reply_view(http_request *req, int status, const char *view)
+{
+    json_t *v = json_loads(view, 0, NULL);
+    int64_t form_id = json_integer_value(json_object_get(v, "form_id"));
+    json_object_del(v, "form_id");
+    char *head = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (!head || form_id <= 0) {
+        free(head);
+        api_error(req, 500, "internal", "Không đọc được bài làm.");
+        return;
+    }
+    const struct cached_form *f = form_cached(form_id);
+    if (f) {
+        reply_with_payload(req, status, head, f);
+        free(head);
+        return;
+    }
+    struct pending_view *p = calloc(1, sizeof(*p));
+    if (!p)
+        abort();
+    *p = (struct pending_view){head, form_id, status};
+    if (req->ctx && req->ctx_free)
+        req->ctx_free(req->ctx);
+    req->ctx = p;
+    req->ctx_free = pending_view_free;
+    char id[24];
+    api_id_text(id, form_id);
+    pg_query *q = api_query(req);
+    const char *params[] = {id};
+    pg_query_add(q, "form_payload", 1, params);
+    api_run(req, q, payload_loaded);
+}
+
+/* ------------------------------------------------------------------------ */
 /* POST /api/v1/sessions/{id}/attempts                                      */
 
 static void
@@ -180,7 +308,7 @@ start_done(http_request *req, pg_query *q)
     }
     const char *view = pg_value(q, 1, 0, 0);
     if (view) {
-        reply_text_json(req, pg_ntuples(q, 0) == 1 ? 201 : 200, view);
+        reply_view(req, pg_ntuples(q, 0) == 1 ? 201 : 200, view);
         return;
     }
     const char *exists = pg_value(q, 1, 0, 1), *assigned = pg_value(q, 1, 0, 2),
@@ -230,7 +358,7 @@ view_done(http_request *req, pg_query *q)
         api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
         return;
     }
-    reply_text_json(req, 200, view);
+    reply_view(req, 200, view);
 }
 
 void
@@ -312,6 +440,10 @@ kt_attempts_thread_end(void)
             school_table[h] = s->next;
             free(s); /* the loop has stopped: nothing is pending any more */
         }
+    }
+    for (int i = 0; i < FORM_CACHE; i++) {
+        free(form_cache[i].payload);
+        form_cache[i] = (struct cached_form){0};
     }
 }
 
