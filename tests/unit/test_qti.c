@@ -5,6 +5,8 @@
  * the shared corpus (../shared/corpus/qti) with exact import counts.
  */
 #include <criterion/criterion.h>
+
+#include "corpus_walk.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,26 +479,7 @@ struct tally {
     int invalid_rejected, qti12_rejected;
 };
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *buf = malloc(*len + 1);
-    cr_assert_eq(fread(buf, 1, *len, f), *len);
-    fclose(f);
-    return buf;
-}
 
-static bool
-ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
 
 static void
 reject(struct tally *t, const char *path, const kt_qti_errors *e, size_t from)
@@ -547,37 +530,15 @@ walk_xml(struct tally *t, const char *path, const char *buf, size_t len)
 }
 
 static void
-walk(struct tally *t, const char *dir)
+walk_file(void *ctx, const char *path, const char *buf, size_t len, bool zip)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    cr_assert_not_null(d, "%s", dir);
-    while ((e = readdir(d))) {
-        char path[4096];
-        struct stat st;
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "expected"))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        cr_assert_eq(stat(path, &st), 0);
-        if (S_ISDIR(st.st_mode)) {
-            walk(t, path);
-            continue;
-        }
-        bool zip = ends_with(path, ".zip"),
-             xml = ends_with(path, ".xml") || ends_with(path, ".qti");
-        if (!zip && !xml) {
-            t->skipped++;
-            continue;
-        }
-        size_t len;
-        char *buf = slurp(path, &len);
-        if (zip)
-            walk_zip(t, path, buf, len);
-        else
-            walk_xml(t, path, buf, len);
-        free(buf);
-    }
-    closedir(d);
+    struct tally *t = ctx;
+    if (!buf)
+        t->skipped++;
+    else if (zip)
+        walk_zip(t, path, buf, len);
+    else
+        walk_xml(t, path, buf, len);
 }
 
 Test(qti, corpus)
@@ -590,7 +551,7 @@ Test(qti, corpus)
         printf("corpus %s absent: corpus walk skipped\n", dir);
         cr_skip("QTI corpus not found at %s", dir);
     }
-    walk(&t, dir);
+    corpus_walk(dir, walk_file, &t);
     printf("items %d tests %d sections %d packages %d rejected %d skipped %d\n", t.items, t.tests,
            t.sections, t.packages, t.rejected, t.skipped);
     /* 394 items in the corpus: 15 refused (12 inside the 6 refused packages,

@@ -6,6 +6,8 @@
  * field, and packages read back with kt_qti_package_read (assets, tags).
  */
 #include <criterion/criterion.h>
+
+#include "corpus_walk.h"
 #include <dirent.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -918,27 +920,7 @@ struct walk {
     int files, packaged;
 };
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *buf = malloc(*len + 1);
-    cr_assert_eq(fread(buf, 1, *len, f), *len);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
 
-static bool
-ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
 
 /* A document kt_qti_parse accepts as an item, test or section goes round
  * trip; the others (negative fixtures, manifests, results) are not QTI
@@ -980,35 +962,14 @@ walk_package(struct walk *w, const char *path, const char *buf, size_t len)
 }
 
 static void
-walk(struct walk *w, const char *dir)
+walk_file(void *ctx, const char *path, const char *buf, size_t len, bool zip)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    cr_assert_not_null(d, "%s", dir);
-    while ((e = readdir(d))) {
-        char path[4096];
-        struct stat st;
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "expected"))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        cr_assert_eq(stat(path, &st), 0);
-        if (S_ISDIR(st.st_mode)) {
-            walk(w, path);
-            continue;
-        }
-        bool zip = ends_with(path, ".zip"),
-             xml = ends_with(path, ".xml") || ends_with(path, ".qti");
-        if (!zip && !xml)
-            continue;
-        size_t len;
-        char *buf = slurp(path, &len);
-        if (zip)
-            walk_package(w, path, buf, len);
-        else
-            walk_document(w, path, buf, len);
-        free(buf);
-    }
-    closedir(d);
+    if (!buf)
+        return;
+    if (zip)
+        walk_package(ctx, path, buf, len);
+    else
+        walk_document(ctx, path, buf, len);
 }
 
 Test(qti_export, corpus_round_trip)
@@ -1021,7 +982,7 @@ Test(qti_export, corpus_round_trip)
         cr_skip_test("QTI corpus not found at %s", dir);
     }
     mismatches = aqti_docs = 0;
-    walk(&w, dir);
+    corpus_walk(dir, walk_file, &w);
     printf("converted %d files (%d aQTI drafts) and %d documents inside packages, %d mismatches\n",
            w.files, aqti_docs, w.packaged, mismatches);
     /* 260 loose files plus 190 documents of the 36 accepted packages: the

@@ -6,6 +6,8 @@
  * items per reason.
  */
 #include <criterion/criterion.h>
+
+#include "corpus_walk.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,27 +391,7 @@ struct tally {
     json_t *reasons; /* element -> count */
 };
 
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *buf = malloc(*len + 1);
-    cr_assert_eq(fread(buf, 1, *len, f), *len);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
-}
 
-static bool
-ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
 
 /* Renders one parsed item with its own references as stored assets. */
 static void
@@ -450,46 +432,27 @@ check_item(struct tally *t, const kt_qti_item *it)
 }
 
 static void
-walk(struct tally *t, const char *dir)
+walk_file(void *ctx, const char *path, const char *buf, size_t len, bool zip)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    cr_assert_not_null(d, "%s", dir);
-    while ((e = readdir(d))) {
-        char path[4096];
-        struct stat st;
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "expected"))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        cr_assert_eq(stat(path, &st), 0);
-        if (S_ISDIR(st.st_mode)) {
-            walk(t, path);
-            continue;
+    struct tally *t = ctx;
+    if (!buf)
+        return;
+    kt_qti_errors pe;
+    kt_qti_errors_init(&pe);
+    if (zip) {
+        kt_qti_package pkg;
+        if (kt_qti_package_read(buf, len, path, &pkg, &pe) == 0) {
+            for (size_t i = 0; i < pkg.nitems; i++)
+                check_item(t, pkg.items[i]);
+            kt_qti_package_free(&pkg);
         }
-        bool zip = ends_with(path, ".zip"), xml = ends_with(path, ".xml") || ends_with(path, ".qti");
-        if (!zip && !xml)
-            continue;
-        size_t len;
-        char *buf = slurp(path, &len);
-        kt_qti_errors pe;
-        kt_qti_errors_init(&pe);
-        if (zip) {
-            kt_qti_package pkg;
-            if (kt_qti_package_read(buf, len, path, &pkg, &pe) == 0) {
-                for (size_t i = 0; i < pkg.nitems; i++)
-                    check_item(t, pkg.items[i]);
-                kt_qti_package_free(&pkg);
-            }
-        } else {
-            kt_qti_doc doc;
-            if (kt_qti_parse(buf, len, path, &doc, &pe) == 0 && doc.item)
-                check_item(t, doc.item);
-            kt_qti_doc_free(&doc);
-        }
-        kt_qti_errors_free(&pe);
-        free(buf);
+    } else {
+        kt_qti_doc doc;
+        if (kt_qti_parse(buf, len, path, &doc, &pe) == 0 && doc.item)
+            check_item(t, doc.item);
+        kt_qti_doc_free(&doc);
     }
-    closedir(d);
+    kt_qti_errors_free(&pe);
 }
 
 Test(render, corpus)
@@ -499,7 +462,7 @@ Test(render, corpus)
     if (stat(dir, &st) != 0)
         cr_skip("QTI corpus not found at %s", dir);
     struct tally t = {0, 0, json_object()};
-    walk(&t, dir);
+    corpus_walk(dir, walk_file, &t);
     char *reasons = json_dumps(t.reasons, JSON_SORT_KEYS | JSON_COMPACT);
     printf("delivered %d refused %d: %s\n", t.delivered, t.refused, reasons);
     free(reasons);
