@@ -6,6 +6,7 @@
  */
 #include "api.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,8 @@ static char *route_names[NROUTES];
 static const struct pg_stmt_def core_stmts[] = {
     {"core_ping", "SELECT 1"},
     {"core_session_user",
-     "SELECT user_id, school_id, province_id, role, username FROM kt_session_user($1::bytea)"},
+     "SELECT user_id, school_id, province_id, role, username, seconds_left"
+     " FROM kt_session_lookup($1::bytea)"},
 };
 
 int
@@ -372,10 +374,101 @@ role_of(const char *s)
     return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Recently seen tokens                                                     */
+
+/* Every request would otherwise look its token up in PostgreSQL. A token is
+ * remembered for at most KIEMTRA_AUTH_CACHE_MS and never past its session's
+ * expiry; a logout forgets it at once on every worker (the table is shared,
+ * under a mutex). Only a disabled account keeps working for that moment. */
+#define TOKEN_CACHE 4096
+
+struct cached_token {
+    char hash[67];     /* "\\x" + SHA-256 hex, as stored */
+    struct kt_user user;
+    uint64_t until_ms; /* monotonic */
+};
+static struct cached_token token_cache[TOKEN_CACHE];
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct cached_token *
+token_slot(const char *hash)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = hash; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return &token_cache[h % TOKEN_CACHE];
+}
+
+static int
+token_cached(const char *hash, struct kt_user *out)
+{
+    int hit = 0;
+    pthread_mutex_lock(&token_lock);
+    const struct cached_token *c = token_slot(hash);
+    if (c->until_ms > now_ms() && strcmp(c->hash, hash) == 0) {
+        *out = c->user;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&token_lock);
+    return hit;
+}
+
+static void
+token_remember(const char *hash, const struct kt_user *u, double seconds_left)
+{
+    if (kt_cfg.auth_cache_ms <= 0 || seconds_left <= 0)
+        return;
+    double ms = seconds_left * 1000.0 < kt_cfg.auth_cache_ms ? seconds_left * 1000.0
+                                                               : kt_cfg.auth_cache_ms;
+    pthread_mutex_lock(&token_lock);
+    struct cached_token *c = token_slot(hash);
+    snprintf(c->hash, sizeof(c->hash), "%s", hash);
+    c->user = *u;
+    c->until_ms = now_ms() + (uint64_t)ms;
+    pthread_mutex_unlock(&token_lock);
+}
+
+void
+api_token_forget(const char *hash)
+{
+    pthread_mutex_lock(&token_lock);
+    struct cached_token *c = token_slot(hash);
+    if (strcmp(c->hash, hash) == 0)
+        c->until_ms = 0;
+    pthread_mutex_unlock(&token_lock);
+}
+
+static const char *bearer_token(const http_request *req);
+
+/* The caller is known: check the route's roles and run its handler. */
+static void
+dispatch(http_request *req, const struct kt_user *known)
+{
+    const struct kt_route *rt = &routes[req->route];
+    struct kt_user *u = malloc(sizeof(*u));
+    if (!u)
+        abort();
+    *u = *known;
+    req->user = u;
+    if (!(rt->roles & u->role)) {
+        api_error(req, 403, "forbidden", "Bạn không có quyền thực hiện thao tác này.");
+        return;
+    }
+    rt->fn(req);
+}
+
 static void
 authenticated(http_request *req, pg_query *q)
 {
-    const struct kt_route *rt = &routes[req->route];
     if (q->status != PG_OK) {
         api_db_error(req, q);
         return;
@@ -385,22 +478,21 @@ authenticated(http_request *req, pg_query *q)
                   "Phiên đăng nhập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại.");
         return;
     }
-    struct kt_user *u = calloc(1, sizeof(*u));
-    if (!u)
-        abort();
-    u->id = strtoll(pg_value(q, 0, 0, 0), NULL, 10);
+    struct kt_user u = {0};
+    u.id = strtoll(pg_value(q, 0, 0, 0), NULL, 10);
     const char *school = pg_value(q, 0, 0, 1);
-    u->school_id = school ? strtoll(school, NULL, 10) : 0;
-    u->province_id = strtoll(pg_value(q, 0, 0, 2), NULL, 10);
-    snprintf(u->role_name, sizeof(u->role_name), "%s", pg_value(q, 0, 0, 3));
-    u->role = role_of(u->role_name);
-    snprintf(u->username, sizeof(u->username), "%s", pg_value(q, 0, 0, 4));
-    req->user = u;
-    if (!(rt->roles & u->role)) {
-        api_error(req, 403, "forbidden", "Bạn không có quyền thực hiện thao tác này.");
-        return;
+    u.school_id = school ? strtoll(school, NULL, 10) : 0;
+    u.province_id = strtoll(pg_value(q, 0, 0, 2), NULL, 10);
+    snprintf(u.role_name, sizeof(u.role_name), "%s", pg_value(q, 0, 0, 3));
+    u.role = role_of(u.role_name);
+    snprintf(u.username, sizeof(u.username), "%s", pg_value(q, 0, 0, 4));
+    const char *tok = bearer_token(req);
+    if (tok) {
+        char hex[67];
+        api_token_hash_hex(tok, hex);
+        token_remember(hex, &u, strtod(pg_value(q, 0, 0, 5), NULL));
     }
-    rt->fn(req);
+    dispatch(req, &u);
 }
 
 /* Extracts the bearer token; NULL when absent or malformed. */
@@ -445,6 +537,11 @@ kt_api_handle(http_request *req)
         }
         char hex[67];
         api_token_hash_hex(tok, hex);
+        struct kt_user known;
+        if (token_cached(hex, &known)) {
+            dispatch(req, &known);
+            return;
+        }
         pg_query *q = pg_query_new(NULL);
         const char *params[] = {hex};
         pg_query_add(q, "core_session_user", 1, params);

@@ -73,6 +73,8 @@ int64_t api_param_id(const http_request *req, int i);
 
 /* Token helpers shared by auth.c and the router. */
 void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);
+/* Forgets a token the router remembered (logout). */
+void api_token_forget(const char *hash);
 
 /* Route handlers. */
 void h_login(http_request *req);

@@ -216,6 +216,7 @@ h_logout(http_request *req)
     const char *h = http_header(req, "Authorization");
     char hex[67];
     api_token_hash_hex(h + 7 + strspn(h + 7, " "), hex);
+    api_token_forget(hex);
     const char *params[] = {hex};
     pg_query *q = pg_query_new(NULL);
     pg_query_add(q, "auth_logout", 1, params);

@@ -19,6 +19,7 @@ struct kt_config {
     int db_timeout_ms;      /* statement_timeout and client-side deadline */
     int db_queue_max;       /* queries waiting for a connection, per worker */
     int token_ttl;          /* seconds */
+    int auth_cache_ms;      /* how long a checked token is remembered; 0 = never */
     size_t max_body;        /* bytes */
     size_t max_header;      /* bytes, request line + headers */
     int header_timeout;     /* seconds to receive a complete request head */

@@ -160,6 +160,32 @@ def test_address_throttle_and_token_expiry(env):
         assert s.stop() == 0
 
 
+def test_remembered_tokens_are_bounded(env):
+    """The router remembers a checked token for at most KIEMTRA_AUTH_CACHE_MS:
+    a session removed behind its back stops working within that time, and
+    a logout stops it at once."""
+    _school(env, "TRUONG-A", "gv.a")
+    s = Server(env, {"KIEMTRA_AUTH_CACHE_MS": "1000"})
+    try:
+        token = s.login("gv.a", PW)
+        assert s.request("GET", "/api/v1/me", token=token).status == 200
+        env.cluster.psql("DELETE FROM auth_sessions WHERE user_id ="
+                         " (SELECT id FROM users WHERE username = 'gv.a')")
+        deadline = time.time() + 5
+        while time.time() < deadline and s.request("GET", "/api/v1/me", token=token).status == 200:
+            time.sleep(0.1)
+        assert s.request("GET", "/api/v1/me", token=token).status == 401
+        assert time.time() < deadline
+        token = s.login("gv.a", PW)
+        for _ in range(4):  # both workers have seen it
+            assert s.request("GET", "/api/v1/me", token=token).status == 200
+        assert s.request("POST", "/api/v1/auth/logout", token=token).status in (200, 204)
+        for _ in range(4):
+            assert s.request("GET", "/api/v1/me", token=token).status == 401
+    finally:
+        assert s.stop() == 0
+
+
 # --------------------------------------------------------------------------
 # Tenant isolation
 
