@@ -201,7 +201,9 @@ form_cache_put(int64_t id, const char *payload)
     if (!copy)
         return;
     free(c->payload);
-    *c = (struct cached_form){id, copy, strlen(copy)};
+    c->payload = copy; /* owned by the cache until the worker ends */
+    c->id = id;
+    c->len = strlen(copy);
 }
 
 /* A view waiting for its form's payload. */
@@ -222,21 +224,15 @@ pending_view_free(void *p)
 static void
 reply_with_payload(http_request *req, int status, const char *head, const struct cached_form *f)
 {
-    size_t hlen = strlen(head);
-    char *out = malloc(hlen + f->len + 16);
+    size_t hlen = strlen(head), size = hlen + f->len + 16;
+    char *out = malloc(size);
     if (!out) {
         api_error(req, 503, "overloaded", "Máy chủ quá tải.");
         return;
     }
     /* head is "{...}": the payload goes in before its closing brace. */
-    memcpy(out, head, hlen - 1);
-    size_t n = hlen - 1;
-    memcpy(out + n, ",\"payload\":", 11);
-    n += 11;
-    memcpy(out + n, f->payload, f->len);
-    n += f->len;
-    out[n++] = '}';
-    api_raw_json(req, status, out, n);
+    int n = snprintf(out, size, "%.*s,\"payload\":%s}", (int)(hlen - 1), head, f->payload);
+    api_raw_json(req, status, out, n > 0 ? (size_t)n : 0);
     free(out);
 }
 
