@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "cpupool.h"
 #include "log.h"
 #include "pgpool.h"
 #include "server.h"
@@ -68,6 +69,11 @@ struct grade_job {
     int64_t attempt_id, school_id;
     void (*cb)(void *arg, int ok);
     void *arg;
+    /* Scoring on the CPU pool: the loaded rows in, the rows to store out. */
+    pg_query *loaded;
+    json_t *rows;
+    int64_t total, max;
+    int manual;
 };
 
 static void
@@ -176,6 +182,55 @@ kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
     return detail;
 }
 
+/* On the CPU pool: every item of the attempt scored (QTI items compile
+ * their response processing, which is no work for an event loop). */
+static void
+grade_work(void *arg)
+{
+    struct grade_job *g = arg;
+    pg_query *q = g->loaded;
+    g->rows = json_array();
+    for (int r = 0; r < pg_ntuples(q, 0); r++) {
+        int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
+        json_t *detail = kt_grade_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
+                                       pg_value(q, 0, r, 6), pg_value(q, 0, r, 4), points,
+                                       &score);
+        json_object_set_new(detail, "scoring_version", json_integer(atoi(pg_value(q, 0, r, 5))));
+        g->max += points;
+        if (score < 0)
+            g->manual = 1;
+        else
+            g->total += score;
+        json_t *row = json_pack("{s:s,s:I,s:o}", "ref", pg_value(q, 0, r, 0), "max",
+                                (json_int_t)points, "detail", detail);
+        json_object_set_new(row, "score", score < 0 ? json_null() : json_integer(score));
+        json_array_append_new(g->rows, row);
+    }
+}
+
+/* Back on the loop: store what was scored. */
+static void
+grade_scored(void *arg)
+{
+    struct grade_job *g = arg;
+    pg_query_free(g->loaded);
+    g->loaded = NULL;
+    char a[24], s[24], t[24], m[24];
+    snprintf(a, sizeof(a), "%lld", (long long)g->attempt_id);
+    snprintf(s, sizeof(s), "%lld", (long long)g->school_id);
+    snprintf(t, sizeof(t), "%lld", (long long)g->total);
+    snprintf(m, sizeof(m), "%lld", (long long)g->max);
+    char *doc = json_dumps(g->rows, JSON_COMPACT);
+    json_decref(g->rows);
+    g->rows = NULL;
+    struct kt_tenant tn = grader_tenant(g->school_id);
+    pg_query *q2 = pg_query_new(&tn);
+    const char *p[] = {a, s, doc, t, m, g->manual ? "true" : "false"};
+    pg_query_add(q2, "grade_store", 6, p);
+    free(doc);
+    pg_query_run(g->w->db, q2, grade_stored, g);
+}
+
 static void
 grade_loaded(pg_query *q, void *arg)
 {
@@ -186,39 +241,8 @@ grade_loaded(pg_query *q, void *arg)
         pg_query_free(q);
         return;
     }
-    json_t *rows = json_array();
-    int64_t total = 0, max = 0;
-    int manual = 0;
-    for (int r = 0; r < pg_ntuples(q, 0); r++) {
-        int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
-        json_t *detail = kt_grade_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
-                                       pg_value(q, 0, r, 6), pg_value(q, 0, r, 4), points,
-                                       &score);
-        json_object_set_new(detail, "scoring_version", json_integer(atoi(pg_value(q, 0, r, 5))));
-        max += points;
-        if (score < 0)
-            manual = 1;
-        else
-            total += score;
-        json_t *row = json_pack("{s:s,s:I,s:o}", "ref", pg_value(q, 0, r, 0), "max",
-                                (json_int_t)points, "detail", detail);
-        json_object_set_new(row, "score", score < 0 ? json_null() : json_integer(score));
-        json_array_append_new(rows, row);
-    }
-    pg_query_free(q);
-    char a[24], s[24], t[24], m[24];
-    snprintf(a, sizeof(a), "%lld", (long long)g->attempt_id);
-    snprintf(s, sizeof(s), "%lld", (long long)g->school_id);
-    snprintf(t, sizeof(t), "%lld", (long long)total);
-    snprintf(m, sizeof(m), "%lld", (long long)max);
-    char *doc = json_dumps(rows, JSON_COMPACT);
-    json_decref(rows);
-    struct kt_tenant tn = grader_tenant(g->school_id);
-    pg_query *q2 = pg_query_new(&tn);
-    const char *p[] = {a, s, doc, t, m, manual ? "true" : "false"};
-    pg_query_add(q2, "grade_store", 6, p);
-    free(doc);
-    pg_query_run(g->w->db, q2, grade_stored, g);
+    g->loaded = q;
+    kt_cpu_submit(g->w->base, grade_work, grade_scored, g);
 }
 
 void
@@ -228,7 +252,8 @@ kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id,
     struct grade_job *g = calloc(1, sizeof(*g));
     if (!g)
         abort();
-    *g = (struct grade_job){w, attempt_id, school_id, cb, arg};
+    *g = (struct grade_job){.w = w, .attempt_id = attempt_id, .school_id = school_id, .cb = cb,
+                            .arg = arg};
     char a[24];
     snprintf(a, sizeof(a), "%lld", (long long)attempt_id);
     struct kt_tenant tn = grader_tenant(school_id);
