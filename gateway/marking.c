@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "cpupool.h"
 #include "decimal.h"
 #include "forms.h"
 #include "grading.h"
+#include "server.h"
 
 #define COMMENT_MAX 2000
 #define REGRADE_ROUNDS 5 /* passes until no answer is left on an older scoring */
@@ -335,19 +337,45 @@ h_attempt_mark(http_request *req)
 /* ------------------------------------------------------------------------ */
 /* POST /api/v1/tests/{id}/regrade {item_ref, version}                      */
 
+/* One stored answer to rescore, copied out of the query's result. */
+struct regrade_answer {
+    int64_t attempt;
+    char *response; /* stored JSON, NULL when unanswered */
+    char *old;      /* stored score (hundredths), NULL while it needs marking */
+    int manual;     /* marked by a teacher */
+};
+
 struct regrade {
+    http_request *req;
     char test[24], ref[40], version[16];
     char *kind, *scoring, *qti_xml;
     int64_t points;
     int rounds;
     json_t *changed; /* [{attempt, old, new}] over every round */
     int unchanged, manual;
+    struct regrade_answer *answers; /* this round's, scored on the CPU pool */
+    size_t nanswers;
+    json_t *rows; /* what this round stores */
 };
+
+static void
+regrade_answers_free(struct regrade *g)
+{
+    for (size_t i = 0; i < g->nanswers; i++) {
+        free(g->answers[i].response);
+        free(g->answers[i].old);
+    }
+    free(g->answers);
+    g->answers = NULL;
+    g->nanswers = 0;
+}
 
 static void
 regrade_free(void *p)
 {
     struct regrade *g = p;
+    regrade_answers_free(g);
+    json_decref(g->rows);
     free(g->kind);
     free(g->scoring);
     free(g->qti_xml);
@@ -367,49 +395,54 @@ regrade_applied(http_request *req, pg_query *q)
     regrade_pass(req); /* answers scored meanwhile on the old version get their turn */
 }
 
+/* On the CPU pool: the answers of this round scored with the corrected
+ * version (QTI items compile their processing: no work for a loop). */
 static void
-regrade_answers(http_request *req, pg_query *q)
+regrade_work(void *arg)
 {
-    struct regrade *g = req->ctx;
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
+    struct regrade *g = arg;
     int sv = atoi(g->version);
-    json_t *rows = json_array();
-    for (int r = 0; r < pg_ntuples(q, 0); r++) {
-        if (atoi(pg_value(q, 0, r, 4)) == sv)
-            continue; /* already on the corrected scoring */
-        const char *old_s = pg_value(q, 0, r, 2);
-        json_t *old = old_s ? json_integer(strtoll(old_s, NULL, 10)) : json_null();
-        int manual = pg_value(q, 0, r, 3)[0] == 't';
+    g->rows = json_array();
+    for (size_t i = 0; i < g->nanswers; i++) {
+        const struct regrade_answer *an = &g->answers[i];
+        json_t *old = an->old ? json_integer(strtoll(an->old, NULL, 10)) : json_null();
         int64_t score;
-        json_t *detail = kt_grade_item(g->kind, g->scoring, g->qti_xml, pg_value(q, 0, r, 1),
-                                       g->points, &score);
+        json_t *detail = kt_grade_item(g->kind, g->scoring, g->qti_xml, an->response, g->points,
+                                       &score);
         json_t *now = score >= 0 ? json_integer(score) : json_null();
-        if (manual || score < 0) {
+        if (an->manual || score < 0) {
             /* A teacher's mark (or an essay waiting for one) stands; only the
              * scoring version moves. */
             json_decref(detail);
             json_decref(now);
             detail = json_object();
             now = json_incref(old);
-            g->manual += manual;
+            g->manual += an->manual;
         }
         json_object_set_new(detail, "scoring_version", json_integer(sv));
-        json_t *row = json_pack("{s:I,s:O,s:O,s:o}", "attempt",
-                                (json_int_t)strtoll(pg_value(q, 0, r, 0), NULL, 10), "old", old,
-                                "new", now, "detail", detail);
+        json_t *row = json_pack("{s:I,s:O,s:O,s:o}", "attempt", (json_int_t)an->attempt, "old",
+                                old, "new", now, "detail", detail);
         if (json_equal(old, now))
-            g->unchanged += !manual;
+            g->unchanged += !an->manual;
         else
             json_array_append_new(g->changed, json_pack("{s:O,s:O,s:O}", "attempt_id",
                                                         json_object_get(row, "attempt"), "old",
                                                         old, "new", now));
         json_decref(old);
         json_decref(now);
-        json_array_append_new(rows, row);
+        json_array_append_new(g->rows, row);
     }
+}
+
+/* Back on the loop: store this round, or report when nothing is left. */
+static void
+regrade_scored(void *arg)
+{
+    struct regrade *g = arg;
+    http_request *req = g->req;
+    regrade_answers_free(g);
+    json_t *rows = g->rows;
+    g->rows = NULL;
     if (json_array_size(rows) == 0 || ++g->rounds > REGRADE_ROUNDS) {
         json_decref(rows);
         json_t *changed = json_array();
@@ -439,6 +472,35 @@ regrade_answers(http_request *req, pg_query *q)
     pg_query_add(q2, "regrade_totals", 1, pt);
     free(doc);
     api_run(req, q2, regrade_applied);
+}
+
+static char *
+dup_value(const pg_query *q, int row, int col)
+{
+    const char *v = pg_value(q, 0, row, col);
+    return v ? strdup(v) : NULL;
+}
+
+static void
+regrade_answers(http_request *req, pg_query *q)
+{
+    struct regrade *g = req->ctx;
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    int sv = atoi(g->version), n = pg_ntuples(q, 0);
+    g->answers = calloc((size_t)n + 1, sizeof(*g->answers));
+    if (!g->answers)
+        abort();
+    for (int r = 0; r < n; r++) {
+        if (atoi(pg_value(q, 0, r, 4)) == sv)
+            continue; /* already on the corrected scoring */
+        g->answers[g->nanswers++] = (struct regrade_answer){
+            strtoll(pg_value(q, 0, r, 0), NULL, 10), dup_value(q, r, 1), dup_value(q, r, 2),
+            pg_value(q, 0, r, 3)[0] == 't'};
+    }
+    kt_cpu_submit(req->worker->base, regrade_work, regrade_scored, g);
 }
 
 static void
@@ -506,6 +568,7 @@ h_test_regrade(http_request *req)
     snprintf(g->ref, sizeof(g->ref), "%s", ref);
     snprintf(g->version, sizeof(g->version), "%lld", (long long)json_integer_value(v));
     g->changed = json_array();
+    g->req = req;
     json_decref(b);
     req->ctx = g;
     req->ctx_free = regrade_free;
