@@ -380,15 +380,19 @@ role_of(const char *s)
 /* Every request would otherwise look its token up in PostgreSQL. A token is
  * remembered for at most KIEMTRA_AUTH_CACHE_MS and never past its session's
  * expiry; a logout forgets it at once on every worker (the table is shared,
- * under a mutex). Only a disabled account keeps working for that moment. */
-#define TOKEN_CACHE 4096
+ * under a mutex). Only a disabled account keeps working for that moment.
+ * The table is set-associative (TOKEN_WAYS slots per set) and holds a whole
+ * exam's students: a direct-mapped table of fewer slots than students made
+ * them evict each other, so most requests went to the database anyway. */
+#define TOKEN_SETS 16384
+#define TOKEN_WAYS 4
 
 struct cached_token {
     char hash[67];     /* "\\x" + SHA-256 hex, as stored */
     struct kt_user user;
     uint64_t until_ms; /* monotonic */
 };
-static struct cached_token token_cache[TOKEN_CACHE];
+static struct cached_token token_cache[TOKEN_SETS][TOKEN_WAYS];
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t
@@ -400,12 +404,22 @@ now_ms(void)
 }
 
 static struct cached_token *
-token_slot(const char *hash)
+token_set(const char *hash)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (const char *p = hash; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return &token_cache[h % TOKEN_CACHE];
+    return token_cache[h % TOKEN_SETS];
+}
+
+/* The slot of the set holding hash, or NULL. Under token_lock. */
+static struct cached_token *
+token_find(struct cached_token *set, const char *hash)
+{
+    for (int i = 0; i < TOKEN_WAYS; i++)
+        if (strcmp(set[i].hash, hash) == 0)
+            return &set[i];
+    return NULL;
 }
 
 static int
@@ -413,8 +427,8 @@ token_cached(const char *hash, struct kt_user *out)
 {
     int hit = 0;
     pthread_mutex_lock(&token_lock);
-    const struct cached_token *c = token_slot(hash);
-    if (c->until_ms > now_ms() && strcmp(c->hash, hash) == 0) {
+    const struct cached_token *c = token_find(token_set(hash), hash);
+    if (c && c->until_ms > now_ms()) {
         *out = c->user;
         hit = 1;
     }
@@ -430,7 +444,13 @@ token_remember(const char *hash, const struct kt_user *u, double seconds_left)
     double ms = seconds_left * 1000.0 < kt_cfg.auth_cache_ms ? seconds_left * 1000.0
                                                                : kt_cfg.auth_cache_ms;
     pthread_mutex_lock(&token_lock);
-    struct cached_token *c = token_slot(hash);
+    struct cached_token *set = token_set(hash), *c = token_find(set, hash);
+    if (!c) { /* the slot that expires first: an empty or expired one before a live one */
+        c = &set[0];
+        for (int i = 1; i < TOKEN_WAYS; i++)
+            if (set[i].until_ms < c->until_ms)
+                c = &set[i];
+    }
     snprintf(c->hash, sizeof(c->hash), "%s", hash);
     c->user = *u;
     c->until_ms = now_ms() + (uint64_t)ms;
@@ -441,8 +461,8 @@ void
 api_token_forget(const char *hash)
 {
     pthread_mutex_lock(&token_lock);
-    struct cached_token *c = token_slot(hash);
-    if (strcmp(c->hash, hash) == 0)
+    struct cached_token *c = token_find(token_set(hash), hash);
+    if (c)
         c->until_ms = 0;
     pthread_mutex_unlock(&token_lock);
 }

@@ -87,7 +87,12 @@ static const struct pg_stmt_def attempt_stmts[] = {
     {"save_batch",
      "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
      "   AS t(o integer, a bigint, s bigint, r text, v jsonb, q bigint)),"
-     " valid AS (SELECT i.*, at.status, at.deadline FROM input i"
+     " valid AS (SELECT i.*, at.status, at.deadline,"
+     /* The item's place in the form, for a linear test only: the row
+      * trigger (migration 0013) checks the order when it is not NULL. */
+     "   CASE WHEN at.linear THEN (SELECT e.ord FROM test_forms f,"
+     "     jsonb_array_elements(f.payload->'items') WITH ORDINALITY AS e(it, ord)"
+     "    WHERE f.id = at.form_id AND e.it->>'ref' = i.r) END AS pos FROM input i"
      "   JOIN attempts at ON at.id = i.a AND at.student_id = i.s"
      "   JOIN sessions se ON se.id = at.session_id"
      "   JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = i.r"
@@ -95,7 +100,7 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " ok AS (SELECT DISTINCT ON (a, r) * FROM valid"
      "   WHERE status = 'in_progress' AND now() <= deadline ORDER BY a, r, q DESC),"
      " up AS (INSERT INTO responses AS x (attempt_id, item_ref, school_id, student_id, response,"
-     "   seq) SELECT a, r, $2::bigint, s, coalesce(v, 'null'::jsonb), q FROM ok"
+     "   seq, position) SELECT a, r, $2::bigint, s, coalesce(v, 'null'::jsonb), q, pos FROM ok"
      "   ON CONFLICT (attempt_id, item_ref) DO UPDATE"
      "   SET response = EXCLUDED.response, seq = EXCLUDED.seq, saved_at = now()"
      "   WHERE x.seq < EXCLUDED.seq RETURNING attempt_id, item_ref, seq),"

@@ -88,6 +88,13 @@ struct op_stats {
     uint64_t conn_err[BH_NERR];
 };
 
+/* One second of the run, for the save timeline (where the slow saves are). */
+#define TIMELINE_MAX 3600
+#define SLOW_US 100000
+struct second {
+    uint32_t n, slow, max_us;
+};
+
 static struct {
     struct opts o;
     struct event_base *base;
@@ -103,6 +110,7 @@ static struct {
     int cap_hit, timed_out;
     struct event *pace, *progress, *hard;
     uint64_t last_progress_requests;
+    struct second tl[TIMELINE_MAX]; /* saves by the second they were answered in */
 } B;
 
 static double
@@ -161,7 +169,15 @@ record(enum op op, double issued, int status, enum bh_err err)
             abort();
     }
     double us = (t - issued) * 1e6;
-    s->lat_us[s->n++] = us > 4e9 ? 4000000000u : (uint32_t)us;
+    uint32_t lat = us > 4e9 ? 4000000000u : (uint32_t)us;
+    s->lat_us[s->n++] = lat;
+    if (op == OP_SAVE && B.t_run > 0 && t >= B.t_run && t - B.t_run < TIMELINE_MAX) {
+        struct second *sec = &B.tl[(int)(t - B.t_run)];
+        sec->n++;
+        sec->slow += lat > SLOW_US;
+        if (lat > sec->max_us)
+            sec->max_us = lat;
+    }
 }
 
 static int
@@ -648,6 +664,14 @@ report(void)
         "unverified_attempts", (json_int_t)B.unverified, "lost_answers", (json_int_t)B.lost,
         "request_cap_reached", B.cap_hit, "timed_out", B.timed_out, "ok",
         !errors && !B.lost && !B.unverified && !B.timed_out && !unfinished);
+    json_t *tl = json_array();
+    for (int i = 0; i < TIMELINE_MAX; i++)
+        if (B.tl[i].n)
+            json_array_append_new(tl, json_pack("[i,i,i,f]", i, (int)B.tl[i].n,
+                                                (int)B.tl[i].slow, B.tl[i].max_us / 1000.0));
+    json_object_set_new(out, "save_timeline_columns",
+                        json_pack("[s,s,s,s]", "second", "saves", "over_100ms", "max_ms"));
+    json_object_set_new(out, "save_timeline", tl);
     int ok = json_is_true(json_object_get(out, "ok"));
     fprintf(stderr, "\n%-17s %8s %10s %9s %9s %9s %9s %7s\n", "op", "count", "per_s", "p50_ms",
             "p95_ms", "p99_ms", "max_ms", "errors");
