@@ -13,6 +13,7 @@
 #include "api.h"
 #include "config.h"
 #include "grading.h"
+#include "group.h"
 #include "log.h"
 #include "server.h"
 
@@ -22,6 +23,8 @@
 #define RESPONSE_MAX_IDS 32 /* response identifiers of one QTI item */
 #define SAVE_BATCH_MAX 500 /* saves per transaction */
 #define SAVE_INFLIGHT_MAX 2 /* transactions in flight per school and worker */
+#define START_BATCH_MAX 200
+#define START_INFLIGHT_MAX 2
 
 /* The student's view of an attempt without its form's payload, which the
  * gateway adds from its cache (form_id says which); results only once
@@ -46,28 +49,35 @@
     " FROM attempts a JOIN test_forms f ON f.id = a.form_id JOIN sessions se ON se.id = a.session_id"
 
 static const struct pg_stmt_def attempt_stmts[] = {
-    /* Creates the attempt when the student is assigned and the window is
-     * open. The form is the student's rank in the class roster modulo the
-     * number of forms, so neighbours get different forms. */
-    {"attempt_start",
-     "WITH s AS (SELECT se.id, se.test_id, se.closes_at, t.duration_seconds, t.forms"
-     "   FROM sessions se JOIN tests t ON t.id = se.test_id"
-     "  WHERE se.id = $1::bigint AND t.status = 'published'"
-     "    AND now() >= se.opens_at AND now() < se.closes_at),"
-     " cls AS (SELECT sc.class_id FROM session_classes sc"
-     "   JOIN class_members cm ON cm.class_id = sc.class_id AND cm.user_id = $2::bigint"
-     "  WHERE sc.session_id = $1::bigint ORDER BY sc.class_id LIMIT 1),"
-     " me AS (SELECT coalesce(student_code, '') AS code FROM users WHERE id = $2::bigint),"
-     " pos AS (SELECT count(*) AS n FROM class_members cm JOIN users u ON u.id = cm.user_id, me"
-     "  WHERE cm.class_id = (SELECT class_id FROM cls)"
-     "    AND (coalesce(u.student_code, ''), u.id) < (me.code, $2::bigint))"
-     " INSERT INTO attempts (school_id, session_id, student_id, form_id, deadline)"
-     " SELECT $3::bigint, s.id, $2::bigint, f.id,"
-     "   least(now() + make_interval(secs => s.duration_seconds), s.closes_at)"
-     "   FROM s, pos, test_forms f"
-     "  WHERE EXISTS (SELECT 1 FROM cls) AND f.test_id = s.test_id"
-     "    AND f.form_index = pos.n % s.forms"
-     " ON CONFLICT (session_id, student_id) DO NOTHING RETURNING id"},
+    /* Group commit of starts: creates the attempts of many students of one
+     * school (input rows o, session se, student u) when the student is
+     * assigned and the window is open; returns the o of those created. The
+     * form is the student's rank in the class roster modulo the number of
+     * forms, so neighbours get different forms. */
+    {"attempt_start_batch",
+     "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(o integer, se bigint,"
+     "   u bigint)),"
+     " s AS (SELECT DISTINCT ON (i.se, i.u) i.se, i.u, se.test_id, se.closes_at,"
+     "   t.duration_seconds, t.forms FROM input i JOIN sessions se ON se.id = i.se"
+     "   JOIN tests t ON t.id = se.test_id"
+     "  WHERE t.status = 'published' AND now() >= se.opens_at AND now() < se.closes_at),"
+     " c AS (SELECT s.*, cls.class_id, me.code FROM s"
+     "   CROSS JOIN LATERAL (SELECT sc.class_id FROM session_classes sc JOIN class_members cm"
+     "     ON cm.class_id = sc.class_id AND cm.user_id = s.u WHERE sc.session_id = s.se"
+     "     ORDER BY sc.class_id LIMIT 1) cls"
+     "   CROSS JOIN LATERAL (SELECT coalesce(student_code, '') AS code FROM users"
+     "     WHERE id = s.u) me),"
+     " ins AS (INSERT INTO attempts (school_id, session_id, student_id, form_id, deadline)"
+     "   SELECT $2::bigint, c.se, c.u, f.id,"
+     "     least(now() + make_interval(secs => c.duration_seconds), c.closes_at)"
+     "   FROM c CROSS JOIN LATERAL (SELECT count(*) AS n FROM class_members cm"
+     "     JOIN users u ON u.id = cm.user_id WHERE cm.class_id = c.class_id"
+     "     AND (coalesce(u.student_code, ''), u.id) < (c.code, c.u)) pos"
+     "   JOIN test_forms f ON f.test_id = c.test_id AND f.form_index = pos.n % c.forms"
+     "   ON CONFLICT (session_id, student_id) DO NOTHING RETURNING session_id, student_id)"
+     /* A student twice in the batch: only the first start made it. */
+     " SELECT min(i.o) FROM input i JOIN ins ON ins.session_id = i.se AND ins.student_id = i.u"
+     " GROUP BY i.se, i.u"},
     /* The attempt of (session, student), or why there is none. */
     {"attempt_of_session",
      "SELECT (" ATTEMPT_VIEW " WHERE a.session_id = $1::bigint AND a.student_id = $2::bigint),"
@@ -76,8 +86,12 @@ static const struct pg_stmt_def attempt_stmts[] = {
      "   ON cm.class_id = sc.class_id AND cm.user_id = $2::bigint WHERE sc.session_id = se.id),"
      " se.opens_at > now(), se.closes_at <= now()"
      " FROM (SELECT 1) one LEFT JOIN sessions se ON se.id = $1::bigint"},
+    /* Seen by the live monitor to the nearest 10 s: a GET soon after the
+     * start or the last touch changes no row, so its transaction writes
+     * nothing and does not wait for a WAL flush. */
     {"attempt_touch",
-     "UPDATE attempts SET last_seen_at = now() WHERE id = $1::bigint AND student_id = $2::bigint"},
+     "UPDATE attempts SET last_seen_at = now() WHERE id = $1::bigint AND student_id = $2::bigint"
+     " AND last_seen_at < now() - interval '10 seconds'"},
     {"attempt_view", ATTEMPT_VIEW " WHERE a.id = $1::bigint"},
     {"form_payload", "SELECT payload::text FROM test_forms WHERE id = $1::bigint"},
     /* Group commit: the saves of many students of one school in one
@@ -301,19 +315,19 @@ reply_view(http_request *req, int status, const char *view)
 /* POST /api/v1/sessions/{id}/attempts                                      */
 
 static void
-start_done(http_request *req, pg_query *q)
+start_reply(http_request *req, pg_query *q, int status)
 {
     if (q->status != PG_OK) {
         api_db_error(req, q);
         return;
     }
-    const char *view = pg_value(q, 1, 0, 0);
+    const char *view = pg_value(q, 0, 0, 0);
     if (view) {
-        reply_view(req, pg_ntuples(q, 0) == 1 ? 201 : 200, view);
+        reply_view(req, status, view);
         return;
     }
-    const char *exists = pg_value(q, 1, 0, 1), *assigned = pg_value(q, 1, 0, 2),
-               *early = pg_value(q, 1, 0, 3), *late = pg_value(q, 1, 0, 4);
+    const char *exists = pg_value(q, 0, 0, 1), *assigned = pg_value(q, 0, 0, 2),
+               *early = pg_value(q, 0, 0, 3), *late = pg_value(q, 0, 0, 4);
     if (!exists || exists[0] != 't' || !assigned || assigned[0] != 't')
         api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra dành cho em.");
     else if (early && early[0] == 't')
@@ -324,6 +338,84 @@ start_done(http_request *req, pg_query *q)
         api_error(req, 409, "not_published", "Đề kiểm tra chưa được phát hành.");
 }
 
+static void
+started_new(http_request *req, pg_query *q)
+{
+    start_reply(req, q, 201);
+}
+
+static void
+started_before(http_request *req, pg_query *q)
+{
+    start_reply(req, q, 200);
+}
+
+struct start {
+    struct kt_group_item g; /* first */
+    http_request *req;
+    int64_t session_id;
+};
+
+static pg_query *
+starts_build(int64_t school_id, struct kt_group_item **items, int n)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        const struct start *st = (const struct start *)items[i];
+        json_array_append_new(rows, json_pack("{s:i,s:I,s:I}", "o", i, "se",
+                                              (json_int_t)st->session_id, "u",
+                                              (json_int_t)st->req->user->id));
+    }
+    char *doc = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    char sch[24];
+    api_id_text(sch, school_id);
+    /* Many students in one transaction: the school's tenant, a non-student
+     * role; each row's student is the one who asked (from the token). */
+    struct kt_tenant t = {.school_id = school_id, .role = "student_starts"};
+    pg_query *q = pg_query_new(&t);
+    const char *p[] = {doc, sch};
+    pg_query_add(q, "attempt_start_batch", 2, p);
+    free(doc);
+    return q;
+}
+
+/* Once the attempts are committed, each student reads their own under their
+ * own tenant (a read: no wait for a WAL flush). */
+static void
+starts_done(pg_query *q, struct kt_group_item **items, int n)
+{
+    char created[START_BATCH_MAX] = {0};
+    for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 0); r++) {
+        int o = atoi(pg_value(q, 0, r, 0));
+        if (o >= 0 && o < n && o < START_BATCH_MAX)
+            created[o] = 1;
+    }
+    for (int i = 0; i < n; i++) {
+        struct start *st = (struct start *)items[i];
+        http_request *req = st->req;
+        if (q->status != PG_OK) {
+            api_db_error(req, q);
+        } else {
+            char s[24], u[24];
+            api_id_text(s, st->session_id);
+            api_id_text(u, req->user->id);
+            pg_query *v = api_query(req);
+            const char *p[] = {s, u};
+            pg_query_add(v, "attempt_of_session", 2, p);
+            api_run(req, v, created[i] ? started_new : started_before);
+        }
+        free(st);
+    }
+}
+
+static const struct kt_group_kind start_kind = {
+    .batch_max = START_BATCH_MAX,
+    .inflight_max = START_INFLIGHT_MAX,
+    .build = starts_build,
+    .done = starts_done,
+};
+
 void
 h_attempt_start(http_request *req)
 {
@@ -332,15 +424,12 @@ h_attempt_start(http_request *req)
         api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra dành cho em.");
         return;
     }
-    char s[24], u[24], sch[24];
-    api_id_text(s, sid);
-    api_id_text(u, req->user->id);
-    api_id_text(sch, req->user->school_id);
-    pg_query *q = api_query(req);
-    const char *p1[] = {s, u, sch}, *p2[] = {s, u};
-    pg_query_add(q, "attempt_start", 3, p1);
-    pg_query_add(q, "attempt_of_session", 2, p2);
-    api_run(req, q, start_done);
+    struct start *st = calloc(1, sizeof(*st));
+    if (!st)
+        abort();
+    st->req = req;
+    st->session_id = sid;
+    kt_group_add(&start_kind, req->worker, req->user->school_id, &st->g);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -385,101 +474,56 @@ h_attempt_get(http_request *req)
 /* PUT /api/v1/attempts/{id}/responses/{item_ref}: group commit             */
 
 struct save {
+    struct kt_group_item g; /* first */
     http_request *req;
     int64_t attempt_id, student_id, seq;
     char item_ref[ITEM_REF_MAX + 1];
     json_t *response;
-    TAILQ_ENTRY(save) link;
 };
-TAILQ_HEAD(save_list, save);
-
-/* The saves of one school waiting on one worker. */
-struct school_saves {
-    int64_t school_id;
-    struct save_list pending;
-    int npending;
-    int inflight; /* batches sent and not answered */
-    struct school_saves *next;
-};
-
-/* One batch in flight. */
-struct save_batch {
-    struct school_saves *owner;
-    struct save **saves;
-    int n;
-};
-
-#define SCHOOL_BUCKETS 256
-/* Each worker thread touches only its own table: no locks. */
-static __thread struct school_saves *school_table[SCHOOL_BUCKETS];
-
-static struct school_saves *
-school_saves_of(int64_t school_id)
-{
-    unsigned h = (unsigned)((uint64_t)school_id * 0x9E3779B97F4A7C15ull >> 56);
-    for (struct school_saves *s = school_table[h]; s; s = s->next)
-        if (s->school_id == school_id)
-            return s;
-    struct school_saves *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
-    s->school_id = school_id;
-    TAILQ_INIT(&s->pending);
-    s->next = school_table[h];
-    school_table[h] = s;
-    return s;
-}
-
-static void save_flush(struct kt_worker *w, struct school_saves *ss);
 
 void
 kt_attempts_thread_end(void)
 {
-    for (int h = 0; h < SCHOOL_BUCKETS; h++) {
-        while (school_table[h]) {
-            struct school_saves *s = school_table[h];
-            school_table[h] = s->next;
-            free(s); /* the loop has stopped: nothing is pending any more */
-        }
-    }
+    kt_group_thread_end();
     for (int i = 0; i < FORM_CACHE; i++) {
         free(form_cache[i].payload);
         form_cache[i] = (struct cached_form){0};
     }
 }
 
-static void
-save_free(struct save *sv)
+/* Saves of many students share this transaction, so it runs under the
+ * school's tenant with a non-student role; the statement itself checks that
+ * every attempt belongs to the student who sent the save. */
+static pg_query *
+saves_build(int64_t school_id, struct kt_group_item **items, int n)
 {
-    json_decref(sv->response);
-    free(sv);
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        const struct save *sv = (const struct save *)items[i];
+        json_array_append_new(rows, json_pack("{s:i,s:I,s:I,s:s,s:O,s:I}", "o", i, "a",
+                                              (json_int_t)sv->attempt_id, "s",
+                                              (json_int_t)sv->student_id, "r", sv->item_ref,
+                                              "v", sv->response, "q", (json_int_t)sv->seq));
+    }
+    char *doc = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    char sch[24];
+    api_id_text(sch, school_id);
+    struct kt_tenant t = {.school_id = school_id, .role = "student_saves"};
+    pg_query *q = pg_query_new(&t);
+    const char *p[] = {doc, sch};
+    pg_query_add(q, "save_batch", 2, p);
+    free(doc);
+    return q;
 }
 
-static void save_send(struct kt_worker *w, struct school_saves *ss, struct save **saves, int n);
-
 static void
-batch_done(pg_query *q, void *arg)
+saves_done(pg_query *q, struct kt_group_item **items, int n)
 {
-    struct save_batch *b = arg;
-    struct kt_worker *w = NULL;
-    if (q->status == PG_ERROR && b->n > 1) {
-        /* One save the database refused must not fail the others that
-         * shared its transaction: each goes again on its own. */
-        struct school_saves *ss = b->owner;
-        w = b->saves[0]->req->worker;
-        ss->inflight--;
-        for (int i = 0; i < b->n; i++)
-            save_send(w, ss, &b->saves[i], 1);
-        free(b->saves);
-        free(b);
-        pg_query_free(q);
-        return;
-    }
     int rows = q->status == PG_OK ? pg_ntuples(q, 0) : 0;
-    for (int i = 0; i < b->n; i++) {
-        struct save *sv = b->saves[i];
+    for (int i = 0; i < n; i++) {
+        struct save *sv = (struct save *)items[i];
         http_request *req = sv->req;
-        w = req->worker;
         if (q->status != PG_OK) {
             api_db_error(req, q);
         } else if (i >= rows) {
@@ -497,62 +541,17 @@ batch_done(pg_query *q, void *arg)
                                    (json_int_t)strtoll(pg_value(q, 0, i, 2), NULL, 10),
                                    "remaining_seconds", atoi(pg_value(q, 0, i, 3))));
         }
-        save_free(sv);
+        json_decref(sv->response);
+        free(sv);
     }
-    struct school_saves *ss = b->owner;
-    ss->inflight--;
-    free(b->saves);
-    free(b);
-    pg_query_free(q);
-    if (w && ss->npending)
-        save_flush(w, ss);
 }
 
-/* Sends saves (taken off the queue) as one transaction. */
-static void
-save_send(struct kt_worker *w, struct school_saves *ss, struct save **saves, int n)
-{
-    struct save_batch *b = calloc(1, sizeof(*b));
-    if (!b || !(b->saves = calloc((size_t)n, sizeof(struct save *))))
-        abort();
-    b->owner = ss;
-    json_t *rows = json_array();
-    for (int i = 0; i < n; i++) {
-        struct save *sv = saves[i];
-        b->saves[b->n++] = sv;
-        json_array_append_new(rows, json_pack("{s:i,s:I,s:I,s:s,s:O,s:I}", "o", i, "a",
-                                              (json_int_t)sv->attempt_id, "s",
-                                              (json_int_t)sv->student_id, "r", sv->item_ref,
-                                              "v", sv->response, "q", (json_int_t)sv->seq));
-    }
-    char *doc = json_dumps(rows, JSON_COMPACT);
-    json_decref(rows);
-    char sch[24];
-    api_id_text(sch, ss->school_id);
-    /* Saves of many students share this transaction, so it runs under the
-     * school's tenant with a non-student role; the statement itself checks
-     * that every attempt belongs to the student who sent the save. */
-    struct kt_tenant t = {.school_id = ss->school_id, .role = "student_saves"};
-    pg_query *q = pg_query_new(&t);
-    const char *p[] = {doc, sch};
-    pg_query_add(q, "save_batch", 2, p);
-    free(doc);
-    ss->inflight++;
-    pg_query_run(w->db, q, batch_done, b);
-}
-
-static void
-save_flush(struct kt_worker *w, struct school_saves *ss)
-{
-    int n = ss->npending < SAVE_BATCH_MAX ? ss->npending : SAVE_BATCH_MAX;
-    struct save *batch[SAVE_BATCH_MAX];
-    for (int i = 0; i < n; i++) {
-        batch[i] = TAILQ_FIRST(&ss->pending);
-        TAILQ_REMOVE(&ss->pending, batch[i], link);
-        ss->npending--;
-    }
-    save_send(w, ss, batch, n);
-}
+static const struct kt_group_kind save_kind = {
+    .batch_max = SAVE_BATCH_MAX,
+    .inflight_max = SAVE_INFLIGHT_MAX,
+    .build = saves_build,
+    .done = saves_done,
+};
 
 /* The values of one response: total string bytes in *total, or -1 when a
  * value is not null, a boolean, a number, a string or a list of those. */
@@ -655,11 +654,7 @@ h_attempt_save(http_request *req)
     snprintf(sv->item_ref, sizeof(sv->item_ref), "%s", ref);
     sv->response = json_incref(resp);
     json_decref(body);
-    struct school_saves *ss = school_saves_of(req->user->school_id);
-    TAILQ_INSERT_TAIL(&ss->pending, sv, link);
-    ss->npending++;
-    if (ss->inflight < SAVE_INFLIGHT_MAX)
-        save_flush(req->worker, ss);
+    kt_group_add(&save_kind, req->worker, req->user->school_id, &sv->g);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -31,9 +31,10 @@ static const struct pg_stmt_def grading_stmts[] = {
      " ti.scoring_version, v.qti_xml"
      " FROM attempts a JOIN sessions se ON se.id = a.session_id"
      " JOIN test_forms f ON f.id = a.form_id"
-     " JOIN test_items ti ON ti.test_id = se.test_id"
-     "  AND EXISTS (SELECT 1 FROM jsonb_array_elements(f.payload->'items') e"
-     "   WHERE e->>'ref' = ti.item_ref)" /* the items of the student's form */
+     /* The items of the student's form, read once from its payload. */
+     " CROSS JOIN LATERAL (SELECT DISTINCT e->>'ref' AS ref"
+     "   FROM jsonb_array_elements(f.payload->'items') e) fi"
+     " JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = fi.ref"
      " JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version"
      " LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = ti.item_ref"
      " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"

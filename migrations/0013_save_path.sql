@@ -5,13 +5,21 @@
 -- school, one row shared by all its students (many concurrent holders of a
 -- row lock need a MultiXact). One composite key to the attempt says more,
 -- that the row's school and student are the attempt's own, for one lookup.
-ALTER TABLE attempts ADD CONSTRAINT attempts_owner_key UNIQUE (id, school_id, student_id);
+-- The scores stored at submit had the same shared lock on the school row.
+ALTER TABLE attempts
+    ADD CONSTRAINT attempts_owner_key UNIQUE (id, school_id, student_id),
+    ADD CONSTRAINT attempts_school_key UNIQUE (id, school_id);
 ALTER TABLE responses
     DROP CONSTRAINT responses_attempt_id_fkey,
     DROP CONSTRAINT responses_school_id_fkey,
     DROP CONSTRAINT responses_student_id_fkey,
     ADD CONSTRAINT responses_attempt_owner_fkey FOREIGN KEY (attempt_id, school_id, student_id)
         REFERENCES attempts (id, school_id, student_id);
+ALTER TABLE attempt_scores
+    DROP CONSTRAINT attempt_scores_attempt_id_fkey,
+    DROP CONSTRAINT attempt_scores_school_id_fkey,
+    ADD CONSTRAINT attempt_scores_attempt_school_fkey FOREIGN KEY (attempt_id, school_id)
+        REFERENCES attempts (id, school_id);
 
 -- Linear navigation: the save statement (gateway/attempts.c, save_batch, the
 -- only writer of responses) finds the item's position in the form for an

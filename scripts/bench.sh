@@ -56,8 +56,9 @@ session=$("$bin" bench-fixture --students "$students" --password-file "$work/pas
 # One connection per student on both sides.
 ulimit -n "$(ulimit -Hn)"
 port=$(free_port)
+if [ -n "${WORKERS:-}" ]; then export KIEMTRA_WORKERS="$WORKERS"; fi
+if [ -n "${DB_POOL:-}" ]; then export KIEMTRA_DB_POOL="$DB_POOL"; fi
 KIEMTRA_PORT=$port KIEMTRA_ACCESS_LOG=0 KIEMTRA_LOGIN_MAX_FAILS_ADDR=1000000 \
-    ${WORKERS:+KIEMTRA_WORKERS=$WORKERS} ${DB_POOL:+KIEMTRA_DB_POOL=$DB_POOL} \
     "$bin" serve >"$work/server.log" 2>&1 &
 spid=$!
 i=0

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from harness import ROOT
 from test_foundation import _read_logins, _roster_csv, _write
@@ -244,6 +245,57 @@ def test_publish_forms_and_attempt_flow(env):
     assert s.request("POST", f"/api/v1/sessions/{sid}/release", token=st["tok"]["gv"]).status == 200
     mine = s.request("GET", f"/api/v1/attempts/{aid}", token=st["tok"][u]).json()
     assert mine["result"]["score"] == "0.25", mine
+
+
+def test_starts_together_and_refusals(env):
+    """Starts arriving together share one transaction (group commit): each
+    student still gets exactly one attempt (one 201, then 200 with the same
+    id), the form of their rank in the roster, and a start that cannot be
+    made is refused with its own reason, whatever else was in its batch."""
+    s, st = _setup(env)
+    tid, sid = _published_session(s, st)
+    order = st["students"]
+    jobs = [u for u in order for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        replies = list(pool.map(lambda u: (u, s.request(
+            "POST", f"/api/v1/sessions/{sid}/attempts", token=st["tok"][u])), jobs))
+    ids, created = {}, {}
+    for u, r in replies:
+        assert r.status in (200, 201), r
+        ids.setdefault(u, set()).add(r.json()["id"])
+        created[u] = created.get(u, 0) + (r.status == 201)
+    assert all(len(v) == 1 for v in ids.values()), ids
+    assert all(n == 1 for n in created.values()), created
+    rows = env.cluster.psql(
+        "SELECT u.username || ':' || f.form_index FROM attempts a JOIN users u ON u.id = a.student_id"
+        f" JOIN test_forms f ON f.id = a.form_id WHERE a.session_id = {sid} ORDER BY u.username")
+    assert rows.split() == [f"{u}:{i % 4}" for i, u in enumerate(order)], rows
+
+    # Refusals, sent together with starts that succeed.
+    def window(opens, closes):
+        body = {"class_ids": [st["class_id"]],
+                "opens_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(opens)),
+                "closes_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(closes))}
+        r = s.request("POST", f"/api/v1/tests/{tid}/sessions", body, st["tok"]["gv"])
+        assert r.status == 201, r
+        return r.json()["id"]
+    now = time.time()
+    early, closed, other, fresh = (window(now + 3600, now + 7200), window(now - 60, now + 3600),
+                                   window(now - 60, now + 3600), window(now - 60, now + 3600))
+    env.cluster.psql(f"UPDATE sessions SET closes_at = now() - interval '1 second' WHERE id = {closed}")
+    env.cluster.psql(f"DELETE FROM session_classes WHERE session_id = {other}")
+    u = order[0]
+    cases = [(early, 409, "not_open_yet"), (closed, 409, "session_closed"), (other, 404, "not_found"),
+             (999999999, 404, "not_found")] + [(fresh, 201, None)]
+    with ThreadPoolExecutor(max_workers=len(cases)) as pool:
+        got = list(pool.map(lambda c: s.request("POST", f"/api/v1/sessions/{c[0]}/attempts",
+                                                 token=st["tok"][u]), cases))
+    for (sess, status, code), r in zip(cases, got):
+        assert r.status == status, (sess, r)
+        if code:
+            assert r.json()["error"]["code"] == code and r.json()["error"]["message"], r
+    assert env.cluster.psql(f"SELECT count(*) FROM attempts WHERE session_id IN ({early}, {closed},"
+                            f" {other})") == "0"
 
 
 def test_deadline_and_expiry_job(env):

@@ -1,0 +1,123 @@
+/* Group commit per school and worker: see group.h. */
+#include "group.h"
+
+#include <stdlib.h>
+
+#include "server.h"
+
+#define GROUP_MAX_BATCH 1000
+#define BUCKETS 256
+
+TAILQ_HEAD(group_list, kt_group_item);
+
+/* The requests of one kind and school waiting on this worker. */
+struct queue {
+    const struct kt_group_kind *kind;
+    int64_t school_id;
+    struct kt_worker *w;
+    struct group_list pending;
+    int npending;
+    int inflight;
+    struct queue *next;
+};
+
+struct batch {
+    struct queue *owner;
+    int n;
+    struct kt_group_item *items[];
+};
+
+/* Each worker thread touches only its own table. */
+static __thread struct queue *table[BUCKETS];
+
+static struct queue *
+queue_of(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id)
+{
+    uint64_t k = (uint64_t)school_id ^ (uint64_t)(uintptr_t)kind;
+    unsigned h = (unsigned)(k * 0x9E3779B97F4A7C15ull >> 56) % BUCKETS;
+    for (struct queue *q = table[h]; q; q = q->next)
+        if (q->kind == kind && q->school_id == school_id)
+            return q;
+    struct queue *q = calloc(1, sizeof(*q));
+    if (!q)
+        abort();
+    q->kind = kind;
+    q->school_id = school_id;
+    q->w = w;
+    TAILQ_INIT(&q->pending);
+    q->next = table[h];
+    table[h] = q;
+    return q;
+}
+
+static void send_batch(struct queue *qu, struct kt_group_item **items, int n);
+
+static void
+flush(struct queue *qu)
+{
+    int max = qu->kind->batch_max < GROUP_MAX_BATCH ? qu->kind->batch_max : GROUP_MAX_BATCH;
+    int n = qu->npending < max ? qu->npending : max;
+    struct kt_group_item *items[GROUP_MAX_BATCH];
+    for (int i = 0; i < n; i++) {
+        items[i] = TAILQ_FIRST(&qu->pending);
+        TAILQ_REMOVE(&qu->pending, items[i], link);
+        qu->npending--;
+    }
+    send_batch(qu, items, n);
+}
+
+static void
+batch_done(pg_query *q, void *arg)
+{
+    struct batch *b = arg;
+    struct queue *qu = b->owner;
+    qu->inflight--;
+    if (q->status == PG_ERROR && b->n > 1) {
+        for (int i = 0; i < b->n; i++)
+            send_batch(qu, &b->items[i], 1);
+    } else {
+        qu->kind->done(q, b->items, b->n);
+    }
+    free(b);
+    pg_query_free(q);
+    if (qu->npending && qu->inflight < qu->kind->inflight_max)
+        flush(qu);
+}
+
+static void
+send_batch(struct queue *qu, struct kt_group_item **items, int n)
+{
+    struct batch *b = malloc(sizeof(*b) + (size_t)n * sizeof(b->items[0]));
+    if (!b)
+        abort();
+    b->owner = qu;
+    b->n = n;
+    for (int i = 0; i < n; i++)
+        b->items[i] = items[i];
+    pg_query *q = qu->kind->build(qu->school_id, b->items, n);
+    qu->inflight++;
+    pg_query_run(qu->w->db, q, batch_done, b);
+}
+
+void
+kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
+             struct kt_group_item *item)
+{
+    struct queue *qu = queue_of(kind, w, school_id);
+    TAILQ_INSERT_TAIL(&qu->pending, item, link);
+    qu->npending++;
+    if (qu->inflight < kind->inflight_max)
+        flush(qu);
+}
+
+void
+kt_group_thread_end(void)
+{
+    for (int h = 0; h < BUCKETS; h++) {
+        while (table[h]) {
+            struct queue *q = table[h];
+            table[h] = q->next;
+            free(q); /* the loop has stopped: nothing is pending any more */
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * Group commit: writes of many requests of one school in one transaction.
+ *
+ * A request that needs a durable write joins its school's queue on its
+ * worker; at most inflight_max transactions per school and worker are in
+ * flight, so while they run the queue fills and the next transaction
+ * carries up to batch_max requests. Each request is answered only after its
+ * transaction has committed. When the database refuses a transaction of
+ * several requests, each is sent again on its own, so that one bad request
+ * never fails the others.
+ *
+ * Everything here runs on the worker's own loop: no locks.
+ */
+#ifndef KT_GROUP_H
+#define KT_GROUP_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "pgpool.h"
+
+struct kt_worker;
+
+/* The first member of a kind's own request record. */
+struct kt_group_item {
+    TAILQ_ENTRY(kt_group_item) link;
+};
+
+struct kt_group_kind {
+    int batch_max;    /* requests per transaction */
+    int inflight_max; /* transactions in flight per school and worker */
+    /* The transaction for items[0..n), all of school_id. */
+    pg_query *(*build)(int64_t school_id, struct kt_group_item **items, int n);
+    /* Answers every item from the committed (or, for a single item, failed)
+     * transaction, and frees them. */
+    void (*done)(pg_query *q, struct kt_group_item **items, int n);
+};
+
+void kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
+                  struct kt_group_item *item);
+
+/* Frees this thread's queues once its loop has stopped. */
+void kt_group_thread_end(void);
+
+#endif
