@@ -25,6 +25,7 @@
 #define SAVE_INFLIGHT_MAX 2 /* transactions in flight per school and worker */
 #define START_BATCH_MAX 200
 #define START_INFLIGHT_MAX 2
+#define SUBMIT_BATCH_MAX 200
 
 /* The student's view of an attempt without its form's payload, which the
  * gateway adds from its cache (form_id says which); results only once
@@ -130,14 +131,21 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " ORDER BY i.o"},
     /* Waits for saves in flight (row lock), then closes the attempt. A
      * submit after the deadline counts as the automatic one at the deadline. */
-    {"attempt_submit",
-     "UPDATE attempts SET status = 'submitted', submitted_at = least(now(), deadline),"
-     " submitted_by = CASE WHEN now() > deadline THEN 'auto' ELSE 'student' END"
-     " WHERE id = $1::bigint AND student_id = $2::bigint AND status = 'in_progress'"
-     " RETURNING id"},
-    {"attempt_owner",
-     "SELECT a.status, a.scored_at IS NULL FROM attempts a"
-     " WHERE a.id = $1::bigint AND a.student_id = $2::bigint"},
+    /* Group commit of submits (input rows o, attempt a, student s). The
+     * row lock waits for saves in flight. A submit after the deadline
+     * counts as the automatic one at the deadline. */
+    {"attempt_submit_batch",
+     "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(o integer, a bigint,"
+     "   s bigint))"
+     " UPDATE attempts at SET status = 'submitted', submitted_at = least(now(), at.deadline),"
+     " submitted_by = CASE WHEN now() > at.deadline THEN 'auto' ELSE 'student' END"
+     " FROM (SELECT DISTINCT ON (a) * FROM input ORDER BY a, o) i"
+     " WHERE at.id = i.a AND at.student_id = i.s AND at.status = 'in_progress' RETURNING i.o"},
+    /* Then, in the same transaction, the state of each student's attempt. */
+    {"attempt_owner_batch",
+     "SELECT i.o, a.status, a.scored_at IS NULL"
+     " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint, s bigint)"
+     " JOIN attempts a ON a.id = i.a AND a.student_id = i.s"},
     {"attempt_extra_time",
      "WITH u AS (UPDATE attempts a SET extra_seconds = $2::integer,"
      "   deadline = least(a.started_at + make_interval(secs => t.duration_seconds + $2::integer),"
@@ -687,25 +695,74 @@ graded(void *arg, int ok)
     show_attempt(req);
 }
 
-static void
-submit_done(http_request *req, pg_query *q)
+struct submit {
+    struct kt_group_item g; /* first */
+    http_request *req;
+    int64_t attempt_id;
+};
+
+static pg_query *
+submits_build(int64_t school_id, struct kt_group_item **items, int n)
 {
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        const struct submit *sb = (const struct submit *)items[i];
+        json_array_append_new(rows, json_pack("{s:i,s:I,s:I}", "o", i, "a",
+                                              (json_int_t)sb->attempt_id, "s",
+                                              (json_int_t)sb->req->user->id));
     }
-    if (pg_ntuples(q, 1) != 1) {
-        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
-        return;
-    }
-    const char *unscored = pg_value(q, 1, 0, 1);
-    if (pg_ntuples(q, 0) == 1 || (unscored && unscored[0] == 't' &&
-                                  strcmp(pg_value(q, 1, 0, 0), "submitted") == 0)) {
-        kt_grade_attempt(req->worker, api_param_id(req, 0), req->user->school_id, graded, req);
-        return;
-    }
-    show_attempt(req); /* already submitted and scored: idempotent */
+    char *doc = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    /* The statements check that each attempt is the asking student's. */
+    struct kt_tenant t = {.school_id = school_id, .role = "student_submits"};
+    pg_query *q = pg_query_new(&t);
+    const char *p[] = {doc};
+    pg_query_add(q, "attempt_submit_batch", 1, p);
+    pg_query_add(q, "attempt_owner_batch", 1, p);
+    free(doc);
+    return q;
 }
+
+/* Scored now when this request closed the attempt, or when it was closed
+ * and never scored; already scored: shown as it is (idempotent). */
+static void
+submits_done(pg_query *q, struct kt_group_item **items, int n)
+{
+    enum { UNKNOWN, CLOSED_NOW, UNSCORED, DONE } state[SUBMIT_BATCH_MAX] = {0};
+    for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 1); r++) {
+        int o = atoi(pg_value(q, 1, r, 0));
+        const char *unscored = pg_value(q, 1, r, 2);
+        if (o >= 0 && o < n)
+            state[o] = strcmp(pg_value(q, 1, r, 1), "submitted") == 0 && unscored[0] == 't'
+                           ? UNSCORED
+                           : DONE;
+    }
+    for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 0); r++) {
+        int o = atoi(pg_value(q, 0, r, 0));
+        if (o >= 0 && o < n)
+            state[o] = CLOSED_NOW;
+    }
+    for (int i = 0; i < n; i++) {
+        struct submit *sb = (struct submit *)items[i];
+        http_request *req = sb->req;
+        if (q->status != PG_OK)
+            api_db_error(req, q);
+        else if (state[i] == UNKNOWN)
+            api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        else if (state[i] == DONE)
+            show_attempt(req);
+        else
+            kt_grade_attempt(req->worker, sb->attempt_id, req->user->school_id, graded, req);
+        free(sb);
+    }
+}
+
+static const struct kt_group_kind submit_kind = {
+    .batch_max = SUBMIT_BATCH_MAX,
+    .inflight_max = 2,
+    .build = submits_build,
+    .done = submits_done,
+};
 
 void
 h_attempt_submit(http_request *req)
@@ -715,14 +772,12 @@ h_attempt_submit(http_request *req)
         api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
         return;
     }
-    char a[24], u[24];
-    api_id_text(a, id);
-    api_id_text(u, req->user->id);
-    pg_query *q = api_query(req);
-    const char *p[] = {a, u};
-    pg_query_add(q, "attempt_submit", 2, p);
-    pg_query_add(q, "attempt_owner", 2, p);
-    api_run(req, q, submit_done);
+    struct submit *sb = calloc(1, sizeof(*sb));
+    if (!sb)
+        abort();
+    sb->req = req;
+    sb->attempt_id = id;
+    kt_group_add(&submit_kind, req->worker, req->user->school_id, &sb->g);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "cpupool.h"
+#include "group.h"
 #include "log.h"
 #include "pgpool.h"
 #include "server.h"
@@ -39,15 +40,16 @@ static const struct pg_stmt_def grading_stmts[] = {
      " LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = ti.item_ref"
      " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"
      " ORDER BY ti.item_ref"},
+    /* Group commit: the scores of many attempts of one school. */
     {"grade_store",
-     "WITH s AS (INSERT INTO attempt_scores (attempt_id, item_ref, school_id, score, max_score,"
-     "   detail) SELECT $1::bigint, x.ref, $2::bigint, x.score, x.max, x.detail"
-     "  FROM jsonb_to_recordset($3::jsonb) AS x(ref text, score integer, max integer,"
-     "   detail jsonb)"
-     "  ON CONFLICT (attempt_id, item_ref) DO NOTHING RETURNING 1)"
-     " UPDATE attempts SET score = $4::integer, max_score = $5::integer,"
-     "  needs_marking = $6::boolean, scored_at = now()"
-     " WHERE id = $1::bigint AND scored_at IS NULL"},
+     "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(a bigint, total integer,"
+     "   max integer, manual boolean, rows jsonb)),"
+     " s AS (INSERT INTO attempt_scores (attempt_id, item_ref, school_id, score, max_score,"
+     "   detail) SELECT i.a, x.ref, $2::bigint, x.score, x.max, x.detail FROM input i,"
+     "   jsonb_to_recordset(i.rows) AS x(ref text, score integer, max integer, detail jsonb)"
+     "  ON CONFLICT (attempt_id, item_ref) DO NOTHING)"
+     " UPDATE attempts a SET score = i.total, max_score = i.max, needs_marking = i.manual,"
+     "  scored_at = now() FROM input i WHERE a.id = i.a AND a.scored_at IS NULL"},
     {"expire_due",
      "SELECT e.attempt_id, e.school_id FROM"
      " (SELECT pg_try_advisory_xact_lock(" EXPIRY_LOCK_KEY ") AS leader) l,"
@@ -66,6 +68,7 @@ kt_grading_register(void)
 /* One attempt                                                              */
 
 struct grade_job {
+    struct kt_group_item gi; /* first: stores are group-committed */
     struct kt_worker *w;
     int64_t attempt_id, school_id;
     void (*cb)(void *arg, int ok);
@@ -91,16 +94,49 @@ grader_tenant(int64_t school_id)
     return (struct kt_tenant){.school_id = school_id, .role = "grader"};
 }
 
-static void
-grade_stored(pg_query *q, void *arg)
+static pg_query *
+store_build(int64_t school_id, struct kt_group_item **items, int n)
 {
-    struct grade_job *g = arg;
-    if (q->status != PG_OK)
-        log_error("attempt %lld: storing scores failed: %s", (long long)g->attempt_id,
-                  q->error ? q->error : "?");
-    grade_finish(g, q->status == PG_OK);
-    pg_query_free(q);
+    json_t *in = json_array();
+    for (int i = 0; i < n; i++) {
+        const struct grade_job *g = (const struct grade_job *)items[i];
+        json_array_append_new(in, json_pack("{s:I,s:I,s:I,s:b,s:O}", "a",
+                                            (json_int_t)g->attempt_id, "total",
+                                            (json_int_t)g->total, "max", (json_int_t)g->max,
+                                            "manual", g->manual, "rows", g->rows));
+    }
+    char *doc = json_dumps(in, JSON_COMPACT);
+    json_decref(in);
+    char sch[24];
+    snprintf(sch, sizeof(sch), "%lld", (long long)school_id);
+    struct kt_tenant tn = grader_tenant(school_id);
+    pg_query *q = pg_query_new(&tn);
+    const char *p[] = {doc, sch};
+    pg_query_add(q, "grade_store", 2, p);
+    free(doc);
+    return q;
 }
+
+static void
+store_done(pg_query *q, struct kt_group_item **items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct grade_job *g = (struct grade_job *)items[i];
+        if (q->status != PG_OK)
+            log_error("attempt %lld: storing scores failed: %s", (long long)g->attempt_id,
+                      q->error ? q->error : "?");
+        json_decref(g->rows);
+        g->rows = NULL;
+        grade_finish(g, q->status == PG_OK);
+    }
+}
+
+static const struct kt_group_kind store_kind = {
+    .batch_max = 100,
+    .inflight_max = 2,
+    .build = store_build,
+    .done = store_done,
+};
 
 /* A number from an outcome's QTI string form; def when NULL or not a number. */
 static double
@@ -216,20 +252,7 @@ grade_scored(void *arg)
     struct grade_job *g = arg;
     pg_query_free(g->loaded);
     g->loaded = NULL;
-    char a[24], s[24], t[24], m[24];
-    snprintf(a, sizeof(a), "%lld", (long long)g->attempt_id);
-    snprintf(s, sizeof(s), "%lld", (long long)g->school_id);
-    snprintf(t, sizeof(t), "%lld", (long long)g->total);
-    snprintf(m, sizeof(m), "%lld", (long long)g->max);
-    char *doc = json_dumps(g->rows, JSON_COMPACT);
-    json_decref(g->rows);
-    g->rows = NULL;
-    struct kt_tenant tn = grader_tenant(g->school_id);
-    pg_query *q2 = pg_query_new(&tn);
-    const char *p[] = {a, s, doc, t, m, g->manual ? "true" : "false"};
-    pg_query_add(q2, "grade_store", 6, p);
-    free(doc);
-    pg_query_run(g->w->db, q2, grade_stored, g);
+    kt_group_add(&store_kind, g->w, g->school_id, &g->gi);
 }
 
 static void

@@ -271,6 +271,26 @@ def test_starts_together_and_refusals(env):
         f" JOIN test_forms f ON f.id = a.form_id WHERE a.session_id = {sid} ORDER BY u.username")
     assert rows.split() == [f"{u}:{i % 4}" for i, u in enumerate(order)], rows
 
+    # Submits arriving together, each student three times: all answered with
+    # the submitted attempt, each scored once.
+    aid = {u: next(iter(v)) for u, v in ids.items()}
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        done = list(pool.map(lambda u: s.request(
+            "POST", f"/api/v1/attempts/{aid[u]}/submit", token=st["tok"][u]), jobs))
+    for r in done:
+        assert r.status == 200 and r.json()["status"] == "submitted", r
+    n_items = sum(r["count"] for r in _blueprint(st["per"]))
+    assert env.cluster.psql(
+        "SELECT count(*) || ' ' || count(DISTINCT attempt_id) FROM attempt_scores"
+        f" WHERE attempt_id IN (SELECT id FROM attempts WHERE session_id = {sid})") == \
+        f"{n_items * len(order)} {len(order)}"
+    assert env.cluster.psql(f"SELECT count(*) FROM attempts WHERE session_id = {sid}"
+                            " AND scored_at IS NOT NULL AND submitted_by = 'student'") == \
+        str(len(order))
+    # Another student's attempt cannot be submitted.
+    r = s.request("POST", f"/api/v1/attempts/{aid[order[0]]}/submit", token=st["tok"][order[1]])
+    assert r.status == 404, r
+
     # Refusals, sent together with starts that succeed.
     def window(opens, closes):
         body = {"class_ids": [st["class_id"]],
