@@ -87,7 +87,7 @@ batch_done(pg_query *q, void *arg)
 static void
 send_batch(struct queue *qu, struct kt_group_item **items, int n)
 {
-    struct batch *b = malloc(sizeof(*b) + (size_t)n * sizeof(b->items[0]));
+    struct batch *b = malloc(sizeof(*b) + (size_t)n * sizeof(struct kt_group_item *));
     if (!b)
         abort();
     b->owner = qu;
