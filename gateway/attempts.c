@@ -140,12 +140,13 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " UPDATE attempts at SET status = 'submitted', submitted_at = least(now(), at.deadline),"
      " submitted_by = CASE WHEN now() > at.deadline THEN 'auto' ELSE 'student' END"
      " FROM (SELECT DISTINCT ON (a) * FROM input ORDER BY a, o) i"
-     " WHERE at.id = i.a AND at.student_id = i.s AND at.status = 'in_progress' RETURNING i.o"},
+     " WHERE at.id = i.a AND at.student_id = i.s AND at.school_id = $2::bigint"
+     " AND at.status = 'in_progress' RETURNING i.o"},
     /* Then, in the same transaction, the state of each student's attempt. */
     {"attempt_owner_batch",
      "SELECT i.o, a.status, a.scored_at IS NULL"
      " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint, s bigint)"
-     " JOIN attempts a ON a.id = i.a AND a.student_id = i.s"},
+     " JOIN attempts a ON a.id = i.a AND a.student_id = i.s AND a.school_id = $2::bigint"},
     {"attempt_extra_time",
      "WITH u AS (UPDATE attempts a SET extra_seconds = $2::integer,"
      "   deadline = least(a.started_at + make_interval(secs => t.duration_seconds + $2::integer),"
@@ -374,18 +375,9 @@ starts_build(int64_t school_id, struct kt_group_item **items, int n)
                                               (json_int_t)st->session_id, "u",
                                               (json_int_t)st->req->user->id));
     }
-    char *doc = json_dumps(rows, JSON_COMPACT);
-    json_decref(rows);
-    char sch[24];
-    api_id_text(sch, school_id);
-    /* Many students in one transaction: the school's tenant, a non-student
-     * role; each row's student is the one who asked (from the token). */
-    struct kt_tenant t = {.school_id = school_id, .role = "student_starts"};
-    pg_query *q = pg_query_new(&t);
-    const char *p[] = {doc, sch};
-    pg_query_add(q, "attempt_start_batch", 2, p);
-    free(doc);
-    return q;
+    /* Each row's student is the one who asked (from the token). */
+    static const char *const stmts[] = {"attempt_start_batch"};
+    return kt_group_query(school_id, "student_starts", rows, stmts, 1);
 }
 
 /* Once the attempts are committed, each student reads their own under their
@@ -513,16 +505,8 @@ saves_build(int64_t school_id, struct kt_group_item **items, int n)
                                               (json_int_t)sv->student_id, "r", sv->item_ref,
                                               "v", sv->response, "q", (json_int_t)sv->seq));
     }
-    char *doc = json_dumps(rows, JSON_COMPACT);
-    json_decref(rows);
-    char sch[24];
-    api_id_text(sch, school_id);
-    struct kt_tenant t = {.school_id = school_id, .role = "student_saves"};
-    pg_query *q = pg_query_new(&t);
-    const char *p[] = {doc, sch};
-    pg_query_add(q, "save_batch", 2, p);
-    free(doc);
-    return q;
+    static const char *const stmts[] = {"save_batch"};
+    return kt_group_query(school_id, "student_saves", rows, stmts, 1);
 }
 
 static void
@@ -711,16 +695,9 @@ submits_build(int64_t school_id, struct kt_group_item **items, int n)
                                               (json_int_t)sb->attempt_id, "s",
                                               (json_int_t)sb->req->user->id));
     }
-    char *doc = json_dumps(rows, JSON_COMPACT);
-    json_decref(rows);
     /* The statements check that each attempt is the asking student's. */
-    struct kt_tenant t = {.school_id = school_id, .role = "student_submits"};
-    pg_query *q = pg_query_new(&t);
-    const char *p[] = {doc};
-    pg_query_add(q, "attempt_submit_batch", 1, p);
-    pg_query_add(q, "attempt_owner_batch", 1, p);
-    free(doc);
-    return q;
+    static const char *const stmts[] = {"attempt_submit_batch", "attempt_owner_batch"};
+    return kt_group_query(school_id, "student_submits", rows, stmts, 2);
 }
 
 /* Scored now when this request closed the attempt, or when it was closed

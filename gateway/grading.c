@@ -88,10 +88,12 @@ grade_finish(struct grade_job *g, int ok)
     free(g);
 }
 
+#define GRADER_ROLE "grader"
+
 static struct kt_tenant
 grader_tenant(int64_t school_id)
 {
-    return (struct kt_tenant){.school_id = school_id, .role = "grader"};
+    return (struct kt_tenant){.school_id = school_id, .role = GRADER_ROLE};
 }
 
 static pg_query *
@@ -105,16 +107,8 @@ store_build(int64_t school_id, struct kt_group_item **items, int n)
                                             (json_int_t)g->total, "max", (json_int_t)g->max,
                                             "manual", g->manual, "rows", g->rows));
     }
-    char *doc = json_dumps(in, JSON_COMPACT);
-    json_decref(in);
-    char sch[24];
-    snprintf(sch, sizeof(sch), "%lld", (long long)school_id);
-    struct kt_tenant tn = grader_tenant(school_id);
-    pg_query *q = pg_query_new(&tn);
-    const char *p[] = {doc, sch};
-    pg_query_add(q, "grade_store", 2, p);
-    free(doc);
-    return q;
+    static const char *const stmts[] = {"grade_store"};
+    return kt_group_query(school_id, GRADER_ROLE, in, stmts, 1);
 }
 
 static void

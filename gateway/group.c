@@ -1,6 +1,7 @@
 /* Group commit per school and worker: see group.h. */
 #include "group.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "server.h"
@@ -97,6 +98,23 @@ send_batch(struct queue *qu, struct kt_group_item **items, int n)
     pg_query *q = qu->kind->build(qu->school_id, b->items, n);
     qu->inflight++;
     pg_query_run(qu->w->db, q, batch_done, b);
+}
+
+pg_query *
+kt_group_query(int64_t school_id, const char *role, json_t *rows, const char *const *stmts,
+               int nstmts)
+{
+    char *doc = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    char sch[24];
+    snprintf(sch, sizeof(sch), "%lld", (long long)school_id);
+    struct kt_tenant t = {.school_id = school_id, .role = role};
+    pg_query *q = pg_query_new(&t);
+    const char *p[] = {doc, sch};
+    for (int i = 0; i < nstmts; i++)
+        pg_query_add(q, stmts[i], 2, p);
+    free(doc);
+    return q;
 }
 
 void

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <jansson.h>
+
 #include "pgpool.h"
 
 struct kt_worker;
@@ -35,6 +37,13 @@ struct kt_group_kind {
      * transaction, and frees them. */
     void (*done)(pg_query *q, struct kt_group_item **items, int n);
 };
+
+/* The usual transaction of a batch: each of stmts[0..nstmts) runs with the
+ * batch's rows as one JSON array ($1) and the school's id ($2), under the
+ * school's tenant with the given non-student role (the statements check
+ * each row's student themselves). Takes the reference to rows. */
+pg_query *kt_group_query(int64_t school_id, const char *role, json_t *rows,
+                         const char *const *stmts, int nstmts);
 
 void kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
                   struct kt_group_item *item);
