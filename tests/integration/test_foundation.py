@@ -285,7 +285,8 @@ def test_roster_with_bad_rows_imports_nothing_and_reports_all(env):
     finally:
         shutil.rmtree(tmp)
     assert env.cluster.psql("SELECT count(*) FROM users") == before
-    assert env.cluster.psql("SELECT count(*) FROM classes WHERE name = '10A2'") == "0"
+    assert env.cluster.psql("SELECT count(*) FROM classes c JOIN schools s ON s.id = c.school_id"
+                            " WHERE s.code = 'TRUONG-A' AND c.name = '10A2'") == "0"
 
 
 def _xlsx(rows):

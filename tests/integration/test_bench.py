@@ -1,0 +1,40 @@
+"""`kiemtra bench` against the real server: a small exam end to end (bench
+school, paced logins, starts within a window, saves at a think time, submit,
+then every acknowledged save read back), and the JSON it prints."""
+import json
+
+PW = "mat-khau-bench-thu"
+
+
+def test_bench_runs_a_small_exam_and_checks_every_save(env):
+    s = env.main_server()
+    fx = env.cli("bench-fixture", "--students", "24", "--school", "BENCHT", "--classes", "2",
+                 env={"KIEMTRA_BENCH_PASSWORD": PW})
+    session = fx.stdout.strip()
+    assert session.isdigit(), fx.stdout
+    p = env.cli("bench", "--url", f"http://127.0.0.1:{s.port}", "--session", session,
+                "--students", "24", "--school", "BENCHT", "--window", "1", "--duration", "3",
+                "--think-ms", "150", "--login-rate", "50", "--password", PW, "--json",
+                check=False)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["ok"] and d["errors"] == 0 and d["lost_answers"] == 0, d
+    assert d["verified_attempts"] == 24 and d["students_not_finished"] == 0, d
+    ops = d["ops"]
+    assert ops["login"]["count"] == ops["start"]["count"] == ops["submit"]["count"] == 24, ops
+    assert ops["start"]["status"] == {"201": 24}, ops["start"]
+    saves = ops["save"]["count"]
+    assert saves == d["saves_acknowledged"] and saves >= 24 * 5, d
+    for name in ("login", "start", "get", "save", "submit"):
+        o = ops[name]
+        assert 0 < o["p50_ms"] <= o["p95_ms"] <= o["p99_ms"] <= o["max_ms"], (name, o)
+    # The per-second timeline accounts for every save, slow ones included.
+    assert d["save_timeline_columns"] == ["second", "saves", "over_100ms", "max_ms"], d
+    tl = d["save_timeline"]
+    assert sum(r[1] for r in tl) == saves, tl
+    assert all(0 <= r[2] <= r[1] and r[3] <= ops["save"]["max_ms"] for r in tl), tl
+    assert max(r[3] for r in tl) == ops["save"]["max_ms"], tl
+    # What the bench acknowledged is what the database holds.
+    stored = env.cluster.psql(f"SELECT count(*) FROM attempts WHERE session_id = {session}"
+                              " AND status = 'submitted' AND scored_at IS NOT NULL")
+    assert stored == "24", stored
