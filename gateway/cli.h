@@ -18,6 +18,9 @@ PGconn *kt_db_connect(const char *conninfo);
 int kt_db_exec(PGconn *c, const char *sql);
 /* A parameterised statement; NULL after printing the error. */
 PGresult *kt_db_query(PGconn *c, const char *sql, int n, const char *const *params);
+/* The school of code, or the only school when code is NULL: one row (id,
+ * province_id, name), or NULL after printing why. */
+PGresult *kt_db_school(PGconn *c, const char *code);
 /* The school year that contains today: "2026-2027" from August on. */
 void kt_current_school_year(char out[24]);
 

@@ -83,6 +83,26 @@ kt_db_query(PGconn *c, const char *sql, int n, const char *const *params)
     return r;
 }
 
+PGresult *
+kt_db_school(PGconn *c, const char *code)
+{
+    const char *p[] = {code};
+    PGresult *r = kt_db_query(c,
+                              code ? "SELECT id, province_id, name FROM schools WHERE code = $1"
+                                   : "SELECT id, province_id, name FROM schools",
+                              code ? 1 : 0, code ? p : NULL);
+    if (r && PQntuples(r) != 1) {
+        if (code)
+            fprintf(stderr, "Không có trường nào có mã '%s'.\n", code);
+        else
+            fprintf(stderr, "Có %d trường trong hệ thống: hãy chỉ rõ --school MA_TRUONG.\n",
+                    PQntuples(r));
+        PQclear(r);
+        r = NULL;
+    }
+    return r;
+}
+
 void
 kt_current_school_year(char out[24])
 {

@@ -268,22 +268,9 @@ kt_cmd_import(int argc, char **argv)
     PGconn *c = kt_db_connect(kt_cfg.admin_database_url);
     if (!c)
         goto out;
-    const char *sp[] = {school};
-    PGresult *r = kt_db_query(c,
-                              school ? "SELECT id, province_id FROM schools WHERE code = $1"
-                                     : "SELECT id, province_id FROM schools",
-                              school ? 1 : 0, school ? sp : NULL);
+    PGresult *r = kt_db_school(c, school);
     if (!r)
         goto out;
-    if (PQntuples(r) != 1) {
-        if (school)
-            fprintf(stderr, "Không có trường nào có mã '%s'.\n", school);
-        else
-            fprintf(stderr, "Có %d trường trong hệ thống: hãy chỉ rõ --school MA_TRUONG.\n",
-                    PQntuples(r));
-        PQclear(r);
-        goto out;
-    }
     snprintf(o.school_id, sizeof(o.school_id), "%s", PQgetvalue(r, 0, 0));
     snprintf(o.province_id, sizeof(o.province_id), "%s", PQgetvalue(r, 0, 1));
     PQclear(r);

@@ -294,25 +294,12 @@ kt_cmd_users(int argc, char **argv)
     size_t nlogins = 0, nupdated = 0;
     if (kt_db_exec(c, "BEGIN") < 0)
         goto out;
-    const char *sp[] = {school};
-    PGresult *r = kt_db_query(c,
-                        school ? "SELECT id, name FROM schools WHERE code = $1"
-                               : "SELECT id, name FROM schools",
-                        school ? 1 : 0, school ? sp : NULL);
+    PGresult *r = kt_db_school(c, school);
     if (!r)
         goto rollback;
-    if (PQntuples(r) != 1) {
-        if (school)
-            fprintf(stderr, "Không có trường nào có mã '%s'.\n", school);
-        else
-            fprintf(stderr, "Có %d trường trong hệ thống: hãy chỉ rõ --school MA_TRUONG.\n",
-                    PQntuples(r));
-        PQclear(r);
-        goto rollback;
-    }
     long long school_id = atoll(PQgetvalue(r, 0, 0));
     char school_name[256];
-    snprintf(school_name, sizeof(school_name), "%s", PQgetvalue(r, 0, 1));
+    snprintf(school_name, sizeof(school_name), "%s", PQgetvalue(r, 0, 2));
     PQclear(r);
     if (kt_roster_store(c, school_id, year, &roster, &logins, &nlogins, &nupdated) < 0) {
         fprintf(stderr, "Không nhập tệp %s: chưa ghi dữ liệu nào.\n", path);

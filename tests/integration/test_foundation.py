@@ -263,6 +263,7 @@ def test_rls_holds_for_raw_queries_under_the_app_role(env):
 
 def test_roster_with_bad_rows_imports_nothing_and_reports_all(env):
     _school(env, "TRUONG-A", "gv.a")
+    _school(env, "TRUONG-B", "gv.b")
     before = env.cluster.psql("SELECT count(*) FROM users")
     rows = [
         ["HSX001", "Nguyễn Văn An", "01/02/2010", "Nam", "10A2"],
@@ -281,6 +282,18 @@ def test_roster_with_bad_rows_imports_nothing_and_reports_all(env):
             assert row in p.stderr, (row, p.stderr)
         assert "Dòng 2" not in p.stderr
         assert "chưa ghi dữ liệu nào" in p.stderr
+        assert not os.path.exists(path + ".logins.csv")
+    finally:
+        shutil.rmtree(tmp)
+    # A roster for a school that does not exist, or without --school when
+    # there are several: refused by name, nothing written.
+    tmp = tempfile.mkdtemp()
+    try:
+        path = _write(tmp, "good.csv", _roster_csv(rows[:1]))
+        p = env.cli("users", "import", path, "--school", "KHONG-CO", check=False)
+        assert p.returncode == 1 and "Không có trường nào có mã 'KHONG-CO'" in p.stderr, p.stderr
+        p = env.cli("users", "import", path, check=False)
+        assert p.returncode == 1 and "hãy chỉ rõ --school" in p.stderr, p.stderr
         assert not os.path.exists(path + ".logins.csv")
     finally:
         shutil.rmtree(tmp)

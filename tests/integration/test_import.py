@@ -95,6 +95,15 @@ def test_import_item_then_reimport_creates_nothing(env):
     # Items need a subject and grade.
     p = env.cli("import", "--school", "IMP-A", path, check=False)
     assert p.returncode == 1 and "--subject" in p.stderr, (p.stdout, p.stderr)
+    # The school is named, or the only one: nothing is written otherwise.
+    p = env.cli("import", "--school", "KHONG-CO", "--subject", "KHAC", "--grade", "10", path,
+                check=False)
+    assert p.returncode == 1 and "Không có trường nào có mã 'KHONG-CO'" in p.stderr, p.stderr
+    if env.cluster.psql("SELECT count(*) FROM schools WHERE code = 'IMP-B'") == "0":
+        env.cli("schools", "add", "IMP-B", "Trường IMP B", "--province", "TST", "Sở thử nghiệm")
+    p = env.cli("import", "--subject", "KHAC", "--grade", "10", path, check=False)
+    assert p.returncode == 1 and "hãy chỉ rõ --school" in p.stderr, p.stderr
+    assert _counts(env) == before
 
 
 def test_hostile_and_old_files_are_refused(env):
