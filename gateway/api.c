@@ -288,6 +288,26 @@ api_id_text(char out[24], int64_t v)
     snprintf(out, 24, "%lld", (long long)v);
 }
 
+char *
+api_query_text(const http_request *req, const char *name)
+{
+    char *v = http_query_param(req, name);
+    if (v && !*v) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+long
+api_bounded(const char *s, long lo, long hi)
+{
+    if (!s || !*s || strlen(s) > 9 || s[strspn(s, "0123456789")])
+        return -1;
+    long v = strtol(s, NULL, 10);
+    return v >= lo && v <= hi ? v : -1;
+}
+
 int64_t
 api_param_id(const http_request *req, int i)
 {

@@ -70,6 +70,10 @@ void api_id_text(char out[24], int64_t v);
 
 /* Path parameter i as a positive id; 0 when it is not one. */
 int64_t api_param_id(const http_request *req, int i);
+/* A query parameter (malloc'd), NULL when absent or empty. */
+char *api_query_text(const http_request *req, const char *name);
+/* A decimal integer of at most 9 digits in [lo, hi], else -1. */
+long api_bounded(const char *s, long lo, long hi);
 
 /* Token helpers shared by auth.c and the router. */
 void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);

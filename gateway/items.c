@@ -121,27 +121,6 @@ kt_items_register(void)
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 
-static char *
-param(const http_request *req, const char *name)
-{
-    char *v = http_query_param(req, name);
-    if (v && !*v) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
-
-/* Positive integer in [lo, hi], or -1. */
-static long
-bounded(const char *s, long lo, long hi)
-{
-    if (!s || !*s || strlen(s) > 9 || s[strspn(s, "0123456789")])
-        return -1;
-    long v = strtol(s, NULL, 10);
-    return v >= lo && v <= hi ? v : -1;
-}
-
 static int
 valid_status(const char *s)
 {
@@ -234,23 +213,23 @@ list_done(http_request *req, pg_query *q)
 void
 h_items_list(http_request *req)
 {
-    char *subject = param(req, "subject"), *grade = param(req, "grade"),
-         *level = param(req, "level"), *outcome = param(req, "outcome"),
-         *competency = param(req, "competency"), *status = param(req, "status"),
-         *q = param(req, "q"), *limit = param(req, "limit"), *cursor = param(req, "cursor");
+    char *subject = api_query_text(req, "subject"), *grade = api_query_text(req, "grade"),
+         *level = api_query_text(req, "level"), *outcome = api_query_text(req, "outcome"),
+         *competency = api_query_text(req, "competency"), *status = api_query_text(req, "status"),
+         *q = api_query_text(req, "q"), *limit = api_query_text(req, "limit"), *cursor = api_query_text(req, "cursor");
     char *folded = NULL;
     const char *bad = NULL;
     long long after = 0;
     if (subject && !kt_item_code_valid(subject))
         bad = "Tham số subject phải là mã môn viết in hoa (ví dụ TOAN).";
-    if (grade && bounded(grade, 1, 12) < 0)
+    if (grade && api_bounded(grade, 1, 12) < 0)
         bad = "Tham số grade phải là số từ 1 đến 12.";
     if ((level && !kt_item_code_valid(level)) || (outcome && !kt_item_code_valid(outcome)) ||
         (competency && !kt_item_code_valid(competency)))
         bad = "Tham số level, outcome, competency phải là mã phân loại (ví dụ MD.B).";
     if (status && !valid_status(status))
         bad = "Tham số status phải là draft, submitted, approved hoặc retired.";
-    long n = limit ? bounded(limit, 1, LIST_MAX) : LIST_DEFAULT;
+    long n = limit ? api_bounded(limit, 1, LIST_MAX) : LIST_DEFAULT;
     if (n < 0)
         bad = "Tham số limit phải là số từ 1 đến 100.";
     if (cursor && (after = cursor_decode(cursor)) < 0)
@@ -309,8 +288,8 @@ h_item_get(http_request *req)
         api_error(req, 404, "not_found", "Không tìm thấy câu hỏi hoặc phiên bản yêu cầu.");
         return;
     }
-    char *version = param(req, "version");
-    if (version && bounded(version, 1, 1000000) < 0) {
+    char *version = api_query_text(req, "version");
+    if (version && api_bounded(version, 1, 1000000) < 0) {
         free(version);
         api_error(req, 400, "invalid_parameter", "Tham số version phải là số nguyên dương.");
         return;

@@ -49,28 +49,6 @@ taxonomy_done(http_request *req, pg_query *q)
     api_json(req, 200, json_pack("{s:o}", "nodes", v ? v : json_array()));
 }
 
-/* A query parameter, NULL when absent or empty. */
-static char *
-param(const http_request *req, const char *name)
-{
-    char *v = http_query_param(req, name);
-    if (v && !*v) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
-
-/* Positive integer in [lo, hi], or -1. */
-static long
-bounded(const char *s, long lo, long hi)
-{
-    if (!s || !*s || strlen(s) > 6 || s[strspn(s, "0123456789")])
-        return -1;
-    long v = strtol(s, NULL, 10);
-    return v >= lo && v <= hi ? v : -1;
-}
-
 /* ILIKE pattern matching s anywhere, with \, % and _ escaped. */
 static char *
 like_pattern(const char *s)
@@ -95,9 +73,9 @@ h_taxonomy(http_request *req)
 {
     static const char *const kinds[] = {"subject", "grade",      "strand",  "topic", "unit",
                                         "outcome", "competency", "quality", "level", "format"};
-    char *subject = param(req, "subject"), *grade = param(req, "grade"),
-         *kind = param(req, "kind"), *parent = param(req, "parent"), *q = param(req, "q"),
-         *limit = param(req, "limit"), *pattern = NULL;
+    char *subject = api_query_text(req, "subject"), *grade = api_query_text(req, "grade"),
+         *kind = api_query_text(req, "kind"), *parent = api_query_text(req, "parent"), *q = api_query_text(req, "q"),
+         *limit = api_query_text(req, "limit"), *pattern = NULL;
     const char *bad = NULL;
     char lim[24];
 
@@ -108,7 +86,7 @@ h_taxonomy(http_request *req)
         for (char *p = subject; *p; p++)
             *p = (char)toupper((unsigned char)*p);
     }
-    if (grade && bounded(grade, 1, 12) < 0)
+    if (grade && api_bounded(grade, 1, 12) < 0)
         bad = "Tham số grade phải là số từ 1 đến 12.";
     if (kind) {
         size_t k = 0;
@@ -122,7 +100,7 @@ h_taxonomy(http_request *req)
         bad = "Tham số parent quá dài.";
     if (q && strlen(q) > MAX_Q_BYTES)
         bad = "Từ khoá tìm kiếm (q) quá dài.";
-    long n = limit ? bounded(limit, 1, MAX_LIMIT) : DEFAULT_LIMIT;
+    long n = limit ? api_bounded(limit, 1, MAX_LIMIT) : DEFAULT_LIMIT;
     if (n < 0)
         bad = "Tham số limit phải là số từ 1 đến 5000.";
     if (bad) {
