@@ -125,3 +125,14 @@ kt_arena_push(kt_arena *a, void *array, size_t *n, size_t *cap, size_t elem)
     (*n)++;
     return array;
 }
+
+void *
+kt_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return p;
+    *cap = need > 2 * *cap ? need : 2 * *cap;
+    if (!(p = realloc(p, *cap * elem)))
+        abort();
+    return p;
+}

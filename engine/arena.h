@@ -20,6 +20,9 @@ char *kt_arena_strndup(kt_arena *a, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) char *kt_arena_printf(kt_arena *a, const char *fmt, ...);
 /* Room for one more element in an arena array of *n elements (capacity *cap). */
 void *kt_arena_push(kt_arena *a, void *array, size_t *n, size_t *cap, size_t elem);
+/* The same for a malloc'd array: at least need elements of capacity in p,
+ * growing *cap by doubling; aborts when memory runs out. */
+void *kt_grow(void *p, size_t *cap, size_t need, size_t elem);
 /* Appends a zeroed element to arr (count n, capacity cap); yields its address. */
 #define KT_ARENA_PUSH(a, arr, n, cap)                                                              \
     ((arr) = kt_arena_push((a), (arr), &(n), &(cap), sizeof *(arr)), &(arr)[(n)-1])

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "text.h"
 
 #define CSV_MAX_BYTES ((size_t)20 << 20)
@@ -31,17 +32,6 @@ struct parser {
     size_t errlen;
 };
 
-static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    *cap = need > 2 * *cap ? need : 2 * *cap;
-    if (!(p = realloc(p, *cap * elem)))
-        abort();
-    return p;
-}
-
 static char
 detect_separator(const char *p, const char *end)
 {
@@ -61,7 +51,7 @@ detect_separator(const char *p, const char *end)
 static void
 put(struct parser *ps, char c)
 {
-    ps->field = grow(ps->field, &ps->fcap, ps->flen + 1, 1);
+    ps->field = kt_grow(ps->field, &ps->fcap, ps->flen + 1, 1);
     ps->field[ps->flen++] = c;
 }
 
@@ -77,7 +67,7 @@ end_field(struct parser *ps)
         snprintf(ps->err, ps->errlen, "Dòng %zu có hơn %d cột.", ps->line, CSV_MAX_COLS);
         return -1;
     }
-    ps->cells = grow(ps->cells, &ps->cells_cap, ps->ncells + 1, sizeof(char *));
+    ps->cells = kt_grow(ps->cells, &ps->cells_cap, ps->ncells + 1, sizeof(char *));
     if (!(ps->cells[ps->ncells] = strndup(ps->field ? ps->field : "", ps->flen)))
         abort();
     ps->ncells++;
@@ -95,7 +85,7 @@ add_row(struct parser *ps, size_t line, char **cells, size_t ncells)
                  CSV_MAX_ROWS);
         return -1;
     }
-    t->rows = grow(t->rows, &ps->rows_cap, t->nrows + 1, sizeof(kt_row));
+    t->rows = kt_grow(t->rows, &ps->rows_cap, t->nrows + 1, sizeof(kt_row));
     t->rows[t->nrows++] = (kt_row){.source_row = line, .ncells = ncells, .cells = cells};
     return 0;
 }

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 #define NONE SIZE_MAX
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -169,22 +171,6 @@ kt_tt27_result_name(kt_tt27_result r)
 
 /* ---- notes and messages ------------------------------------------------------- */
 
-/* Copies at most n-1 bytes without splitting a UTF-8 sequence. */
-static void
-copy_utf8(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-    if (n == 0)
-        return;
-    if (len >= n) {
-        len = n - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 static void vformat(char *dst, size_t n, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
@@ -193,7 +179,7 @@ vformat(char *dst, size_t n, const char *fmt, va_list ap)
 {
     char tmp[2 * KT_NOTE_LEN];
     vsnprintf(tmp, sizeof tmp, fmt, ap);
-    copy_utf8(dst, n, tmp);
+    kt_copy_utf8(dst, n, tmp);
 }
 
 /* A reason for a failed parse or lookup, when the caller wants one. */

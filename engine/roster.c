@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "arena.h"
 #include "text.h"
 
 #define HEADER_SEARCH_ROWS 10 /* school exports put title lines above the header */
@@ -52,38 +53,11 @@ struct ctx {
     int this_year;
 };
 
-static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    *cap = need > 2 * *cap ? need : 2 * *cap;
-    if (!(p = realloc(p, *cap * elem)))
-        abort();
-    return p;
-}
-
-/* Copies at most n-1 bytes without splitting a UTF-8 sequence; true if cut. */
-static bool
-copy_utf8(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-    bool cut = len >= n;
-    if (cut) {
-        len = n - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-    return cut;
-}
-
 /* A cell value short enough to quote inside a message. */
 static const char *
 show(const char *v, char buf[48])
 {
-    if (copy_utf8(buf, 41, v))
+    if (kt_copy_utf8(buf, 41, v))
         strcat(buf, "…");
     return buf;
 }
@@ -104,14 +78,14 @@ add_error(struct ctx *c, size_t row, int col, const char *fmt, ...)
     char msg[512];
     va_list ap;
 
-    r->errors = grow(r->errors, &c->errors_cap, r->nerrors + 1, sizeof(kt_roster_error));
+    r->errors = kt_grow(r->errors, &c->errors_cap, r->nerrors + 1, sizeof(kt_roster_error));
     kt_roster_error *e = &r->errors[r->nerrors++];
     e->source_row = row;
-    copy_utf8(e->column, sizeof(e->column), col < 0 ? "" : c->names[col]);
+    kt_copy_utf8(e->column, sizeof(e->column), col < 0 ? "" : c->names[col]);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    copy_utf8(e->message, sizeof(e->message), msg);
+    kt_copy_utf8(e->message, sizeof(e->message), msg);
 }
 
 static int
@@ -357,7 +331,7 @@ check_row(struct ctx *c, const kt_row *row, const size_t idx[NCOLS])
         s.full_name = v[COL_NAME];
         s.class_name = v[COL_CLASS];
         v[COL_CODE] = v[COL_NAME] = v[COL_CLASS] = NULL;
-        r->students = grow(r->students, &c->students_cap, r->nstudents + 1, sizeof(s));
+        r->students = kt_grow(r->students, &c->students_cap, r->nstudents + 1, sizeof(s));
         r->students[r->nstudents++] = s;
     }
     for (int i = 0; i < NCOLS; i++)
@@ -380,13 +354,13 @@ kt_roster_from_table(const kt_table *t, kt_roster *out)
     size_t h = find_header(t, idx);
     for (int i = 0; i < NCOLS; i++) {
         if (idx[i] == NONE) {
-            copy_utf8(c.names[i], sizeof(c.names[i]), columns[i].label);
+            kt_copy_utf8(c.names[i], sizeof(c.names[i]), columns[i].label);
             add_error(&c, 0, i, "Thiếu cột '%s' ở dòng tiêu đề (dòng %zu)", columns[i].label,
                       t->rows[h].source_row);
         } else {
             const char *cell = t->rows[h].cells[idx[i]];
             char *name = kt_text_clean(cell, strlen(cell));
-            copy_utf8(c.names[i], sizeof(c.names[i]), name);
+            kt_copy_utf8(c.names[i], sizeof(c.names[i]), name);
             free(name);
         }
     }

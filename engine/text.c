@@ -122,3 +122,20 @@ kt_fold(const char *s, size_t len)
 {
     return collapse(map(s, len, UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD), true);
 }
+
+bool
+kt_copy_utf8(char *dst, size_t n, const char *src)
+{
+    if (n == 0)
+        return *src != '\0';
+    size_t len = strlen(src);
+    bool cut = len >= n;
+    if (cut) {
+        len = n - 1;
+        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+    return cut;
+}

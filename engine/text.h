@@ -22,4 +22,8 @@ char *kt_nfc(const char *s, size_t len);
  * ("Đ"/"đ" -> "d"), white space collapsed and trimmed. malloc'd; NULL if invalid. */
 char *kt_fold(const char *s, size_t len);
 
+/* Copies at most n-1 bytes of src without splitting a UTF-8 sequence;
+ * true when it had to cut. */
+bool kt_copy_utf8(char *dst, size_t n, const char *src);
+
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "text.h"
 
 #define MAX_SEGS 7
@@ -59,17 +60,6 @@ struct ctx {
     size_t mask;
 };
 
-static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    *cap = need > 2 * *cap ? need : 2 * *cap;
-    if (!(p = realloc(p, *cap * elem)))
-        abort();
-    return p;
-}
-
 static char *
 xstrdup(const char *s)
 {
@@ -77,19 +67,6 @@ xstrdup(const char *s)
     if (!d)
         abort();
     return d;
-}
-
-static void
-copy_utf8(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-    if (len >= n) {
-        len = n - 1;
-        while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
-            len--;
-    }
-    memcpy(dst, src, len);
-    dst[len] = '\0';
 }
 
 static size_t
@@ -105,7 +82,7 @@ nchars(const char *s)
 static const char *
 show(const char *v, char buf[64])
 {
-    copy_utf8(buf, 57, v);
+    kt_copy_utf8(buf, 57, v);
     if (strlen(v) > strlen(buf))
         strcat(buf, "…");
     return buf;
@@ -117,14 +94,14 @@ add_error(struct ctx *c, size_t row, int col, const char *fmt, ...)
     kt_taxonomy *t = c->t;
     char msg[512];
     va_list ap;
-    t->errors = grow(t->errors, &c->errors_cap, t->nerrors + 1, sizeof(kt_tx_error));
+    t->errors = kt_grow(t->errors, &c->errors_cap, t->nerrors + 1, sizeof(kt_tx_error));
     kt_tx_error *e = &t->errors[t->nerrors++];
     e->source_row = row;
-    copy_utf8(e->column, sizeof(e->column), col < 0 ? "" : c->names[col]);
+    kt_copy_utf8(e->column, sizeof(e->column), col < 0 ? "" : c->names[col]);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    copy_utf8(e->message, sizeof(e->message), msg);
+    kt_copy_utf8(e->message, sizeof(e->message), msg);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -336,7 +313,7 @@ append(struct ctx *c, struct slot *s, size_t row, const char *kind, const char *
        const char *parent, const char *subject, int grade, const char *name, const char *text)
 {
     kt_taxonomy *t = c->t;
-    t->nodes = grow(t->nodes, &c->nodes_cap, t->nnodes + 1, sizeof(kt_tx_node));
+    t->nodes = kt_grow(t->nodes, &c->nodes_cap, t->nnodes + 1, sizeof(kt_tx_node));
     kt_tx_node *n = &t->nodes[t->nnodes];
     *n = (kt_tx_node){.source_row = row, .kind = kind, .grade = grade};
     n->code = xstrdup(code);
@@ -601,7 +578,7 @@ kt_taxonomy_from_table(const kt_table *t, kt_taxonomy *out)
     *out = (kt_taxonomy){0};
     for (int i = 0; i < NCOLS; i++) {
         idx[i] = SIZE_MAX;
-        copy_utf8(c.names[i], sizeof(c.names[i]), columns[i].label);
+        kt_copy_utf8(c.names[i], sizeof(c.names[i]), columns[i].label);
     }
     if (t->nrows == 0) {
         add_error(&c, 0, -1, "Tệp trống: cần dòng tiêu đề code,subject,grade,strand,topic,unit,text");
@@ -620,7 +597,7 @@ kt_taxonomy_from_table(const kt_table *t, kt_taxonomy *out)
         idx[col] = j;
         char *name = kt_text_clean(h->cells[j], strlen(h->cells[j]));
         if (name)
-            copy_utf8(c.names[col], sizeof(c.names[col]), name);
+            kt_copy_utf8(c.names[col], sizeof(c.names[col]), name);
         free(name);
     }
     for (int i = 0; i < NREQUIRED; i++)

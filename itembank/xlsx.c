@@ -18,6 +18,8 @@
 #include <libxml/xmlreader.h>
 #include <zip.h>
 
+#include "arena.h"
+
 #define MAX_FILE (20u << 20)
 #define MAX_PART (50u << 20)
 #define MAX_TOTAL (100u << 20)
@@ -75,17 +77,6 @@ fail(struct book *b, const char *fmt, ...)
     return -1;
 }
 
-static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    *cap = need > 2 * *cap ? need : 2 * *cap;
-    if (!(p = realloc(p, *cap * elem)))
-        abort();
-    return p;
-}
-
 static char *
 xstrdup(const char *s)
 {
@@ -98,7 +89,7 @@ xstrdup(const char *s)
 static void
 append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
-    *buf = grow(*buf, cap, *len + n + 1, 1);
+    *buf = kt_grow(*buf, cap, *len + n + 1, 1);
     memcpy(*buf + *len, s, n);
     *len += n;
     (*buf)[*len] = '\0';
@@ -293,14 +284,14 @@ styles_start(struct book *b, xmlTextReaderPtr r, const char *name)
     if (strcmp(name, "numFmt") == 0) {
         xmlChar *code = xmlTextReaderGetAttribute(r, (const xmlChar *)"formatCode");
         if (code && is_date_code((const char *)code)) {
-            b->date_fmts = grow(b->date_fmts, &b->date_fmts_cap, b->ndate_fmts + 1, sizeof(long));
+            b->date_fmts = kt_grow(b->date_fmts, &b->date_fmts_cap, b->ndate_fmts + 1, sizeof(long));
             b->date_fmts[b->ndate_fmts++] = attr_long(r, "numFmtId", -1);
         }
         xmlFree(code);
     } else if (strcmp(name, "cellXfs") == 0) {
         b->in_xfs = true;
     } else if (strcmp(name, "xf") == 0 && b->in_xfs) {
-        b->xf_date = grow(b->xf_date, &b->xf_cap, b->nxf + 1, sizeof(bool));
+        b->xf_date = kt_grow(b->xf_date, &b->xf_cap, b->nxf + 1, sizeof(bool));
         b->xf_date[b->nxf++] = is_date_fmt(b, attr_long(r, "numFmtId", 0));
     }
     return 0;
@@ -334,7 +325,7 @@ sst_end(struct book *b, const char *name)
     } else if (strcmp(name, "rPh") == 0) {
         b->in_rph = false;
     } else if (strcmp(name, "si") == 0) {
-        b->sst_off = grow(b->sst_off, &b->sst_off_cap, b->nsst + 1, sizeof(size_t));
+        b->sst_off = kt_grow(b->sst_off, &b->sst_off_cap, b->nsst + 1, sizeof(size_t));
         b->sst_off[b->nsst++] = b->sst_len;
         append(&b->sst, &b->sst_len, &b->sst_cap, b->text ? b->text : "", b->text_len);
         b->sst_len++; /* keep the NUL */
@@ -494,7 +485,7 @@ end_row(struct book *b)
         cells[i] = b->cells[i] ? b->cells[i] : xstrdup("");
         b->cells[i] = NULL;
     }
-    t->rows = grow(t->rows, &b->rows_cap, t->nrows + 1, sizeof(kt_row));
+    t->rows = kt_grow(t->rows, &b->rows_cap, t->nrows + 1, sizeof(kt_row));
     t->rows[t->nrows++] =
         (kt_row){.source_row = (size_t)b->row, .ncells = b->ncols, .cells = cells};
     b->ncols = 0;
