@@ -47,7 +47,7 @@ struct seen {
 struct ctx {
     kt_roster *r;
     size_t students_cap, errors_cap;
-    char names[NCOLS][48]; /* headers as written, for kt_roster_error.column */
+    char names[NCOLS][48]; /* headers as written, for kt_row_error.column */
     struct seen *seen;     /* open addressing, codes met so far */
     size_t seen_mask;
     int this_year;
@@ -74,18 +74,11 @@ nchars(const char *s)
 __attribute__((format(printf, 4, 5))) static void
 add_error(struct ctx *c, size_t row, int col, const char *fmt, ...)
 {
-    kt_roster *r = c->r;
-    char msg[512];
     va_list ap;
-
-    r->errors = kt_grow(r->errors, &c->errors_cap, r->nerrors + 1, sizeof(kt_roster_error));
-    kt_roster_error *e = &r->errors[r->nerrors++];
-    e->source_row = row;
-    kt_copy_utf8(e->column, sizeof(e->column), col < 0 ? "" : c->names[col]);
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    kt_row_error_vadd(&c->r->errors, &c->r->nerrors, &c->errors_cap, row,
+                      col < 0 ? "" : c->names[col], fmt, ap);
     va_end(ap);
-    kt_copy_utf8(e->message, sizeof(e->message), msg);
 }
 
 static int

@@ -20,17 +20,11 @@ typedef struct kt_roster_student {
     int grade;          /* leading number of the class name, 1..12 */
 } kt_roster_student;
 
-typedef struct kt_roster_error {
-    size_t source_row;  /* 0 when the error is about the file or the header */
-    char column[48];    /* header name as the user knows it, "" for whole-row errors */
-    char message[240];  /* Vietnamese, says what is wrong and what is expected */
-} kt_roster_error;
-
 typedef struct kt_roster {
     size_t nstudents;
     kt_roster_student *students;
     size_t nerrors;
-    kt_roster_error *errors;
+    kt_row_error *errors;
 } kt_roster;
 
 /* Validates every row; never stops at the first problem. Returns 0 when the

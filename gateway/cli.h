@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 
 struct kt_roster;
+struct kt_row_error;
 
 /* Reads a whole file (at most max bytes) into a NUL-terminated buffer. */
 char *kt_read_file(const char *path, size_t max, size_t *len);
@@ -21,6 +22,8 @@ PGresult *kt_db_query(PGconn *c, const char *sql, int n, const char *const *para
 /* The school of code, or the only school when code is NULL: one row (id,
  * province_id, name), or NULL after printing why. */
 PGresult *kt_db_school(PGconn *c, const char *code);
+/* Why a table file was refused: every row error, and that nothing was written. */
+void kt_print_row_errors(const char *path, const struct kt_row_error *errors, size_t n);
 /* The school year that contains today: "2026-2027" from August on. */
 void kt_current_school_year(char out[24]);
 

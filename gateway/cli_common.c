@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "table.h"
+
 char *
 kt_read_file(const char *path, size_t max, size_t *len)
 {
@@ -101,6 +103,22 @@ kt_db_school(PGconn *c, const char *code)
         r = NULL;
     }
     return r;
+}
+
+void
+kt_print_row_errors(const char *path, const kt_row_error *errors, size_t n)
+{
+    fprintf(stderr, "Không nhập tệp %s: có %zu lỗi, chưa ghi dữ liệu nào.\n", path, n);
+    for (size_t i = 0; i < n; i++) {
+        const kt_row_error *e = &errors[i];
+        if (e->source_row)
+            fprintf(stderr, "  Dòng %zu", e->source_row);
+        else
+            fprintf(stderr, "  Tệp");
+        if (e->column[0])
+            fprintf(stderr, ", cột '%s'", e->column);
+        fprintf(stderr, ": %s\n", e->message);
+    }
 }
 
 void

@@ -15,22 +15,6 @@
 #include "csv.h"
 #include "taxonomy.h"
 
-static void
-print_errors(const char *path, const kt_taxonomy *tx)
-{
-    fprintf(stderr, "Không nhập tệp %s: có %zu lỗi, chưa ghi dữ liệu nào.\n", path, tx->nerrors);
-    for (size_t i = 0; i < tx->nerrors; i++) {
-        const kt_tx_error *e = &tx->errors[i];
-        if (e->source_row)
-            fprintf(stderr, "  Dòng %zu", e->source_row);
-        else
-            fprintf(stderr, "  Tệp");
-        if (e->column[0])
-            fprintf(stderr, ", cột '%s'", e->column);
-        fprintf(stderr, ": %s\n", e->message);
-    }
-}
-
 /* Checks every node against what is stored; returns the number of refusals. */
 static int
 check_stable(PGconn *c, const kt_taxonomy *tx, int allow_text_change, char *text_changed)
@@ -114,7 +98,7 @@ kt_cmd_taxonomy(int argc, char **argv)
     int vrc = kt_taxonomy_from_table(&t, &tx);
     kt_table_free(&t);
     if (vrc < 0) {
-        print_errors(path, &tx);
+        kt_print_row_errors(path, tx.errors, tx.nerrors);
         kt_taxonomy_free(&tx);
         return 1;
     }

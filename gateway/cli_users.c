@@ -187,22 +187,6 @@ out:
     return rc;
 }
 
-static void
-print_roster_errors(const char *path, const kt_roster *r)
-{
-    fprintf(stderr, "Không nhập tệp %s: có %zu lỗi, chưa ghi dữ liệu nào.\n", path, r->nerrors);
-    for (size_t i = 0; i < r->nerrors; i++) {
-        const kt_roster_error *e = &r->errors[i];
-        if (e->source_row)
-            fprintf(stderr, "  Dòng %zu", e->source_row);
-        else
-            fprintf(stderr, "  Tệp");
-        if (e->column[0])
-            fprintf(stderr, ", cột '%s'", e->column);
-        fprintf(stderr, ": %s\n", e->message);
-    }
-}
-
 static int
 write_logins(const char *path, const struct kt_login_out *l, size_t n)
 {
@@ -279,7 +263,7 @@ kt_cmd_users(int argc, char **argv)
         if (vrc == 0)
             fprintf(stderr, "Tệp %s không có học sinh nào.\n", path);
         else
-            print_roster_errors(path, &roster);
+            kt_print_row_errors(path, roster.errors, roster.nerrors);
         kt_roster_free(&roster);
         return 1;
     }

@@ -91,17 +91,11 @@ show(const char *v, char buf[64])
 __attribute__((format(printf, 4, 5))) static void
 add_error(struct ctx *c, size_t row, int col, const char *fmt, ...)
 {
-    kt_taxonomy *t = c->t;
-    char msg[512];
     va_list ap;
-    t->errors = kt_grow(t->errors, &c->errors_cap, t->nerrors + 1, sizeof(kt_tx_error));
-    kt_tx_error *e = &t->errors[t->nerrors++];
-    e->source_row = row;
-    kt_copy_utf8(e->column, sizeof(e->column), col < 0 ? "" : c->names[col]);
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    kt_row_error_vadd(&c->t->errors, &c->t->nerrors, &c->errors_cap, row,
+                      col < 0 ? "" : c->names[col], fmt, ap);
     va_end(ap);
-    kt_copy_utf8(e->message, sizeof(e->message), msg);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -26,18 +26,12 @@ typedef struct kt_tx_node {
     bool create_only;   /* implied without a name (subject, grade): never rename */
 } kt_tx_node;
 
-typedef struct kt_tx_error {
-    size_t source_row;  /* 0 when the error is about the whole file */
-    char column[32];    /* "" for whole-row errors */
-    char message[240];  /* Vietnamese */
-} kt_tx_error;
-
 typedef struct kt_taxonomy {
     size_t nnodes;
     kt_tx_node *nodes;  /* parents before their children */
     size_t noutcomes;
     size_t nerrors;
-    kt_tx_error *errors;
+    kt_row_error *errors;
 } kt_taxonomy;
 
 /* Validates every row; never stops at the first problem. Returns 0 when the

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "csv.h"
+#include "row_errors.h"
 #include "roster.h"
 
 #define HEADER "Mã học sinh,Họ và tên,Ngày sinh,Giới tính,Lớp\n"
@@ -30,12 +31,7 @@ roster(const char *csv)
 static void
 assert_error(size_t i, size_t row, const char *column, const char *needle)
 {
-    cr_assert_lt(i, r.nerrors, "expected error #%zu, got %zu errors", i, r.nerrors);
-    const kt_roster_error *e = &r.errors[i];
-    cr_assert_eq(e->source_row, row, "error #%zu on row %zu, expected %zu: %s", i, e->source_row,
-                 row, e->message);
-    cr_assert_str_eq(e->column, column, "error #%zu: %s", i, e->message);
-    cr_assert(strstr(e->message, needle), "error #%zu: '%s' lacks '%s'", i, e->message, needle);
+    assert_row_error(r.errors, r.nerrors, i, row, column, needle);
 }
 
 /* One data row with the given birth date; returns the roster result. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "row_errors.h"
 #include "taxonomy.h"
 
 #define HEADER "code,subject,grade,strand,topic,unit,text\n"
@@ -56,12 +57,7 @@ node_index(const char *code)
 static void
 assert_error(size_t i, size_t row, const char *column, const char *needle)
 {
-    cr_assert_lt(i, tx.nerrors, "expected error #%zu, got %zu errors", i, tx.nerrors);
-    const kt_tx_error *e = &tx.errors[i];
-    cr_assert_eq(e->source_row, row, "error #%zu on row %zu, expected %zu: %s", i, e->source_row,
-                 row, e->message);
-    cr_assert_str_eq(e->column, column, "error #%zu: %s", i, e->message);
-    cr_assert(strstr(e->message, needle), "error #%zu: '%s' lacks '%s'", i, e->message, needle);
+    assert_row_error(tx.errors, tx.nerrors, i, row, column, needle);
 }
 
 TestSuite(taxonomy, .fini = teardown);
