@@ -243,9 +243,8 @@ kt_qti_fold_name(const char *name, char *buf, size_t size)
     return buf;
 }
 
-/* maxChoices -> max-choices, for QTI 3 attribute lookups. */
-static void
-kebab(const char *camel, char *buf, size_t size)
+void
+kt_qti_kebab(const char *camel, char *buf, size_t size)
 {
     size_t o = 0;
     for (; *camel && o + 2 < size; camel++) {
@@ -275,7 +274,7 @@ attr(struct ctx *c, const xmlNode *n, const char *name)
     xmlChar *v;
 
     if (c->version == KT_QTI_V30) {
-        kebab(name, k, sizeof k);
+        kt_qti_kebab(name, k, sizeof k);
         name = k;
     }
     if (!(v = xmlGetNoNsProp(n, (const xmlChar *)name)))

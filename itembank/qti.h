@@ -180,6 +180,10 @@ typedef struct {
     kt_qti_test *test; /* KT_QTI_DOC_TEST or KT_QTI_DOC_SECTION without errors */
 } kt_qti_doc;
 
+/* A 2.x camelCase name in QTI 3 kebab-case (maxChoices -> max-choices), for
+ * attribute lookups; cut to fit size. */
+void kt_qti_kebab(const char *camel, char *buf, size_t size);
+
 /* Parses one document. Returns 0 when an item, test or section was read
  * without errors (doc->item or doc->test set), -1 otherwise, every problem
  * appended to errs. doc->kind tells what the root was even on failure;

@@ -52,16 +52,7 @@ xattr(const xmlNode *n, const char *camel)
     xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)camel);
     if (!v) {
         char k[NAME_LEN];
-        size_t o = 0;
-        for (const char *c = camel; *c && o + 2 < sizeof k; c++) {
-            if (*c >= 'A' && *c <= 'Z') {
-                k[o++] = '-';
-                k[o++] = (char)(*c - 'A' + 'a');
-            } else {
-                k[o++] = *c;
-            }
-        }
-        k[o] = '\0';
+        kt_qti_kebab(camel, k, sizeof k);
         v = xmlGetNoNsProp(n, (const xmlChar *)k);
     }
     char *s = v ? strdup((const char *)v) : NULL;

@@ -15,6 +15,8 @@
 
 #include <libxml/tree.h>
 
+#include "qti.h"
+
 #define MATHML_NS "http://www.w3.org/1998/Math/MathML"
 #define NAME_LEN 96
 
@@ -26,16 +28,7 @@ typedef struct {
 static void
 sb_add(sbuf *b, const char *s, size_t n)
 {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            abort();
-        b->p = p;
-        b->cap = cap;
-    }
+    b->p = kt_grow(b->p, &b->cap, b->n + n + 1, 1);
     memcpy(b->p + b->n, s, n);
     b->n += n;
     b->p[b->n] = '\0';
@@ -150,16 +143,7 @@ qattr(const struct rctx *r, const xmlNode *n, const char *camel)
     xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)camel);
     if (!v && r->v3) {
         char k[NAME_LEN];
-        size_t o = 0;
-        for (const char *c = camel; *c && o + 2 < sizeof k; c++) {
-            if (*c >= 'A' && *c <= 'Z') {
-                k[o++] = '-';
-                k[o++] = (char)(*c - 'A' + 'a');
-            } else {
-                k[o++] = *c;
-            }
-        }
-        k[o] = '\0';
+        kt_qti_kebab(camel, k, sizeof k);
         v = xmlGetNoNsProp(n, (const xmlChar *)k);
     }
     if (!v)
