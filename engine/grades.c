@@ -379,6 +379,20 @@ is_space(char c)
     return c == ' ' || c == '\t';
 }
 
+/* Skips the blanks around *s (NULL counts as empty); the length left. */
+static size_t
+trimmed(const char **s)
+{
+    if (!*s)
+        return 0;
+    while (is_space(**s))
+        (*s)++;
+    size_t len = strlen(*s);
+    while (len > 0 && is_space((*s)[len - 1]))
+        len--;
+    return len;
+}
+
 static bool
 is_digit(char c)
 {
@@ -391,15 +405,7 @@ kt_score_parse(const char *s, char *why, size_t why_size)
     static const char *const usage =
         "Điểm phải là một số từ 0 đến 10, có nhiều nhất một chữ số thập phân, viết "
         "với dấu phẩy hoặc dấu chấm (ví dụ 7,5).";
-    if (!s) {
-        say(why, why_size, "Chưa nhập điểm.");
-        return -1;
-    }
-    while (is_space(*s))
-        s++;
-    size_t len = strlen(s);
-    while (len > 0 && is_space(s[len - 1]))
-        len--;
+    size_t len = trimmed(&s);
     if (len == 0) {
         say(why, why_size, "Chưa nhập điểm.");
         return -1;
@@ -951,15 +957,7 @@ kt_tt27_score_parse(const kt_ruleset *rs, const char *s, char *why, size_t why_s
     const kt_tt27_rules *t = tt27_rules(rs, why, why_size);
     if (!t)
         return -1;
-    if (!s) {
-        say(why, why_size, "Chưa nhập điểm bài kiểm tra.");
-        return -1;
-    }
-    while (is_space(*s))
-        s++;
-    size_t len = strlen(s);
-    while (len > 0 && is_space(s[len - 1]))
-        len--;
+    size_t len = trimmed(&s);
     if (len == 0) {
         say(why, why_size, "Chưa nhập điểm bài kiểm tra.");
         return -1;

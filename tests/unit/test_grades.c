@@ -641,6 +641,9 @@ Test(tt27, periodic_test_scores_are_whole_numbers_0_to_10)
     cr_assert_eq(kt_tt27_score_parse(rs, "11", why, sizeof why), -1);
     cr_assert_eq(kt_tt27_score_parse(rs, "-1", why, sizeof why), -1);
     cr_assert_eq(kt_tt27_score_parse(rs, "", why, sizeof why), -1);
+    cr_assert(strstr(why, "Chưa nhập điểm bài kiểm tra"), "%s", why);
+    cr_assert_eq(kt_tt27_score_parse(rs, NULL, why, sizeof why), -1);
+    cr_assert(strstr(why, "Chưa nhập điểm bài kiểm tra"), "%s", why);
     cr_assert_eq(kt_tt27_score_parse(rs, "mười", NULL, 0), -1);
 }
 
@@ -817,6 +820,9 @@ Test(score_parse, refuses_two_decimals_out_of_scale_signs_and_text)
     for (size_t i = 0; i < N(bad); i++)
         cr_assert_eq(kt_score_parse(bad[i], why, sizeof why), -1, "'%s' accepted", bad[i]);
     cr_assert_eq(kt_score_parse(NULL, why, sizeof why), -1);
+    cr_assert(strstr(why, "Chưa nhập điểm"), "%s", why);
+    cr_assert_eq(kt_score_parse(" \t ", why, sizeof why), -1);
+    cr_assert(strstr(why, "Chưa nhập điểm"), "%s", why);
     cr_assert_eq(kt_score_parse("99999999999999999999", why, sizeof why), -1);
 }
 
