@@ -388,7 +388,7 @@ starts_done(pg_query *q, struct kt_group_item **items, int n)
     char created[START_BATCH_MAX] = {0};
     for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 0); r++) {
         int o = atoi(pg_value(q, 0, r, 0));
-        if (o >= 0 && o < n && o < START_BATCH_MAX)
+        if (o >= 0 && o < n) /* n <= START_BATCH_MAX */
             created[o] = 1;
     }
     for (int i = 0; i < n; i++) {
