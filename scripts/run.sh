@@ -26,8 +26,8 @@ if ! $psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'kiemtra'
     $psql -d postgres -c "CREATE DATABASE kiemtra"
 fi
 
-export KIEMTRA_ADMIN_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra"
-export KIEMTRA_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra_app"
+# The same settings `eval "$(scripts/env.sh)"` gives the command line.
+eval "$(KIEMTRA_PG_DIR="$var/pg" scripts/env.sh)"
 "$bin" migrate
 "$bin" taxonomy import demo/outcomes-toan10.csv
 $psql -d kiemtra -c "ALTER ROLE kiemtra_app WITH LOGIN"
@@ -35,7 +35,8 @@ $psql -d kiemtra -c "ALTER ROLE kiemtra_app WITH LOGIN"
 
 port=${KIEMTRA_PORT:-8080}
 echo
-echo "kiemtra is serving http://127.0.0.1:$port  (Ctrl-C to stop)"
+echo "kiemtra is serving http://${KIEMTRA_LISTEN:-127.0.0.1}:$port  (Ctrl-C to stop)"
+echo "Command line in another terminal: eval \"\$(scripts/env.sh)\"; kiemtra --help"
 "$bin" serve &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true' INT TERM
