@@ -3,6 +3,7 @@
  * LibreOffice or Google Sheets: optional UTF-8 BOM, ',' or ';' separator
  * chosen from the first line, quoted fields spanning lines, CRLF or LF.
  * Each record keeps the physical line it starts on, for error messages.
+ * kt_csv_field writes one field, safe to open in a spreadsheet.
  */
 #include "csv.h"
 
@@ -185,4 +186,47 @@ fail:
     if (rc < 0)
         kt_table_free(out);
     return rc;
+}
+
+/* An optional sign, digits, and at most one '.' or ',' between digits. */
+static bool
+plain_number(const char *s)
+{
+    s += *s == '-' || *s == '+';
+    size_t int_digits = strspn(s, "0123456789");
+    if (!int_digits)
+        return false;
+    s += int_digits;
+    if (*s == '.' || *s == ',')
+        s++;
+    else
+        return *s == '\0';
+    size_t frac_digits = strspn(s, "0123456789");
+    return frac_digits && s[frac_digits] == '\0';
+}
+
+char *
+kt_csv_field(const char *s)
+{
+    bool formula = strchr("=+-@\t\r", *s) && *s && !plain_number(s);
+    bool quote = strpbrk(s, ",;\"\r\n") != NULL;
+    size_t n = strlen(s), quotes = 0;
+    for (const char *p = s; (p = strchr(p, '"')); p++)
+        quotes++;
+    char *out = malloc(n + quotes + 4), *o = out;
+    if (!out)
+        abort();
+    if (quote)
+        *o++ = '"';
+    if (formula)
+        *o++ = '\'';
+    for (; *s; s++) {
+        if (*s == '"')
+            *o++ = '"';
+        *o++ = *s;
+    }
+    if (quote)
+        *o++ = '"';
+    *o = '\0';
+    return out;
 }

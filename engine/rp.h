@@ -90,6 +90,7 @@ typedef struct {
     kt_rp_lookup_table table; /* outcomes: matchTable or interpolationTable */
     bool has_normal_min, has_normal_max; /* outcomes: normalMinimum/normalMaximum */
     double normal_min, normal_max;
+    int max_values; /* responses: most values its interaction takes (maxChoices...), 0 any */
 } kt_rp_decl;
 
 /* ---- expressions -------------------------------------------------------- */
@@ -205,6 +206,8 @@ typedef struct kt_rp_expr {
     int pattern_var;     /* {VAR} pattern, else -1 */
     regex_t *regex;      /* patternMatch with a literal pattern, compiled once */
     kt_rp_items_filter filter;
+    const char *identifier; /* the identifier attribute as written (even when undeclared) */
+    long line;              /* in the item document, for messages; 0 when unknown */
 } kt_rp_expr;
 
 /* ---- rules ------------------------------------------------------------------- */
@@ -236,6 +239,8 @@ typedef struct kt_rp_rule {
     kt_rp_expr *expr; /* its value, or the constraint */
     kt_rp_branch *branches;
     size_t nbranches;
+    const char *identifier; /* the identifier attribute as written (even when undeclared) */
+    long line;              /* in the item document, for messages; 0 when unknown */
 } kt_rp_rule;
 
 /* ---- compiled item -------------------------------------------------------- */

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "body.h"
 #include "config.h"
 #include "grading.h"
 #include "log.h"
@@ -35,6 +36,8 @@ static const struct kt_route routes[] = {
     {HTTP_POST, "/api/v1/auth/login", h_login, ROLES_PUBLIC},
     {HTTP_POST, "/api/v1/auth/logout", h_logout, ROLES_ANY},
     {HTTP_GET, "/api/v1/me", h_me, ROLES_ANY},
+    {HTTP_POST, "/api/v1/users/{id}/unlock", h_user_unlock,
+     ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/schools", h_schools, ROLES_STAFF},
     {HTTP_GET, "/api/v1/classes", h_classes, ROLES_ANY},
     {HTTP_GET, "/api/v1/classes/{id}/students", h_class_students, ROLES_STAFF},
@@ -176,7 +179,10 @@ api_db_error(http_request *req, const pg_query *q)
     }
     if (strncmp(q->sqlstate, "KT409", 5) == 0) {
         api_error(req, 409, "linear_navigation",
-                  "Đề này làm lần lượt từng câu: không quay lại sửa câu trước được.");
+                  "Đề này làm lần lượt từng câu: không quay lại sửa câu trước, không trả lời "
+                  "trước câu chưa được giao.");
+    } else if (strncmp(q->sqlstate, "KT423", 5) == 0) { /* a lock landed first (0018) */
+        api_error(req, 409, "term_locked", "Học kì này đã khoá sổ; không thay đổi điểm được nữa.");
     } else if (strncmp(q->sqlstate, "23505", 5) == 0) {
         api_error(req, 409, "conflict", "Dữ liệu đã tồn tại.");
     } else if (strncmp(q->sqlstate, "22", 2) == 0 || strncmp(q->sqlstate, "23", 2) == 0) {
@@ -202,7 +208,7 @@ api_body_object(http_request *req)
         return NULL;
     }
     json_error_t err;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = kt_body_json(req, &err);
     if (!j || !json_is_object(j)) {
         char msg[300];
         if (j)
@@ -400,7 +406,9 @@ role_of(const char *s)
 /* Every request would otherwise look its token up in PostgreSQL. A token is
  * remembered for at most KIEMTRA_AUTH_CACHE_MS and never past its session's
  * expiry; a logout forgets it at once on every worker (the table is shared,
- * under a mutex). Only a disabled account keeps working for that moment.
+ * under a mutex). A lookup that began before the last logout is not
+ * remembered: it may have read the session row just before the logout
+ * deleted it. Only a disabled account keeps working for that moment.
  * The table is set-associative (TOKEN_WAYS slots per set) and holds a whole
  * exam's students: a direct-mapped table of fewer slots than students made
  * them evict each other, so most requests went to the database anyway. */
@@ -413,6 +421,7 @@ struct cached_token {
     uint64_t until_ms; /* monotonic */
 };
 static struct cached_token token_cache[TOKEN_SETS][TOKEN_WAYS];
+static uint64_t token_forgot_ns; /* monotonic time of the last logout */
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t
@@ -456,14 +465,19 @@ token_cached(const char *hash, struct kt_user *out)
     return hit;
 }
 
+/* asked_ns: when the request that looked the token up arrived (monotonic). */
 static void
-token_remember(const char *hash, const struct kt_user *u, double seconds_left)
+token_remember(const char *hash, const struct kt_user *u, double seconds_left, uint64_t asked_ns)
 {
     if (kt_cfg.auth_cache_ms <= 0 || seconds_left <= 0)
         return;
     double ms = seconds_left * 1000.0 < kt_cfg.auth_cache_ms ? seconds_left * 1000.0
                                                                : kt_cfg.auth_cache_ms;
     pthread_mutex_lock(&token_lock);
+    if (asked_ns <= token_forgot_ns) {
+        pthread_mutex_unlock(&token_lock);
+        return;
+    }
     struct cached_token *set = token_set(hash), *c = token_find(set, hash);
     if (!c) { /* the slot that expires first: an empty or expired one before a live one */
         c = &set[0];
@@ -480,7 +494,10 @@ token_remember(const char *hash, const struct kt_user *u, double seconds_left)
 void
 api_token_forget(const char *hash)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     pthread_mutex_lock(&token_lock);
+    token_forgot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     struct cached_token *c = token_find(token_set(hash), hash);
     if (c)
         c->until_ms = 0;
@@ -489,7 +506,51 @@ api_token_forget(const char *hash)
 
 static const char *bearer_token(const http_request *req);
 
-/* The caller is known: check the route's roles and run its handler. */
+/* Routes whose body is not a JSON document of up to KIEMTRA_MAX_JSON_BODY. */
+enum route_body { BODY_JSON, BODY_SMALL, BODY_ANSWER, BODY_UPLOAD };
+static const struct {
+    void (*fn)(http_request *req);
+    enum route_body body;
+} route_bodies[] = {
+    {h_login, BODY_SMALL},         {h_logout, BODY_SMALL},         {h_attempt_start, BODY_SMALL},
+    {h_attempt_submit, BODY_SMALL}, {h_attempt_save, BODY_ANSWER}, {h_items_import, BODY_UPLOAD},
+};
+
+static enum route_body
+body_kind(const struct kt_route *rt)
+{
+    for (size_t i = 0; i < sizeof(route_bodies) / sizeof(route_bodies[0]); i++)
+        if (route_bodies[i].fn == rt->fn)
+            return route_bodies[i].body;
+    return BODY_JSON;
+}
+
+/* The largest body a route takes: credentials 4 KiB, an answer 64 KiB,
+ * an upload KIEMTRA_MAX_BODY, other JSON KIEMTRA_MAX_JSON_BODY. Public
+ * routes never take more than is read before authentication. */
+static size_t
+body_limit(const struct kt_route *rt)
+{
+    enum route_body k = body_kind(rt);
+    size_t n = k == BODY_SMALL    ? 4096
+               : k == BODY_ANSWER ? 65536
+               : k == BODY_UPLOAD ? kt_cfg.max_body
+                                  : kt_cfg.max_json_body;
+    return rt->roles == ROLES_PUBLIC && n > BODY_INLINE_MAX ? BODY_INLINE_MAX : n;
+}
+
+/* Runs the route's handler; a large JSON body is parsed off the loop first. */
+static void
+run_handler(http_request *req, const struct kt_route *rt)
+{
+    if (req->body_len > BODY_INLINE_MAX && body_kind(rt) != BODY_UPLOAD)
+        kt_body_parse(req, rt->fn);
+    else
+        rt->fn(req);
+}
+
+/* The caller is known: check the route's roles and run its handler, or
+ * read the body first when it was left unread (kt_api_head). */
 static void
 dispatch(http_request *req, const struct kt_user *known)
 {
@@ -503,7 +564,10 @@ dispatch(http_request *req, const struct kt_user *known)
         api_error(req, 403, "forbidden", "Bạn không có quyền thực hiện thao tác này.");
         return;
     }
-    rt->fn(req);
+    if (req->body_len < req->content_length)
+        http_read_body(req, body_limit(rt));
+    else
+        run_handler(req, rt);
 }
 
 static void
@@ -530,7 +594,7 @@ authenticated(http_request *req, pg_query *q)
     if (tok) {
         char hex[67];
         api_token_hash_hex(tok, hex);
-        token_remember(hex, &u, strtod(pg_value(q, 0, 0, 5), NULL));
+        token_remember(hex, &u, strtod(pg_value(q, 0, 0, 5), NULL), req->started_ns);
     }
     dispatch(req, &u);
 }
@@ -551,9 +615,34 @@ bearer_token(const http_request *req)
     return h;
 }
 
+/* A body is read only if its route takes that much (else 413 before it is
+ * read), and a body over BODY_INLINE_MAX only once the caller's token and
+ * role are checked: an anonymous client cannot make the server buffer or
+ * parse megabytes. */
+void
+kt_api_head(http_request *req)
+{
+    const struct kt_route *rt = NULL;
+    for (int i = 0; i < NROUTES && !rt; i++)
+        if (routes[i].method == req->method && route_match(req, routes[i].pattern))
+            rt = &routes[i];
+    free(req->path_params); /* matched again with the whole request */
+    req->path_params = NULL;
+    memset(req->params, 0, sizeof(req->params));
+    size_t limit = rt ? body_limit(rt) : 4096;
+    if (req->content_length <= BODY_INLINE_MAX || req->content_length > limit)
+        http_read_body(req, limit);
+    else
+        kt_api_handle(req); /* authenticates, then dispatch() reads the body */
+}
+
 void
 kt_api_handle(http_request *req)
 {
+    if (req->user) { /* signed in before its body was read */
+        run_handler(req, &routes[req->route]);
+        return;
+    }
     int path_matched = 0;
     for (int i = 0; i < NROUTES; i++) {
         if (!route_match(req, routes[i].pattern))

@@ -40,6 +40,9 @@ struct kt_route {
 
 int kt_api_init(void);
 void kt_api_handle(http_request *req);
+/* The head hook: chooses the body limit by route, authenticates before
+ * reading a body over 64 KiB. */
+void kt_api_head(http_request *req);
 void kt_api_observe(http_request *req, size_t body_bytes);
 
 /* Replies. api_json steals the reference to body. */
@@ -77,12 +80,14 @@ long api_bounded(const char *s, long lo, long hi);
 
 /* Token helpers shared by auth.c and the router. */
 void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);
-/* Forgets a token the router remembered (logout). */
+/* Forgets a token the router remembered (logout, after its session row is
+ * deleted); a lookup that began before this call is not remembered. */
 void api_token_forget(const char *hash);
 
 /* Route handlers. */
 void h_login(http_request *req);
 void h_logout(http_request *req);
+void h_user_unlock(http_request *req);
 void h_me(http_request *req);
 void h_schools(http_request *req);
 void h_classes(http_request *req);
@@ -95,6 +100,9 @@ void h_items_list(http_request *req);
 void h_item_get(http_request *req);
 void h_item_create(http_request *req);
 void h_item_patch(http_request *req);
+/* PATCH with {"max_score"}: item_maxscore.c (takes body). */
+void kt_item_max_patch(http_request *req, json_t *body);
+void kt_item_max_register(void);
 void kt_items_register(void);
 void h_items_import(http_request *req);
 void h_item_asset(http_request *req);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "grading.h"
 #include "group.h"
+#include "linear_form.h"
 #include "log.h"
 #include "server.h"
 
@@ -28,10 +29,12 @@
 #define SUBMIT_BATCH_MAX 200
 
 /* The student's view of an attempt without its form's payload, which the
- * gateway adds from its cache (form_id says which); results only once
+ * gateway adds from its cache (form_id says which; linear_reach, for a
+ * student in a linear test, how many of its items); results only once
  * released (or for staff). */
 #define ATTEMPT_VIEW                                                                               \
     "SELECT json_build_object('id', a.id, 'session_id', a.session_id, 'status', a.status,"        \
+    " 'linear_reach', CASE WHEN a.linear AND kt_is_student() THEN kt_linear_reach(a.id) END,"     \
     " 'form_code', f.code, 'started_at', a.started_at, 'deadline', a.deadline,"                   \
     " 'extra_seconds', a.extra_seconds, 'server_time', now(),"                                    \
     " 'remaining_seconds', CASE WHEN a.status = 'in_progress' THEN"                               \
@@ -163,7 +166,11 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " 'counts', json_build_object("
      "   'not_started', count(*) FILTER (WHERE a.id IS NULL),"
      "   'in_progress', count(*) FILTER (WHERE a.status = 'in_progress'),"
-     "   'submitted', count(*) FILTER (WHERE a.status = 'submitted')),"
+     "   'submitted', count(*) FILTER (WHERE a.status = 'submitted'),"
+     /* Scored attempts waiting for a teacher, and those with an answer the
+      * engine could not score (never counted as 0). */
+     "   'needs_marking', count(*) FILTER (WHERE a.needs_marking AND a.scored_at IS NOT NULL),"
+     "   'scoring_failed', count(*) FILTER (WHERE sf.n > 0)),"
      " 'students', coalesce(json_agg(json_build_object('student_id', u.id,"
      "   'student_code', u.student_code, 'full_name', u.full_name, 'class', c.name,"
      "   'state', CASE WHEN a.id IS NULL THEN 'not_started' ELSE a.status END,"
@@ -172,7 +179,8 @@ static const struct pg_stmt_def attempt_stmts[] = {
      "   'last_seen_at', greatest(a.last_seen_at, (SELECT max(r.saved_at) FROM responses r"
      "      WHERE r.attempt_id = a.id)),"
      "   'answers_saved', (SELECT count(*) FROM responses r WHERE r.attempt_id = a.id"
-     "      AND r.response <> 'null'::jsonb))"
+     "      AND r.response <> 'null'::jsonb),"
+     "   'needs_marking', coalesce(a.needs_marking, false), 'scoring_failed', sf.n)"
      "   ORDER BY c.name, u.student_code, u.id) FILTER (WHERE u.id IS NOT NULL), '[]'))::text"
      " FROM sessions se"
      " JOIN session_classes sc ON sc.session_id = se.id"
@@ -181,6 +189,8 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " JOIN users u ON u.id = cm.user_id AND u.role = 'student'"
      " LEFT JOIN attempts a ON a.session_id = se.id AND a.student_id = u.id"
      " LEFT JOIN test_forms f ON f.id = a.form_id"
+     " LEFT JOIN LATERAL (SELECT count(*) AS n FROM attempt_scores x WHERE x.attempt_id = a.id"
+     "   AND x.state = 'scoring_failed') sf ON true"
      " WHERE se.id = $1::bigint GROUP BY se.id"},
     {"session_exists", "SELECT 1 FROM sessions WHERE id = $1::bigint"},
 };
@@ -211,13 +221,14 @@ struct cached_form {
     int64_t id;
     char *payload;
     size_t len;
+    kt_linear_form linear; /* split on the first view of a linear attempt */
 };
 static __thread struct cached_form form_cache[FORM_CACHE];
 
-static const struct cached_form *
+static struct cached_form *
 form_cached(int64_t id)
 {
-    const struct cached_form *c = &form_cache[(uint64_t)id % FORM_CACHE];
+    struct cached_form *c = &form_cache[(uint64_t)id % FORM_CACHE];
     return c->payload && c->id == id ? c : NULL;
 }
 
@@ -229,6 +240,7 @@ form_cache_put(int64_t id, const char *payload)
     if (!copy)
         return;
     free(c->payload);
+    kt_linear_form_free(&c->linear);
     c->payload = copy; /* owned by the cache until the worker ends */
     c->id = id;
     c->len = strlen(copy);
@@ -239,6 +251,7 @@ struct pending_view {
     char *head; /* the view without payload, as compact JSON */
     int64_t form_id;
     int status;
+    long reach; /* linear_reach, 0 for the whole form */
 };
 
 static void
@@ -249,19 +262,31 @@ pending_view_free(void *p)
     free(v);
 }
 
+/* In a linear test a student gets the items up to the reach and none after
+ * (the form is split once per worker); otherwise the payload as stored. */
 static void
-reply_with_payload(http_request *req, int status, const char *head, const struct cached_form *f)
+reply_with_payload(http_request *req, int status, const char *head, struct cached_form *f,
+                   long reach)
 {
-    size_t hlen = strlen(head), size = hlen + f->len + 16;
-    char *out = malloc(size);
+    const char *payload = f->payload;
+    char *cut = NULL;
+    size_t plen = f->len;
+    if (reach > 0 && (f->linear.head || kt_linear_form_split(f->payload, &f->linear) == 0))
+        payload = cut = kt_linear_form_payload(&f->linear, reach, &plen);
+    else if (reach > 0)
+        payload = NULL; /* never the whole form */
+    size_t hlen = strlen(head), size = hlen + plen + 16;
+    char *out = payload ? malloc(size) : NULL;
     if (!out) {
+        free(cut);
         api_error(req, 503, "overloaded", "Máy chủ quá tải.");
         return;
     }
     /* head is "{...}": the payload goes in before its closing brace. */
-    int n = snprintf(out, size, "%.*s,\"payload\":%s}", (int)(hlen - 1), head, f->payload);
+    int n = snprintf(out, size, "%.*s,\"payload\":%s}", (int)(hlen - 1), head, payload);
     api_raw_json(req, status, out, n > 0 ? (size_t)n : 0);
     free(out);
+    free(cut);
 }
 
 static void
@@ -277,9 +302,9 @@ payload_loaded(http_request *req, pg_query *q)
         return;
     }
     form_cache_put(v->form_id, pg_value(q, 0, 0, 0));
-    const struct cached_form *f = form_cached(v->form_id);
+    struct cached_form *f = form_cached(v->form_id);
     if (f)
-        reply_with_payload(req, v->status, v->head, f);
+        reply_with_payload(req, v->status, v->head, f, v->reach);
     else
         api_error(req, 503, "overloaded", "Máy chủ quá tải.");
 }
@@ -290,7 +315,9 @@ reply_view(http_request *req, int status, const char *view)
 {
     json_t *v = json_loads(view, 0, NULL);
     int64_t form_id = json_integer_value(json_object_get(v, "form_id"));
+    long reach = (long)json_integer_value(json_object_get(v, "linear_reach"));
     json_object_del(v, "form_id");
+    json_object_del(v, "linear_reach");
     char *head = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
     if (!head || form_id <= 0) {
@@ -298,16 +325,16 @@ reply_view(http_request *req, int status, const char *view)
         api_error(req, 500, "internal", "Không đọc được bài làm.");
         return;
     }
-    const struct cached_form *f = form_cached(form_id);
+    struct cached_form *f = form_cached(form_id);
     if (f) {
-        reply_with_payload(req, status, head, f);
+        reply_with_payload(req, status, head, f, reach);
         free(head);
         return;
     }
     struct pending_view *p = calloc(1, sizeof(*p));
     if (!p)
         abort();
-    *p = (struct pending_view){head, form_id, status};
+    *p = (struct pending_view){head, form_id, status, reach};
     if (req->ctx && req->ctx_free)
         req->ctx_free(req->ctx);
     req->ctx = p;
@@ -487,6 +514,7 @@ kt_attempts_thread_end(void)
     kt_group_thread_end();
     for (int i = 0; i < FORM_CACHE; i++) {
         free(form_cache[i].payload);
+        kt_linear_form_free(&form_cache[i].linear);
         form_cache[i] = (struct cached_form){0};
     }
 }
@@ -822,7 +850,8 @@ monitor_done(http_request *req, pg_query *q)
     }
     if (pg_ntuples(q, 0) != 1) {
         reply_text_json(req, 200,
-                        "{\"counts\":{\"not_started\":0,\"in_progress\":0,\"submitted\":0},"
+                        "{\"counts\":{\"not_started\":0,\"in_progress\":0,\"submitted\":0,"
+                        "\"needs_marking\":0,\"scoring_failed\":0},"
                         "\"students\":[]}");
         return;
     }

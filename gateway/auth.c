@@ -1,9 +1,11 @@
 /*
- * Login and logout. A login is: throttle check and user lookup (one query),
- * argon2id verification on a CPU thread (never on the event loop), then the
- * outcome recorded and, on success, a session created (one query). Tokens
- * are 256 random bits; only their SHA-256 is stored. Unknown usernames are
- * verified against a dummy hash so that timing does not reveal them.
+ * Login, logout and the unlock of an account's login delay. A login is: the
+ * try counted and the user looked up (one query, kt_login_begin: per account
+ * and address, a growing delay after the free tries), argon2id verification
+ * on a CPU thread (never on the event loop), then the outcome recorded and,
+ * on success, a session created (one query). Tokens are 256 random bits;
+ * only their SHA-256 is stored. Unknown usernames are verified against a
+ * dummy hash so that timing does not reveal them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +21,17 @@
 
 static const struct pg_stmt_def auth_stmts[] = {
     {"auth_login_begin",
-     "SELECT retry_after, user_id, password_hash, disabled FROM kt_login_begin($1, $2, $3::int, "
-     "$4::int, $5::int)"},
+     "SELECT retry_after, scope, user_id, password_hash, disabled FROM kt_login_begin($1, $2,"
+     " $3::int, $4::int, $5::int, $6::int, $7::int)"},
     {"auth_login_finish",
      "SELECT kt_login_finish($1, $2, $3::bigint, $4::boolean, $5::bytea, $6::int, $7::int)"},
     {"auth_logout", "SELECT kt_session_end($1::bytea)"},
+    {"auth_unlock",
+     "WITH c AS (SELECT $1::bigint AS id, kt_login_unlock($1::bigint) AS n),"
+     " a AS (INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
+     "  SELECT kt_school(), $2::bigint, 'login.unlock', 'user', id::text,"
+     "  jsonb_build_object('cleared', n) FROM c WHERE n IS NOT NULL)"
+     " SELECT json_build_object('user_id', id, 'cleared', n) FROM c WHERE n IS NOT NULL"},
     {"auth_me",
      "SELECT json_build_object('id', u.id, 'username', u.username, 'full_name', u.full_name,"
      " 'role', u.role, 'school', CASE WHEN s.id IS NULL THEN NULL ELSE"
@@ -140,12 +148,23 @@ login_looked_up(http_request *req, pg_query *q)
     }
     int retry = atoi(pg_value(q, 0, 0, 0) ? pg_value(q, 0, 0, 0) : "0");
     if (retry > 0) {
-        char hdr[48], msg[200];
+        const char *scope = pg_value(q, 0, 0, 1) ? pg_value(q, 0, 0, 1) : "account";
+        char hdr[48], wait[32], msg[300];
         snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", retry);
-        snprintf(msg, sizeof(msg),
-                 "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d phút.", (retry + 59) / 60);
-        json_t *body = json_pack("{s:{s:s,s:s,s:{s:i}}}", "error", "code", "too_many_attempts",
-                                 "message", msg, "details", "retry_after", retry);
+        if (retry < 120)
+            snprintf(wait, sizeof(wait), "%d giây", retry);
+        else
+            snprintf(wait, sizeof(wait), "%d phút", (retry + 59) / 60);
+        if (strcmp(scope, "address") == 0)
+            snprintf(msg, sizeof(msg),
+                     "Máy này đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %s.", wait);
+        else
+            snprintf(msg, sizeof(msg),
+                     "Đăng nhập sai nhiều lần. Vui lòng thử lại sau %s, hoặc nhờ giáo viên mở"
+                     " khoá tài khoản.",
+                     wait);
+        json_t *body = json_pack("{s:{s:s,s:s,s:{s:i,s:s}}}", "error", "code", "too_many_attempts",
+                                 "message", msg, "details", "retry_after", retry, "scope", scope);
         char *s = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         req->status = 429;
@@ -153,8 +172,8 @@ login_looked_up(http_request *req, pg_query *q)
         free(s);
         return;
     }
-    const char *id = pg_value(q, 0, 0, 1), *hash = pg_value(q, 0, 0, 2);
-    const char *disabled = pg_value(q, 0, 0, 3);
+    const char *id = pg_value(q, 0, 0, 2), *hash = pg_value(q, 0, 0, 3);
+    const char *disabled = pg_value(q, 0, 0, 4);
     if (id && hash && !(disabled && disabled[0] == 't')) {
         snprintf(l->user_id, sizeof(l->user_id), "%s", id);
         l->hash = strdup(hash);
@@ -190,16 +209,21 @@ h_login(http_request *req)
     req->ctx = l;
     req->ctx_free = login_free;
 
-    char max_user[16], max_addr[16], window[16];
-    snprintf(max_user, sizeof(max_user), "%d", kt_cfg.login_max_user);
+    char free_tries[16], delay[16], max_delay[16], max_addr[16], window[16];
+    snprintf(free_tries, sizeof(free_tries), "%d", kt_cfg.login_free_tries);
+    snprintf(delay, sizeof(delay), "%d", kt_cfg.login_delay);
+    snprintf(max_delay, sizeof(max_delay), "%d", kt_cfg.login_max_delay);
     snprintf(max_addr, sizeof(max_addr), "%d", kt_cfg.login_max_addr);
     snprintf(window, sizeof(window), "%d", kt_cfg.login_window);
-    const char *params[] = {l->username, req->peer, max_user, max_addr, window};
+    const char *params[] = {l->username, req->peer, free_tries, delay, max_delay, max_addr, window};
     pg_query *q = pg_query_new(NULL);
-    pg_query_add(q, "auth_login_begin", 5, params);
+    pg_query_add(q, "auth_login_begin", 7, params);
     api_run(req, q, login_looked_up);
 }
 
+/* The session's row is deleted first, then every worker forgets the token,
+ * then the 204: a lookup that raced the delete cannot bring it back (see
+ * api_token_forget), so no request sent after the reply succeeds. */
 static void
 logout_done(http_request *req, pg_query *q)
 {
@@ -207,6 +231,7 @@ logout_done(http_request *req, pg_query *q)
         api_db_error(req, q);
         return;
     }
+    api_token_forget(req->ctx);
     http_reply(req, 204, "application/json; charset=utf-8", "", 0);
 }
 
@@ -214,13 +239,38 @@ void
 h_logout(http_request *req)
 {
     const char *h = http_header(req, "Authorization");
-    char hex[67];
+    char *hex = malloc(67);
+    if (!hex)
+        abort();
     api_token_hash_hex(h + 7 + strspn(h + 7, " "), hex);
-    api_token_forget(hex);
+    req->ctx = hex;
+    req->ctx_free = free;
     const char *params[] = {hex};
     pg_query *q = pg_query_new(NULL);
     pg_query_add(q, "auth_logout", 1, params);
     api_run(req, q, logout_done);
+}
+
+/* POST /api/v1/users/{id}/unlock: a teacher of the school clears a student's
+ * login delays (a school admin anyone's of the school), audited. */
+static void
+unlock_done(http_request *req, pg_query *q)
+{
+    api_reply_row(req, q, 0, 200,
+                  "Không tìm thấy tài khoản này trong trường, hoặc bạn không có"
+                  " quyền mở khoá tài khoản này.");
+}
+
+void
+h_user_unlock(http_request *req)
+{
+    char id[24], actor[24];
+    api_id_text(id, api_param_id(req, 0));
+    api_id_text(actor, req->user->id);
+    const char *params[] = {id, actor};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "auth_unlock", 2, params);
+    api_run(req, q, unlock_done);
 }
 
 static void

@@ -1,9 +1,12 @@
 /*
  * `kiemtra export-qti --school MA [--subject MON] [--grade N] [--status S]
  * [--version 2.2|3.0] --out FILE.zip`: the school's items (current
- * versions) as one IMS content package. Vietnamese-format items are written
- * in their QTI mapping, imported items from their original XML (converted to
- * the asked version) with their files; taxonomy tags go into the manifest.
+ * versions; with --status approved the approved ones) as one IMS content
+ * package; an identifier that several items share (imported from different
+ * packages) is placed as <identifier>-<item id> after the first.
+ * Vietnamese-format items are written in their QTI mapping, imported items
+ * from their original XML (converted to the asked version) with their files;
+ * taxonomy tags go into the manifest.
  */
 #include "cli.h"
 
@@ -111,8 +114,12 @@ export_items(PGconn *c, const struct opts *o)
     PGresult *r = kt_db_query(
         c,
         "SELECT i.identifier, v.kind, v.qti_xml, v.title, v.content::text, v.scoring::text,"
-        " i.subject, i.grade, to_json(v.tags)::text, i.id, v.version"
-        " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+        " i.subject, i.grade, to_json(v.tags)::text, i.id, v.version,"
+        " CASE WHEN row_number() OVER (PARTITION BY i.identifier ORDER BY i.id) > 1"
+        "  THEN i.identifier || '-' || i.id ELSE i.identifier END"
+        " FROM items i JOIN item_versions v ON v.item_id = i.id"
+        "  AND v.version = CASE WHEN $4::text = 'approved' THEN i.approved_version"
+        "                       ELSE i.current_version END"
         " JOIN schools s ON s.id = i.school_id"
         " WHERE s.code = $1 AND ($2::text IS NULL OR i.subject = $2)"
         "   AND ($3::smallint IS NULL OR i.grade = $3::smallint)"
@@ -135,7 +142,7 @@ export_items(PGconn *c, const struct opts *o)
                             atoi(PQgetvalue(r, i, 7)), "tags",
                             json_loads(PQgetvalue(r, i, 8), 0, NULL));
         struct kt_qti_export_entry *e = &entries[i];
-        *e = (struct kt_qti_export_entry){.identifier = PQgetvalue(r, i, 0), .xml = xml,
+        *e = (struct kt_qti_export_entry){.identifier = PQgetvalue(r, i, 11), .xml = xml,
                                           .xml_len = strlen(xml), .version = o->version,
                                           .tags = tags[i]};
         if (strcmp(PQgetvalue(r, i, 1), "QTI") == 0) {

@@ -94,6 +94,24 @@ report(const char *path, const json_t *res, struct totals *tot)
     const json_t *old = json_object_get(res, "existing"), *v;
     size_t i, existing =
                   json_array_size(old) + json_array_size(json_object_get(res, "tests_existing"));
+    json_array_foreach(json_object_get(res, "imported"), i, v)
+    {
+        printf("  %s: câu hỏi mới %s (mã %lld), trạng thái nháp.\n", path,
+               json_string_value(json_object_get(v, "identifier")),
+               (long long)json_integer_value(json_object_get(v, "id")));
+    }
+    json_array_foreach(json_object_get(res, "updated"), i, v)
+    {
+        const json_t *approved = json_object_get(v, "approved_version");
+        printf("  %s: phiên bản mới %lld của câu hỏi %s (mã %lld), trạng thái nháp", path,
+               (long long)json_integer_value(json_object_get(v, "version")),
+               json_string_value(json_object_get(v, "identifier")),
+               (long long)json_integer_value(json_object_get(v, "id")));
+        if (json_is_integer(approved))
+            printf("; phiên bản %lld đã duyệt vẫn được dùng đến khi phiên bản mới được duyệt",
+                   (long long)json_integer_value(approved));
+        printf(".\n");
+    }
     json_array_foreach(old, i, v)
     {
         printf("  %s: câu hỏi %s đã có (mã %lld), bỏ qua.\n", path,
@@ -218,7 +236,9 @@ usage(void)
             "usage: kiemtra import [--school MA_TRUONG] [--subject MON] [--grade N] FILE|DIR...\n"
             "  QTI 2.x/3.0 items and tests (.xml) and IMS content packages (.zip);\n"
             "  directories are walked for .xml and .zip files. Each file is imported\n"
-            "  all-or-nothing; items already in the school (same identifier) are skipped.\n"
+            "  all-or-nothing. An item is known by its package (manifest identifier) or\n"
+            "  file name and its identifier: a document already stored is skipped, a\n"
+            "  changed one becomes a new draft version (an approved version stays in use).\n"
             "  --subject and --grade are required when importing items.\n");
     return 2;
 }

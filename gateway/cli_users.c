@@ -199,9 +199,16 @@ write_logins(const char *path, const struct kt_login_out *l, size_t n)
         return -1;
     }
     fputs("\xEF\xBB\xBFTên đăng nhập,Mật khẩu,Họ và tên,Lớp\r\n", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s,%s,\"%s\",%s\r\n", l[i].username, l[i].password, l[i].full_name,
-                l[i].class_name);
+    for (size_t i = 0; i < n; i++) {
+        const char *cells[] = {l[i].username, l[i].password, l[i].full_name, l[i].class_name};
+        for (size_t k = 0; k < 4; k++) {
+            /* Names are never formulas; the password (letters and digits)
+             * is written as is, so that no heap copy of it is left behind. */
+            char *field = k == 1 ? NULL : kt_csv_field(cells[k]);
+            fprintf(f, "%s%s", field ? field : cells[k], k < 3 ? "," : "\r\n");
+            free(field);
+        }
+    }
     return fclose(f) == 0 ? 0 : -1;
 }
 

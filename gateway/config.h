@@ -25,8 +25,13 @@ struct kt_config {
     int header_timeout;     /* seconds to receive a complete request head */
     int body_timeout;       /* seconds to receive a declared body */
     int idle_timeout;       /* seconds a keep-alive connection may stay idle */
-    int max_connections;    /* per worker */
-    int login_max_user;     /* failed logins per account within the window */
+    int idle_busy_timeout;  /* the same while connections are above 80 % of the cap */
+    int max_connections;    /* client connections in all; 0 = from the descriptor limit */
+    int max_per_address;    /* client connections per address; 0 = no cap */
+    size_t max_json_body;   /* bytes, JSON bodies of authenticated routes */
+    int login_free_tries;   /* tries per (account, address) before each try waits */
+    int login_delay;        /* seconds: first wait, doubling per further try */
+    int login_max_delay;    /* seconds: longest wait */
     int login_max_addr;     /* failed logins per client address within the window */
     int login_window;       /* seconds */
     int access_log;         /* 0 or 1 */

@@ -52,6 +52,10 @@ run(void *unused)
         STAILQ_REMOVE_HEAD(&jobs, link);
         pthread_mutex_unlock(&mu);
         j->work(j->arg);
+        if (!j->done) { /* detached: nothing to hand back */
+            free(j);
+            continue;
+        }
         struct timeval now = {0, 0};
         if (event_base_once(j->base, -1, EV_TIMEOUT, deliver, j, &now) < 0)
             free(j); /* the loop is gone: shutting down */
@@ -84,6 +88,24 @@ kt_cpu_submit(struct event_base *base, void (*work)(void *), void (*done)(void *
     j->done = done;
     j->arg = arg;
     pthread_mutex_lock(&mu);
+    STAILQ_INSERT_TAIL(&jobs, j, link);
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+void
+kt_cpu_detach(void (*work)(void *), void *arg)
+{
+    pthread_mutex_lock(&mu);
+    if (stopping || nthreads_running == 0) {
+        pthread_mutex_unlock(&mu);
+        work(arg);
+        return;
+    }
+    struct job *j = malloc(sizeof(*j));
+    if (!j)
+        abort();
+    *j = (struct job){.work = work, .arg = arg};
     STAILQ_INSERT_TAIL(&jobs, j, link);
     pthread_cond_signal(&cv);
     pthread_mutex_unlock(&mu);

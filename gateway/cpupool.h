@@ -10,6 +10,9 @@ struct event_base;
 
 int kt_cpu_start(int nthreads);
 void kt_cpu_submit(struct event_base *base, void (*work)(void *), void (*done)(void *), void *arg);
+/* Runs work on a pool thread with nothing handed back (releasing a large
+ * object); inline when the pool is not running. */
+void kt_cpu_detach(void (*work)(void *), void *arg);
 void kt_cpu_stop(void);
 
 #endif

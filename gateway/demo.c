@@ -133,6 +133,20 @@ kt_demo_load_items(PGconn *c, const char *school_id, const char *author)
     int rc = 0;
     json_array_foreach(items, i, it)
     {
+        /* The checks of the items API: the bank is authored HTML as well. */
+        kt_item_normalize(it);
+        json_t *problems = kt_item_validate(it);
+        size_t k;
+        json_t *pb;
+        json_array_foreach(problems, k, pb)
+            fprintf(stderr, "kiemtra demo: %s: câu %s, %s: %s\n", path,
+                    json_string_value(json_object_get(it, "identifier")),
+                    json_string_value(json_object_get(pb, "field")),
+                    json_string_value(json_object_get(pb, "message")));
+        rc = json_array_size(problems) ? -1 : 0;
+        json_decref(problems);
+        if (rc < 0)
+            break;
         json_t *content, *scoring;
         kt_item_split(it, &content, &scoring);
         json_t *tags = kt_item_tags(it);
@@ -205,7 +219,7 @@ kt_demo_publish_test(PGconn *c, const char *school_id, const char *author, int d
         c,
         "SELECT coalesce(json_agg(json_build_object('id', i.id, 'version', v.version,"
         " 'tags', v.tags, 'kind', v.kind, 'content', v.content, 'uses', 0) ORDER BY i.id), '[]')"
-        " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+        " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.approved_version"
         " WHERE i.school_id = $1::bigint AND i.status = 'approved' AND i.subject = 'TOAN'"
         "   AND i.grade = 10 AND v.kind <> 'QTI'",
         1, sp);

@@ -29,7 +29,9 @@
 static const struct pg_stmt_def grading_stmts[] = {
     {"grade_load",
      "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, r.response::text,"
-     " ti.scoring_version, v.qti_xml"
+     " ti.scoring_version, v.qti_xml,"
+     " (SELECT m.max_score::text FROM item_max_scores m WHERE m.item_id = ti.item_id"
+     "   AND m.version = ti.scoring_version)"
      " FROM attempts a JOIN sessions se ON se.id = a.session_id"
      " JOIN test_forms f ON f.id = a.form_id"
      /* The items of the student's form, read once from its payload. */
@@ -142,8 +144,27 @@ outcome_number(const json_t *v, double def)
     return s && (end == s || *end) ? def : x;
 }
 
+/* The maximum SCORE is taken from: the item's own MAXSCORE or
+ * normalMaximum, else the teacher's statement, else what its rules give;
+ * none of them means no score (never a silent 1). Sets *source. */
+static double
+qti_max(const json_t *mx, const char *stated, const char **source)
+{
+    const char *src = json_string_value(json_object_get(mx, "source"));
+    double m = outcome_number(json_object_get(mx, "value"), -1);
+    *source = src;
+    if (src && strcmp(src, "derived") != 0)
+        return m;
+    if (stated) {
+        *source = "stated";
+        return strtod(stated, NULL);
+    }
+    return m;
+}
+
 static json_t *
-grade_qti(const char *qti_xml, const json_t *response, int64_t points, int64_t *score)
+grade_qti(const char *qti_xml, const json_t *response, int64_t points, const char *stated_max,
+          int64_t *score)
 {
     char err[300] = "";
     json_t *empty = json_object();
@@ -151,12 +172,27 @@ grade_qti(const char *qti_xml, const json_t *response, int64_t points, int64_t *
     json_t *res = kt_item_score("QTI", NULL, qti_xml, responses, 0, err, sizeof(err));
     int answered = json_object_size(responses) > 0;
     json_decref(empty);
-    if (!res)
-        return json_pack("{s:s,s:b}", "error", err, "answered", answered);
+    if (!res) { /* never a silent 0: the answer waits for a teacher's mark */
+        *score = -1;
+        return json_pack("{s:s,s:b,s:b}", "error", err, "needs_marking", 1, "answered", answered);
+    }
     json_t *outcomes = json_object_get(res, "outcomes");
     double sc = outcome_number(json_object_get(outcomes, "SCORE"), 0);
-    double max = outcome_number(json_object_get(outcomes, "MAXSCORE"), 1);
-    double share = max > 0 ? sc / max : 0;
+    const char *source;
+    double max = qti_max(json_object_get(res, "max_score"), stated_max, &source);
+    if (!(max > 0)) {
+        *score = -1;
+        char why[600];
+        snprintf(why, sizeof(why),
+                 "Không xác định được điểm tối đa của câu hỏi (%s) nên không quy ra điểm được; "
+                 "hãy chấm tay, hoặc ghi điểm tối đa cho câu hỏi rồi chấm lại.",
+                 json_string_value(json_object_get(json_object_get(res, "max_score"), "reason")));
+        json_t *d = json_pack("{s:s,s:b,s:O,s:b}", "error", why, "needs_marking", 1, "outcomes",
+                              outcomes, "answered", answered);
+        json_decref(res);
+        return d;
+    }
+    double share = sc / max;
     share = share < 0 ? 0 : share > 1 ? 1 : share;
     kt_decimal frac;
     if (kt_decimal_from_double(share, &frac) < 0)
@@ -165,20 +201,25 @@ grade_qti(const char *qti_xml, const json_t *response, int64_t points, int64_t *
     *score = kt_decimal_round(pts, 2).units / (KT_DECIMAL_SCALE / 100);
     char fs[32];
     kt_decimal_format(frac, '.', fs, sizeof(fs));
-    json_t *detail = json_pack("{s:s,s:O,s:b}", "fraction", fs, "outcomes", outcomes, "answered",
-                               answered);
+    char ms[40];
+    kt_decimal md;
+    if (kt_decimal_from_double(max, &md) < 0)
+        md = kt_decimal_from_int(0);
+    kt_decimal_format(md, '.', ms, sizeof(ms));
+    json_t *detail = json_pack("{s:s,s:O,s:b,s:s,s:s}", "fraction", fs, "outcomes", outcomes,
+                               "answered", answered, "max_score", ms, "max_score_source", source);
     json_decref(res);
     return detail;
 }
 
 json_t *
 kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
-              const char *response_text, int64_t points, int64_t *score)
+              const char *response_text, int64_t points, const char *stated_max, int64_t *score)
 {
     if (kind && strcmp(kind, "QTI") == 0) {
         json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
         *score = 0;
-        json_t *detail = grade_qti(qti_xml, response, points, score);
+        json_t *detail = grade_qti(qti_xml, response, points, stated_max, score);
         json_decref(response);
         return detail;
     }
@@ -192,7 +233,9 @@ kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
     *score = 0;
     if (kt_vn_scoring_from_json(kind, scoring, &sc, err, sizeof(err)) < 0 ||
         kt_vn_score(&sc, response, pts, &res, err, sizeof(err)) < 0) {
-        detail = json_pack("{s:s,s:b}", "error", err, "answered", response && !json_is_null(response));
+        *score = -1; /* not scorable: a teacher marks it, never a silent 0 */
+        detail = json_pack("{s:s,s:b,s:b}", "error", err, "needs_marking", 1, "answered",
+                           response && !json_is_null(response));
     } else if (res.status == KT_VN_MANUAL &&
                (!response || json_is_null(response) ||
                 (json_is_string(response) && json_string_length(response) == 0))) {
@@ -225,7 +268,7 @@ grade_work(void *arg)
         int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
         json_t *detail = kt_grade_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
                                        pg_value(q, 0, r, 6), pg_value(q, 0, r, 4), points,
-                                       &score);
+                                       pg_value(q, 0, r, 7), &score);
         json_object_set_new(detail, "scoring_version", json_integer(atoi(pg_value(q, 0, r, 5))));
         g->max += points;
         if (score < 0)

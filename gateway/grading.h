@@ -28,11 +28,18 @@ void kt_expiry_stop(void);
  * of an item worth points hundredths by its kind and scoring; returns the
  * detail object stored with the score and sets *score (hundredths, -1
  * while it needs marking). A "QTI" item is scored by its own response
- * processing (qti_xml) from {RESPONSE_ID: value}: SCORE / MAXSCORE (1 when
- * not declared), NULL as 0, clamped to [0, 1], times points, rounded half
- * up; the outcomes go into the detail. Pure and deterministic. */
+ * processing (qti_xml) from {RESPONSE_ID: value}: SCORE over its maximum
+ * (the item's MAXSCORE or normalMaximum, else stated_max, the teacher's
+ * statement or NULL, else derived from its rules: itembank/maxscore.h),
+ * NULL as 0, clamped to [0, 1], times points, rounded half up; the outcomes
+ * go into the detail. With no maximum at all the answer is not scored
+ * (-1, detail.error says why). An item that cannot be scored
+ * (its processing stops, its scoring is unreadable) gives -1 with the
+ * reason as detail.error: it waits for a teacher, never counts as 0.
+ * Pure and deterministic. */
 json_t *kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
-                      const char *response_text, int64_t points, int64_t *score);
+                      const char *response_text, int64_t points, const char *stated_max,
+                      int64_t *score);
 
 void kt_grading_register(void);
 

@@ -2,7 +2,10 @@
  * HTTP/1.1 on bufferevents. A connection reads one request head, then its
  * body, hands the request to the handler and parses nothing more until the
  * reply is written (pipelined requests wait in the input buffer). One timer
- * per connection enforces the idle, head and body deadlines.
+ * per connection enforces the idle, head and body deadlines. A head hook
+ * may choose the body limit per request, or wait (authentication) before
+ * the body is read. Connections are counted against the process-wide caps
+ * of conncap.c; accept failing for lack of descriptors pauses the listener.
  */
 #include "http.h"
 
@@ -25,10 +28,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "conncap.h"
 #include "log.h"
 
 enum conn_state {
     CONN_READ_HEAD, /* waiting for (more of) a request head */
+    CONN_HEAD,      /* head parsed, the head hook decides about the body */
     CONN_READ_BODY, /* head parsed, waiting for body bytes */
     CONN_HANDLING,  /* a handler owns conn->req */
     CONN_CLOSING,   /* last reply queued; linger once the output drains */
@@ -44,6 +49,7 @@ struct http_conn {
     http_request *req;      /* request being read or handled */
     size_t body_need;       /* bytes of body still expected */
     int in_read;            /* inside on_read: replies must not re-enter parsing */
+    int read_eof;           /* the client shut its write side: answer, then close */
     char peer[48];
     TAILQ_ENTRY(http_conn) link;
 };
@@ -54,7 +60,14 @@ struct http_server {
     struct http_limits lim;
     http_handler_fn handler;
     http_observer_fn observer;
+    http_head_fn head;
     struct evconnlistener *listener;
+    struct event *backoff;  /* re-enables the listener after running out of descriptors */
+    int backoff_ms;         /* current pause; 0 when accepting normally */
+    int accept_failures;    /* in the current episode */
+    int busy_swept;         /* idle timers already shortened for this busy period */
+    uint64_t refused_log_ns; /* last log line about refused connections */
+    int refused;            /* refused since that line */
     TAILQ_HEAD(, http_conn) conns;
     int nconns;
     int shutting_down;
@@ -189,6 +202,17 @@ arm_timer(struct http_conn *c, int seconds)
     evtimer_add(c->timer, &tv);
 }
 
+/* Idle keep-alive deadline: shorter while the process holds most of the
+ * connections it may. */
+static int
+idle_seconds(const struct http_server *srv)
+{
+    int busy = srv->lim.idle_busy_timeout;
+    if (busy > 0 && busy < srv->lim.idle_timeout && kt_conncap_busy())
+        return busy;
+    return srv->lim.idle_timeout;
+}
+
 /* Writes a minimal error reply from the parser (no request object yet) and
  * closes the connection once it is flushed. */
 static void
@@ -255,7 +279,10 @@ http_reply_full(http_request *req, int status, const char *content_type, const c
         request_free(req);
         return;
     }
-    int keep = req->keep_alive && !c->srv->shutting_down;
+    /* A reply before the body was read closes (the body is never read); so
+     * does the last reply to a client that half-closed. */
+    int keep = req->keep_alive && !c->srv->shutting_down && c->state != CONN_HEAD &&
+               !(c->read_eof && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0);
     const char *conn_hdr = keep ? "" : "Connection: close\r\n";
     const char *extra = extra_headers ? extra_headers : "";
     char stack[2048], *head = stack;
@@ -279,7 +306,7 @@ http_reply_full(http_request *req, int status, const char *content_type, const c
         return;
     }
     c->state = CONN_READ_HEAD;
-    arm_timer(c, c->srv->lim.idle_timeout);
+    arm_timer(c, idle_seconds(c->srv));
     if (!c->in_read)
         process_input(c); /* a pipelined request may already be buffered */
 }
@@ -438,6 +465,42 @@ dispatch(struct http_conn *c)
     c->srv->handler(c->req);
 }
 
+/* Starts reading the announced body when it fits in limit, else 413. */
+static void
+begin_body(struct http_conn *c, size_t limit)
+{
+    http_request *req = c->req;
+    if (req->content_length > limit) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "Dữ liệu gửi lên vượt quá giới hạn cho phép (tối đa %zu KiB) cho thao tác này.",
+                 (limit + 1023) / 1024);
+        reply_and_close(c, 413, "body_too_large", msg);
+        return;
+    }
+    const char *expect = http_header(req, "Expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0)
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+    c->body_need = req->content_length;
+    c->state = CONN_READ_BODY;
+    arm_timer(c, c->srv->lim.body_timeout);
+}
+
+void
+http_read_body(http_request *req, size_t limit)
+{
+    struct http_conn *c = req->conn;
+    if (!c) { /* the server dropped the connection while the hook waited */
+        request_free(req);
+        return;
+    }
+    begin_body(c, limit);
+    if (!c->in_read)
+        process_input(c);
+}
+
+static void conn_close_soon(struct http_conn *c);
+
 static void
 process_input(struct http_conn *c)
 {
@@ -502,21 +565,21 @@ process_input(struct http_conn *c)
                 reply_and_close(c, 400, "bad_content_length", "Content-Length không hợp lệ.");
                 break;
             }
-            if ((unsigned long long)cl > c->srv->lim.max_body) {
-                reply_and_close(c, 413, "body_too_large",
-                                "Dữ liệu gửi lên vượt quá giới hạn cho phép.");
-                break;
-            }
             if (cl == 0) {
                 dispatch(c);
                 continue;
             }
-            const char *expect = http_header(req, "Expect");
-            if (expect && strcasecmp(expect, "100-continue") == 0)
-                evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
-            c->body_need = (size_t)cl;
-            c->state = CONN_READ_BODY;
-            arm_timer(c, c->srv->lim.body_timeout);
+            req->content_length = (size_t)cl;
+            if (c->srv->head && req->content_length <= c->srv->lim.max_body) {
+                /* Nothing of the body is read until the hook has decided. */
+                c->state = CONN_HEAD;
+                evtimer_del(c->timer);
+                bufferevent_disable(c->bev, EV_READ);
+                c->srv->head(req);
+                continue;
+            }
+            begin_body(c, c->srv->lim.max_body);
+            continue;
         }
         if (c->state == CONN_READ_BODY) {
             if (evbuffer_get_length(in) < c->body_need)
@@ -540,6 +603,8 @@ process_input(struct http_conn *c)
     if (c->state == CONN_HANDLING &&
         evbuffer_get_length(in) > c->srv->lim.max_header + c->srv->lim.max_body)
         bufferevent_disable(c->bev, EV_READ);
+    else if ((c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY) && c->read_eof)
+        conn_close_soon(c); /* half-closed: no more requests will come */
     else if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
         bufferevent_enable(c->bev, EV_READ);
 }
@@ -554,6 +619,8 @@ request_free(http_request *req)
         return;
     if (req->ctx && req->ctx_free)
         req->ctx_free(req->ctx);
+    if (req->body_doc && req->body_doc_free)
+        req->body_doc_free(req->body_doc);
     free(req->user);
     free(req->path_params);
     free(req->head);
@@ -566,13 +633,14 @@ static void
 conn_free(struct http_conn *c)
 {
     if (c->req) {
-        if (c->state == CONN_HANDLING)
-            c->req->conn = NULL; /* the handler still owns it */
+        if (c->state == CONN_HANDLING || c->state == CONN_HEAD)
+            c->req->conn = NULL; /* the handler or head hook still owns it */
         else
             request_free(c->req);
     }
     TAILQ_REMOVE(&c->srv->conns, c, link);
     c->srv->nconns--;
+    kt_conncap_give(c->peer);
     event_free(c->timer);
     bufferevent_free(c->bev);
     free(c);
@@ -586,7 +654,7 @@ on_read(struct bufferevent *bev, void *arg)
         process_input(c);
     else if (c->state == CONN_LINGER)
         evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
-    else if (c->state == CONN_HANDLING &&
+    else if ((c->state == CONN_HANDLING || c->state == CONN_HEAD) &&
              evbuffer_get_length(bufferevent_get_input(c->bev)) >
                  c->srv->lim.max_header + c->srv->lim.max_body)
         bufferevent_disable(c->bev, EV_READ);
@@ -615,11 +683,32 @@ on_write(struct bufferevent *bev, void *arg)
     bufferevent_enable(bev, EV_READ);
 }
 
+/* Closes once the queued output is written, lingering as after an error. */
+static void
+conn_close_soon(struct http_conn *c)
+{
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        conn_free(c);
+        return;
+    }
+    c->state = CONN_CLOSING;
+    evtimer_del(c->timer);
+    arm_timer(c, 5);
+    bufferevent_disable(c->bev, EV_READ);
+}
+
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct http_conn *c = arg;
     (void)bev;
+    /* A client may shut its write side once its request is sent (EOF while
+     * the request is handled): it still reads the reply. */
+    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+        (c->state == CONN_HANDLING || c->state == CONN_HEAD)) {
+        c->read_eof = 1;
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
         conn_free(c);
 }
@@ -644,8 +733,54 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     case CONN_LINGER:
         conn_free(c);
         break;
+    case CONN_HEAD:
     case CONN_HANDLING:
         break;
+    }
+}
+
+/* Idle connections get the short deadline once the process is busy. */
+static void
+shorten_idle_timers(struct http_server *srv)
+{
+    int busy = srv->lim.idle_busy_timeout;
+    if (busy <= 0 || busy >= srv->lim.idle_timeout)
+        return;
+    struct http_conn *c;
+    TAILQ_FOREACH(c, &srv->conns, link)
+        if (c->state == CONN_READ_HEAD && !c->req)
+            arm_timer(c, busy);
+}
+
+/* Refuses a connection over a cap with a canned 503 (best effort, no
+ * buffering) and logs refusals at most every ten seconds. */
+static void
+refuse(struct http_server *srv, int fd, enum conncap_verdict why)
+{
+    const char *msg = why == CONNCAP_ADDRESS_FULL
+                          ? "Quá nhiều kết nối từ cùng một địa chỉ mạng, vui lòng thử lại sau"
+                            " giây lát."
+                          : "Máy chủ đang quá tải, vui lòng thử lại sau giây lát.";
+    char body[256], out[512];
+    int blen = snprintf(body, sizeof(body),
+                        "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"%s\"}}", msg);
+    int n = snprintf(out, sizeof(out),
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; "
+                     "charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\n"
+                     "Content-Length: %d\r\n\r\n%s",
+                     blen, body);
+    if (send(fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* nothing to do: the socket is closed below */
+    }
+    evutil_closesocket(fd);
+    srv->refused++;
+    uint64_t now = now_ns();
+    if (now - srv->refused_log_ns >= 10000000000ull) {
+        log_warn("refused %d connections (%s); %d open on this worker", srv->refused,
+                 why == CONNCAP_ADDRESS_FULL ? "too many from one address" : "connection cap",
+                 srv->nconns);
+        srv->refused_log_ns = now;
+        srv->refused = 0;
     }
 }
 
@@ -653,11 +788,23 @@ int
 http_server_adopt(struct http_server *srv, int fd, const char *peer)
 {
     if (srv->nconns >= srv->lim.max_connections || srv->shutting_down) {
-        evutil_closesocket(fd);
+        refuse(srv, fd, CONNCAP_FULL);
         return -1;
+    }
+    enum conncap_verdict v = kt_conncap_take(peer);
+    if (v != CONNCAP_OK) {
+        refuse(srv, fd, v);
+        return -1;
+    }
+    if (!kt_conncap_busy())
+        srv->busy_swept = 0;
+    else if (!srv->busy_swept) {
+        shorten_idle_timers(srv);
+        srv->busy_swept = 1;
     }
     struct http_conn *c = calloc(1, sizeof(*c));
     if (!c) {
+        kt_conncap_give(peer);
         evutil_closesocket(fd);
         return -1;
     }
@@ -672,6 +819,7 @@ http_server_adopt(struct http_server *srv, int fd, const char *peer)
         if (c->timer)
             event_free(c->timer);
         free(c);
+        kt_conncap_give(peer);
         return -1;
     }
     snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -679,7 +827,7 @@ http_server_adopt(struct http_server *srv, int fd, const char *peer)
     srv->nconns++;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    arm_timer(c, srv->lim.idle_timeout);
+    arm_timer(c, idle_seconds(srv));
     return 0;
 }
 
@@ -695,7 +843,51 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
         inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, peer, sizeof(peer));
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof(peer));
-    http_server_adopt(arg, fd, peer);
+    struct http_server *srv = arg;
+    if (srv->backoff_ms) {
+        log_info("accepting connections again after %d failures for lack of descriptors",
+                 srv->accept_failures);
+        srv->backoff_ms = 0;
+        srv->accept_failures = 0;
+    }
+    http_server_adopt(srv, fd, peer);
+}
+
+/* accept() failed. Out of descriptors (or kernel memory) the listening
+ * socket stays readable, so the listener would spin: pause it, growing the
+ * pause while the shortage lasts, with one log line per episode. */
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+    struct http_server *srv = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+        log_warn("accept failed: %s", strerror(err));
+        return;
+    }
+    evconnlistener_disable(l);
+    if (!srv->backoff_ms) {
+        log_warn("accept failed: %s; out of file descriptors with %d connections open on this"
+                 " worker: pausing the listener",
+                 strerror(err), srv->nconns);
+        srv->backoff_ms = 25;
+    } else if (srv->backoff_ms < 1000) {
+        srv->backoff_ms *= 2;
+    }
+    srv->accept_failures++;
+    shorten_idle_timers(srv);
+    struct timeval tv = {srv->backoff_ms / 1000, (suseconds_t)(srv->backoff_ms % 1000) * 1000};
+    evtimer_add(srv->backoff, &tv);
+}
+
+static void
+on_backoff_end(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_server *srv = arg;
+    (void)fd;
+    (void)what;
+    if (srv->listener)
+        evconnlistener_enable(srv->listener);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -717,6 +909,12 @@ http_server_new(struct event_base *base, struct kt_worker *worker, const struct 
     return srv;
 }
 
+void
+http_server_on_head(struct http_server *srv, http_head_fn head)
+{
+    srv->head = head;
+}
+
 int
 http_server_listen(struct http_server *srv, const char *addr, int port)
 {
@@ -736,6 +934,10 @@ http_server_listen(struct http_server *srv, const char *addr, int port)
         log_error("cannot listen on %s: %s", spec, strerror(errno));
         return -1;
     }
+    srv->backoff = evtimer_new(srv->base, on_backoff_end, srv);
+    if (!srv->backoff)
+        return -1;
+    evconnlistener_set_error_cb(srv->listener, on_accept_error);
     return 0;
 }
 
@@ -753,9 +955,13 @@ http_server_shutdown(struct http_server *srv)
         evconnlistener_free(srv->listener);
         srv->listener = NULL;
     }
+    if (srv->backoff) {
+        event_free(srv->backoff);
+        srv->backoff = NULL;
+    }
     for (struct http_conn *c = TAILQ_FIRST(&srv->conns), *next; c; c = next) {
         next = TAILQ_NEXT(c, link);
-        if (c->state != CONN_HANDLING)
+        if (c->state != CONN_HANDLING && c->state != CONN_HEAD)
             conn_free(c);
     }
 }

@@ -3,7 +3,8 @@
  * pipelined requests answered in order, Content-Length bodies, strict limits
  * (431 head too large, 413 body too large, 408 too slow) and one reply per
  * request. A request outlives its connection: when the client goes away
- * while a handler waits on the database, the reply is simply dropped.
+ * while a handler waits on the database, the reply is simply dropped; a
+ * client that only shut its write side still gets it.
  */
 #ifndef KT_HTTP_H
 #define KT_HTTP_H
@@ -38,6 +39,9 @@ typedef struct http_request {
     int nheaders;
     char *body;                  /* NUL-terminated copy of the body, or NULL */
     size_t body_len;
+    size_t content_length;       /* the body length the head announced */
+    void *body_doc;              /* the body as parsed by the API layer, or NULL */
+    void (*body_doc_free)(void *); /* releases body_doc with the request */
     int keep_alive;
     uint64_t started_ns;         /* monotonic, when the head was complete */
     char peer[48];               /* client address, text */
@@ -55,11 +59,16 @@ typedef struct http_request {
 struct http_limits {
     size_t max_header, max_body;
     int header_timeout, body_timeout, idle_timeout; /* seconds */
-    int max_connections;
+    int idle_busy_timeout;       /* seconds, while kt_conncap_busy(); 0: idle_timeout */
+    int max_connections;         /* of this server (the process-wide caps are conncap.h's) */
 };
 
 /* Called for each complete request; must lead to exactly one http_reply*. */
 typedef void (*http_handler_fn)(http_request *req);
+/* Called when a head announces a body, before any of it is read; must lead
+ * to http_read_body() or a reply, now or later (a reply closes the
+ * connection: the body is never read). */
+typedef void (*http_head_fn)(http_request *req);
 /* Called after each reply (metrics, access log); the request is still valid. */
 typedef void (*http_observer_fn)(http_request *req, size_t body_bytes);
 
@@ -67,6 +76,11 @@ struct http_server;
 struct http_server *http_server_new(struct event_base *base, struct kt_worker *worker,
                                     const struct http_limits *limits, http_handler_fn handler,
                                     http_observer_fn observer);
+/* Without a head hook every body up to limits->max_body is read. */
+void http_server_on_head(struct http_server *srv, http_head_fn head);
+/* Reads the body of a request held by the head hook, when it is at most
+ * limit bytes (else 413); the handler runs once it is complete. */
+void http_read_body(http_request *req, size_t limit);
 /* Binds addr:port with SO_REUSEPORT so that each worker can own a listener. */
 int http_server_listen(struct http_server *srv, const char *addr, int port);
 /* Serves an already connected socket (used by the listener, and by tests

@@ -24,7 +24,9 @@
 /* The version of an item that export and scoring work from. */
 #define ITEM_SOURCE                                                                                \
     "SELECT v.kind, v.qti_xml, i.identifier, v.title, v.content::text, v.scoring::text,"         \
-    " i.subject, i.grade, v.version FROM items i JOIN item_versions v ON v.item_id = i.id"        \
+    " i.subject, i.grade, v.version, (SELECT trim_scale(m.max_score)::text"                        \
+    "  FROM item_max_scores m WHERE m.item_id = i.id AND m.version = v.version)"                  \
+    " FROM items i JOIN item_versions v ON v.item_id = i.id"                                       \
     " AND v.version = coalesce($2::integer, i.current_version) WHERE i.id = $1::bigint"
 
 static const struct pg_stmt_def import_stmts[] = {
@@ -35,13 +37,17 @@ static const struct pg_stmt_def import_stmts[] = {
      "  AND a.version = coalesce($3::integer, i.current_version)"
      " WHERE i.id = $1::bigint AND a.path = $2::text"},
     {"item_source", ITEM_SOURCE},
-    /* A file of an item of the attempt's test, for the student who owns it. */
+    /* A file of an item of the attempt's test, for the student who owns it;
+     * in a linear test only of an item of the form already reached. */
     {"attempt_asset",
      "SELECT a.content_type, a.data FROM attempts t"
      " JOIN sessions se ON se.id = t.session_id"
      " JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = $3"
      " JOIN item_assets a ON a.item_id = ti.item_id AND a.version = ti.version"
-     " WHERE t.id = $1::bigint AND t.student_id = $2::bigint AND a.path = $4::text"},
+     " WHERE t.id = $1::bigint AND t.student_id = $2::bigint AND a.path = $4::text"
+     " AND (NOT t.linear OR (SELECT e.ord FROM test_forms f,"
+     "   jsonb_array_elements(f.payload->'items') WITH ORDINALITY AS e(it, ord)"
+     "   WHERE f.id = t.form_id AND e.it->>'ref' = $3) <= kt_linear_reach(t.id))"},
 };
 
 void
@@ -54,6 +60,7 @@ kt_item_import_register(void)
 struct import_job {
     http_request *req;
     char name[128];      /* labels errors: ?filename= or a default */
+    int named;           /* ?filename= was given: a single file's origin */
     char *subject, *grade; /* query parameters, NULL when absent */
     kt_import imp;
     kt_qti_errors errs;
@@ -75,7 +82,8 @@ static void
 import_work(void *arg)
 {
     struct import_job *j = arg;
-    j->rc = kt_import_read(j->req->body, j->req->body_len, j->name, &j->imp, &j->errs);
+    j->rc = kt_import_read(j->req->body, j->req->body_len, j->named ? j->name : NULL, &j->imp,
+                           &j->errs);
 }
 
 static json_t *
@@ -191,6 +199,7 @@ h_items_import(http_request *req)
     int zip = req->body_len >= 4 && memcmp(req->body, "PK\003\004", 4) == 0;
     snprintf(j->name, sizeof(j->name), "%s",
              fname && *fname ? fname : zip ? "tep-tai-len.zip" : "tep-tai-len.xml");
+    j->named = fname && *fname;
     free(fname);
     kt_cpu_submit(req->worker->base, import_work, import_done, j);
 }
@@ -276,6 +285,7 @@ h_attempt_asset(http_request *req)
 struct item_job {
     http_request *req;
     char *kind, *qti_xml, *identifier, *title, *content, *scoring, *subject;
+    char *stated_max; /* the maximum a teacher stated, or NULL */
     int grade, version;
     char qti_version[4]; /* "2.2" or "3.0" */
     json_t *responses;   /* scoring */
@@ -297,6 +307,7 @@ item_job_free(void *p)
     free(j->content);
     free(j->scoring);
     free(j->subject);
+    free(j->stated_max);
     json_decref(j->responses);
     free(j->xml);
     json_decref(j->result);
@@ -331,6 +342,7 @@ job_from_source(http_request *req, pg_query *q)
     j->subject = dup_or_null(pg_value(q, 0, 0, 6));
     j->grade = atoi(pg_value(q, 0, 0, 7));
     j->version = atoi(pg_value(q, 0, 0, 8));
+    j->stated_max = dup_or_null(pg_value(q, 0, 0, 9));
     return j;
 }
 
@@ -448,6 +460,12 @@ score_done(void *arg)
         api_error(j->req, 422, "cannot_score", j->err);
         return;
     }
+    /* A teacher's statement stands unless the item states its own maximum. */
+    json_t *mx = json_object_get(j->result, "max_score");
+    const char *src = json_string_value(json_object_get(mx, "source"));
+    if (j->stated_max && mx && (!src || strcmp(src, "derived") == 0))
+        json_object_set_new(j->result, "max_score",
+                            json_pack("{s:s,s:s}", "value", j->stated_max, "source", "stated"));
     json_object_set_new(j->result, "item_id", json_integer(api_param_id(j->req, 0)));
     json_object_set_new(j->result, "version", json_integer(j->version));
     api_json(j->req, 200, json_incref(j->result));

@@ -3,7 +3,8 @@
  * pagination), the teacher view of one version, creation in the Vietnamese
  * formats and PATCH (a new immutable version and/or a review transition,
  * with optimistic concurrency and an audit row). Validation and the
- * content/scoring split live in itembank/item.c; RLS bounds every query.
+ * content/scoring split live in itembank/item.c and run on the CPU pool;
+ * RLS bounds every query.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "cpupool.h"
 #include "item.h"
+#include "server.h"
 
 #define LIST_DEFAULT 20
 #define LIST_MAX 100
@@ -33,7 +36,12 @@
     " 'submitted_by', i.submitted_by, 'submitted_at', i.submitted_at,"                            \
     " 'approved_by', i.approved_by, 'approved_at', i.approved_at,"                                \
     " 'reviewed_by', i.reviewed_by, 'reviewed_at', i.reviewed_at,"                                \
-    " 'review_comment', i.review_comment,"                                                        \
+    " 'review_comment', i.review_comment, 'origin', i.origin,"                                    \
+    " 'max_score', (SELECT trim_scale(m.max_score)::text FROM item_max_scores m"                  \
+    "               WHERE m.item_id = i.id AND m.version = v.version),"                           \
+    " 'approved_version', i.approved_version,"                                                    \
+    " 'pending', CASE WHEN i.pending_status IS NOT NULL THEN json_build_object("                  \
+    "   'version', i.current_version, 'status', i.pending_status) END,"                           \
     " 'versions', (SELECT json_agg(x.version ORDER BY x.version) FROM item_versions x"            \
     "              WHERE x.item_id = i.id))"                                                      \
     " FROM items i JOIN item_versions v ON v.item_id = i.id"
@@ -80,25 +88,36 @@ static const struct pg_stmt_def items_stmts[] = {
     {"item_for_update",
      "SELECT i.school_id, i.subject, i.status, i.current_version, i.created_by, v.kind, v.title,"
      " v.content::text, v.scoring::text, to_json(v.tags)::text, i.identifier, i.grade,"
-     " (SELECT u.subject FROM users u WHERE u.id = $2::bigint)"
+     " (SELECT u.subject FROM users u WHERE u.id = $2::bigint), i.pending_status"
      " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
      " WHERE i.id = $1::bigint"},
-    /* Guarded by the version and status that were read: 0 rows = someone was first. */
+    /* Guarded by the version and status that were read: 0 rows = someone was first.
+     * On an approved item whose newer version awaits review (pending_status),
+     * a draft or submitted status is that version's and the item stays
+     * approved; approving it clears pending_status (the trigger of 0016 then
+     * moves approved_version to it). */
     {"item_update",
      "WITH u AS (UPDATE items SET current_version = $4::integer,"
-     "  status = $5::text::item_status,"
+     "  status = CASE WHEN pending_status IS NOT NULL AND $5::text IN ('draft', 'submitted')"
+     "                THEN status ELSE $5::text::item_status END,"
+     "  pending_status = CASE WHEN $5::text IN ('draft', 'submitted')"
+     "                        THEN CASE WHEN pending_status IS NOT NULL"
+     "                                  THEN $5::text::item_status END END,"
      "  submitted_by = CASE WHEN $15::text = 'submit' THEN $6::bigint ELSE submitted_by END,"
      "  submitted_at = CASE WHEN $15::text = 'submit' THEN now() ELSE submitted_at END,"
      "  approved_by = CASE WHEN $15::text = 'approve' THEN $6::bigint"
-     "                     WHEN $5::text IN ('draft', 'submitted') THEN NULL ELSE approved_by END,"
+     "                     WHEN $5::text IN ('draft', 'submitted') AND pending_status IS NULL"
+     "                     THEN NULL ELSE approved_by END,"
      "  approved_at = CASE WHEN $15::text = 'approve' THEN now()"
-     "                     WHEN $5::text IN ('draft', 'submitted') THEN NULL ELSE approved_at END,"
+     "                     WHEN $5::text IN ('draft', 'submitted') AND pending_status IS NULL"
+     "                     THEN NULL ELSE approved_at END,"
      "  reviewed_by = CASE WHEN $15::text IN ('approve', 'reject') THEN $6::bigint"
      "                     ELSE reviewed_by END,"
      "  reviewed_at = CASE WHEN $15::text IN ('approve', 'reject') THEN now() ELSE reviewed_at END,"
      "  review_comment = CASE WHEN $15::text IN ('approve', 'reject') THEN $16::text"
      "                        ELSE review_comment END"
-     "  WHERE id = $1::bigint AND current_version = $2::integer AND status::text = $3::text"
+     "  WHERE id = $1::bigint AND current_version = $2::integer"
+     "   AND coalesce(pending_status, status)::text = $3::text"
      "  RETURNING id, province_id, school_id),"
      " v AS (INSERT INTO item_versions (item_id, version, province_id, school_id, kind, title,"
      "   content, scoring, tags, search_text, created_by)"
@@ -116,6 +135,7 @@ void
 kt_items_register(void)
 {
     pg_register_statements(items_stmts, (int)(sizeof(items_stmts) / sizeof(items_stmts[0])));
+    kt_item_max_register();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -177,12 +197,6 @@ reply_view(http_request *req, const pg_query *q, int stmt, int status)
         return;
     }
     api_raw_json(req, status, j, strlen(j));
-}
-
-static void
-json_ctx_free(void *p)
-{
-    json_decref(p);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -304,7 +318,92 @@ h_item_get(http_request *req)
 }
 
 /* ------------------------------------------------------------------------ */
-/* POST /api/v1/items                                                       */
+/* The item checked on the CPU pool                                         */
+
+/* What POST and PATCH hand to the CPU pool and get back: normalising and
+ * checking an item (the HTML allow-list above all) costs up to ~150 ms for
+ * ten 64 KiB fields of markup, which an event loop must never spend. The
+ * request waits for it (and outlives a client that leaves); the job goes
+ * with the request and is freed on the pool. */
+
+/* The columns of item_for_update. */
+enum {
+    R_SCHOOL,
+    R_SUBJECT,
+    R_STATUS,
+    R_CUR,
+    R_AUTHOR,
+    R_KIND,
+    R_TITLE,
+    R_CONTENT,
+    R_SCORING,
+    R_TAGS,
+    R_IDENTIFIER,
+    R_GRADE,
+    R_MY_SUBJECT,
+    R_PENDING,
+    R_N
+};
+
+struct item_job {
+    http_request *req;
+    json_t *body;                /* POST: the item; PATCH: the changes */
+    char *row[R_N];              /* PATCH: the version read, copied */
+    json_t *problems;            /* refused (422) when set */
+    json_t *item;                /* PATCH: the edited item, in the authoring shape */
+    json_t *stored_html;         /* PATCH: allow-list problems of the stored version */
+    int cs_changed, new_version; /* PATCH: content or scoring changed; a version to store */
+    char *cs, *ss, *ts, *search; /* content, scoring and tags as JSON text; search text */
+};
+
+static void
+item_job_free_work(void *p)
+{
+    struct item_job *j = p;
+    for (int c = 0; c < R_N; c++)
+        free(j->row[c]);
+    json_decref(j->body);
+    json_decref(j->problems);
+    json_decref(j->item);
+    json_decref(j->stored_html);
+    free(j->cs);
+    free(j->ss);
+    free(j->ts);
+    free(j->search);
+    free(j);
+}
+
+static void
+item_job_release(void *p)
+{
+    kt_cpu_detach(item_job_free_work, p);
+}
+
+/* The job of req, which owns body from now on. */
+static struct item_job *
+item_job_new(http_request *req, json_t *body)
+{
+    struct item_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        abort();
+    j->req = req;
+    j->body = body;
+    req->ctx = j;
+    req->ctx_free = item_job_release;
+    return j;
+}
+
+/* Sets j->problems when there are any; true when there are. */
+static int
+keep_problems(struct item_job *j, json_t *problems)
+{
+    if (json_array_size(problems)) {
+        j->problems = problems;
+        return 1;
+    }
+    json_decref(problems);
+    return 0;
+}
 
 static void
 invalid_item(http_request *req, json_t *problems)
@@ -314,6 +413,18 @@ invalid_item(http_request *req, json_t *problems)
              json_array_size(problems));
     api_error_details(req, 422, "invalid_item", msg, problems);
 }
+
+/* Replies 422 with the job's problems; the job is gone afterwards. */
+static void
+reply_problems(struct item_job *j)
+{
+    json_t *p = j->problems;
+    j->problems = NULL;
+    invalid_item(j->req, p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/v1/items                                                       */
 
 static void
 create_done(http_request *req, pg_query *q)
@@ -330,32 +441,34 @@ create_done(http_request *req, pg_query *q)
     reply_view(req, q, 1, 201);
 }
 
-void
-h_item_create(http_request *req)
+static void
+create_work(void *arg)
 {
-    json_t *it = api_body_object(req);
-    if (!it)
+    struct item_job *j = arg;
+    kt_item_normalize(j->body);
+    if (keep_problems(j, kt_item_validate(j->body)))
         return;
-    if (!req->user->school_id) {
-        json_decref(it);
-        api_error(req, 403, "forbidden", "Chỉ giáo viên của một trường mới tạo được câu hỏi.");
+    json_t *content, *scoring, *tags = kt_item_tags(j->body);
+    kt_item_split(j->body, &content, &scoring);
+    j->search = kt_item_search_text(json_string_value(json_object_get(j->body, "title")), content);
+    j->cs = json_dumps(content, JSON_COMPACT);
+    j->ss = json_dumps(scoring, JSON_COMPACT);
+    j->ts = json_dumps(tags, JSON_COMPACT);
+    json_decref(content);
+    json_decref(scoring);
+    json_decref(tags);
+}
+
+static void
+create_checked(void *arg)
+{
+    struct item_job *j = arg;
+    http_request *req = j->req;
+    if (j->problems) {
+        reply_problems(j);
         return;
     }
-    kt_item_normalize(it);
-    json_t *problems = kt_item_validate(it);
-    if (json_array_size(problems)) {
-        json_decref(it);
-        invalid_item(req, problems);
-        return;
-    }
-    json_decref(problems);
-    json_t *content, *scoring;
-    kt_item_split(it, &content, &scoring);
-    json_t *tags = kt_item_tags(it);
-    const char *title = json_string_value(json_object_get(it, "title"));
-    char *search = kt_item_search_text(title, content);
-    char *cs = json_dumps(content, JSON_COMPACT), *ss = json_dumps(scoring, JSON_COMPACT),
-         *ts = json_dumps(tags, JSON_COMPACT);
+    const json_t *it = j->body;
     char prov[24], school[24], grade[8], actor[24];
     snprintf(prov, sizeof(prov), "%lld", (long long)req->user->province_id);
     snprintf(school, sizeof(school), "%lld", (long long)req->user->school_id);
@@ -368,23 +481,29 @@ h_item_create(http_request *req)
                             grade,
                             actor,
                             json_string_value(json_object_get(it, "kind")),
-                            title,
-                            cs,
-                            ss,
-                            ts,
-                            search};
+                            json_string_value(json_object_get(it, "title")),
+                            j->cs,
+                            j->ss,
+                            j->ts,
+                            j->search};
     pg_query *q = api_query(req);
     pg_query_add(q, "item_create", 12, params);
     pg_query_add(q, "item_get_new", 0, NULL);
-    free(cs);
-    free(ss);
-    free(ts);
-    free(search);
-    json_decref(content);
-    json_decref(scoring);
-    json_decref(tags);
-    json_decref(it);
     api_run(req, q, create_done);
+}
+
+void
+h_item_create(http_request *req)
+{
+    json_t *it = api_body_object(req);
+    if (!it)
+        return;
+    if (!req->user->school_id) {
+        json_decref(it);
+        api_error(req, 403, "forbidden", "Chỉ giáo viên của một trường mới tạo được câu hỏi.");
+        return;
+    }
+    kt_cpu_submit(req->worker->base, create_work, create_checked, item_job_new(req, it));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -421,94 +540,109 @@ is_subject_head_of(const http_request *req, const char *my_subject, const char *
     return req->user->role == ROLE_SUBJECT_HEAD && my_subject && strcmp(my_subject, subject) == 0;
 }
 
-static void
-patch_loaded(http_request *req, pg_query *q)
+static int
+has_edit(const json_t *body)
 {
-    json_t *body = req->ctx;
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
-    if (pg_ntuples(q, 0) != 1) {
-        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi.");
-        return;
-    }
-    const char *school = pg_value(q, 0, 0, 0), *subject = pg_value(q, 0, 0, 1),
-               *status = pg_value(q, 0, 0, 2), *cur = pg_value(q, 0, 0, 3),
-               *kind = pg_value(q, 0, 0, 5), *title = pg_value(q, 0, 0, 6),
-               *identifier = pg_value(q, 0, 0, 10), *grade = pg_value(q, 0, 0, 11),
-               *my_subject = pg_value(q, 0, 0, 12);
-    long cur_version = strtol(cur, NULL, 10);
-    if (!school || strtoll(school, NULL, 10) != req->user->school_id) {
-        api_error(req, 403, "forbidden",
-                  "Câu hỏi dùng chung của Sở chỉ được xem, trường không được sửa.");
-        return;
-    }
-    json_t *ver = json_object_get(body, "version");
-    if (ver && json_integer_value(ver) != cur_version) {
-        char msg[200];
-        snprintf(msg, sizeof(msg),
-                 "Câu hỏi đã được sửa bởi người khác (phiên bản hiện tại là %ld);"
-                 " hãy tải lại rồi sửa tiếp.",
-                 cur_version);
-        api_error_details(req, 409, "version_conflict", msg,
-                          json_pack("{s:i}", "current_version", (int)cur_version));
-        return;
-    }
+    return json_object_get(body, "content") || json_object_get(body, "scoring") ||
+           json_object_get(body, "tags") || json_object_get(body, "title");
+}
 
-    json_t *content = load_json(pg_value(q, 0, 0, 7)), *scoring = load_json(pg_value(q, 0, 0, 8)),
-           *tags = load_json(pg_value(q, 0, 0, 9));
-    json_t *new_content = NULL, *new_scoring = NULL, *item = NULL, *problems = NULL,
-           *audit = json_array();
-    char *cs = NULL, *ss = NULL, *ts = NULL, *search = NULL;
-    const char *new_title = title;
-    json_t *new_tags = tags;
-    int new_version = 0;
-    const char *after = status; /* status after the edit */
+/* The status the PATCH works on: an approved item's version awaiting review
+ * has its own (the item stays approved). */
+static const char *
+version_status(const struct item_job *j)
+{
+    return j->row[R_PENDING] ? j->row[R_PENDING] : j->row[R_STATUS];
+}
 
-    int has_edit = json_object_get(body, "content") || json_object_get(body, "scoring") ||
-                   json_object_get(body, "tags") || json_object_get(body, "title");
-    if (has_edit) {
-        if (strcmp(status, "retired") == 0) {
-            api_error(req, 409, "invalid_transition",
-                      "Câu hỏi đã ngừng sử dụng nên không sửa được.");
-            goto out;
-        }
-        json_t *meta = json_pack("{s:s,s:s,s:s,s:i}", "identifier", identifier, "kind", kind,
-                                 "subject", subject, "grade", atoi(grade));
-        json_object_set_new(meta, "title",
-                            json_object_get(body, "title")
-                                ? json_incref(json_object_get(body, "title"))
-                                : json_string(title));
+/* The edited item normalised, checked and compared with the stored version;
+ * without an edit, a version going to review has its stored HTML checked. */
+static void
+patch_work(void *arg)
+{
+    struct item_job *j = arg;
+    const json_t *body = j->body;
+    json_t *content = load_json(j->row[R_CONTENT]), *scoring = load_json(j->row[R_SCORING]),
+           *tags = load_json(j->row[R_TAGS]);
+    if (has_edit(body)) {
+        json_t *meta =
+            json_pack("{s:s,s:s,s:s,s:i}", "identifier", j->row[R_IDENTIFIER], "kind",
+                      j->row[R_KIND], "subject", j->row[R_SUBJECT], "grade", atoi(j->row[R_GRADE]));
+        json_t *t = json_object_get(body, "title");
+        json_object_set_new(meta, "title", t ? json_incref(t) : json_string(j->row[R_TITLE]));
         json_t *c = json_object_get(body, "content"), *s = json_object_get(body, "scoring");
-        item = kt_item_join(meta, c ? c : content, s ? s : scoring);
+        j->item = kt_item_join(meta, c ? c : content, s ? s : scoring);
         json_decref(meta);
         json_t *bt = json_object_get(body, "tags");
-        json_t *tag_copy = json_deep_copy(bt ? bt : tags);
-        kt_item_normalize(item);
-        problems = kt_item_validate(item);
-        kt_item_validate_tags(tag_copy, "tags", problems);
-        if (json_array_size(problems)) {
-            json_decref(tag_copy);
-            invalid_item(req, problems);
-            problems = NULL;
-            goto out;
+        json_t *new_tags = json_deep_copy(bt ? bt : tags);
+        kt_item_normalize(j->item);
+        json_t *problems = kt_item_validate(j->item);
+        kt_item_validate_tags(new_tags, "tags", problems);
+        if (!keep_problems(j, problems)) {
+            json_t *new_content, *new_scoring, *old_content, *old_scoring;
+            kt_item_split(j->item, &new_content, &new_scoring);
+            const char *new_title = json_string_value(json_object_get(j->item, "title"));
+            /* The stored version as normalised today (its HTML in the canonical
+             * form), so that a title edit is not a content change. */
+            json_t *old = kt_item_join(j->item, content, scoring);
+            kt_item_normalize(old);
+            kt_item_split(old, &old_content, &old_scoring);
+            j->cs_changed =
+                !json_equal(new_content, old_content) || !json_equal(new_scoring, old_scoring);
+            j->new_version = j->cs_changed || strcmp(new_title, j->row[R_TITLE]) != 0 ||
+                             !json_equal(new_tags, tags);
+            j->cs = json_dumps(new_content, JSON_COMPACT);
+            j->ss = json_dumps(new_scoring, JSON_COMPACT);
+            if (j->new_version) {
+                j->ts = json_dumps(new_tags, JSON_COMPACT);
+                j->search = kt_item_search_text(new_title, new_content);
+            }
+            json_decref(old);
+            json_decref(old_content);
+            json_decref(old_scoring);
+            json_decref(new_content);
+            json_decref(new_scoring);
         }
-        kt_item_split(item, &new_content, &new_scoring);
-        new_title = json_string_value(json_object_get(item, "title"));
-        new_tags = tag_copy;
-        int cs_changed = !json_equal(new_content, content) || !json_equal(new_scoring, scoring);
-        int meta_changed = strcmp(new_title, title) != 0 || !json_equal(new_tags, tags);
-        if (cs_changed || meta_changed) {
-            new_version = 1;
-            /* Changed content or key needs a new review; metadata does not. */
-            if (cs_changed && (strcmp(status, "approved") == 0 || strcmp(status, "submitted") == 0))
-                after = "draft";
-            json_array_append_new(audit, json_pack("{s:s,s:{s:i,s:s},s:{s:i,s:s}}", "action",
-                                                   "item.edit", "old", "version", (int)cur_version,
-                                                   "status", status, "new", "version",
-                                                   (int)cur_version + 1, "status", after));
+        json_decref(new_tags);
+    } else {
+        /* Stored before the allow-list existed: it may not go to review as it is. */
+        const char *target = json_string_value(json_object_get(body, "status"));
+        if (target && (strcmp(target, "submitted") == 0 || strcmp(target, "approved") == 0)) {
+            json_t *stored = kt_item_join(NULL, content, scoring);
+            j->stored_html = kt_item_html_problems(stored);
+            json_decref(stored);
         }
+    }
+    json_decref(content);
+    json_decref(scoring);
+    json_decref(tags);
+}
+
+static void
+patch_checked(void *arg)
+{
+    struct item_job *j = arg;
+    http_request *req = j->req;
+    const json_t *body = j->body;
+    if (j->problems) {
+        reply_problems(j);
+        return;
+    }
+    const char *subject = j->row[R_SUBJECT], *status = version_status(j), *kind = j->row[R_KIND],
+               *my_subject = j->row[R_MY_SUBJECT];
+    const char *new_title =
+        j->item ? json_string_value(json_object_get(j->item, "title")) : j->row[R_TITLE];
+    long cur_version = strtol(j->row[R_CUR], NULL, 10);
+    json_t *audit = json_array();
+    const char *after = status; /* status after the edit */
+    if (j->new_version) {
+        /* Changed content or key needs a new review; metadata does not. */
+        if (j->cs_changed && (strcmp(status, "approved") == 0 || strcmp(status, "submitted") == 0))
+            after = "draft";
+        json_array_append_new(audit,
+                              json_pack("{s:s,s:{s:i,s:s},s:{s:i,s:s}}", "action", "item.edit",
+                                        "old", "version", (int)cur_version, "status", status, "new",
+                                        "version", (int)cur_version + 1, "status", after));
     }
 
     const char *target = json_string_value(json_object_get(body, "status"));
@@ -522,7 +656,8 @@ patch_loaded(http_request *req, pg_query *q)
             transition = "approve";
         } else if (strcmp(after, "submitted") == 0 && strcmp(target, "draft") == 0) {
             transition = "reject";
-        } else if (strcmp(after, "approved") == 0 && strcmp(target, "retired") == 0) {
+        } else if ((strcmp(after, "approved") == 0 || j->row[R_PENDING]) &&
+                   strcmp(target, "retired") == 0) {
             transition = "retire";
         } else {
             char msg[200];
@@ -544,6 +679,16 @@ patch_loaded(http_request *req, pg_query *q)
                                         "Bắt buộc phải có khi trả lại câu hỏi."));
             goto out;
         }
+        if ((strcmp(transition, "submit") == 0 || strcmp(transition, "approve") == 0) &&
+            json_array_size(j->stored_html)) {
+            json_t *p = j->stored_html;
+            j->stored_html = NULL;
+            api_error_details(req, 422, "invalid_item",
+                              "Nội dung câu hỏi có HTML không được phép nên chưa gửi duyệt hay"
+                              " duyệt được; hãy sửa các trường nêu trong chi tiết.",
+                              p);
+            goto out;
+        }
         json_t *nv = json_pack("{s:s}", "status", target);
         if (comment && *comment)
             json_object_set_new(nv, "comment", json_string(comment));
@@ -557,43 +702,83 @@ patch_loaded(http_request *req, pg_query *q)
     char idbuf[24], vbuf[24], nvbuf[24], actor[24];
     snprintf(idbuf, sizeof(idbuf), "%lld", (long long)api_param_id(req, 0));
     snprintf(vbuf, sizeof(vbuf), "%ld", cur_version);
-    snprintf(nvbuf, sizeof(nvbuf), "%ld", cur_version + new_version);
+    snprintf(nvbuf, sizeof(nvbuf), "%ld", cur_version + j->new_version);
     snprintf(actor, sizeof(actor), "%lld", (long long)req->user->id);
     pg_query *pq = api_query(req);
-    if (new_version || transition) {
-        cs = new_content ? json_dumps(new_content, JSON_COMPACT) : NULL;
-        ss = new_scoring ? json_dumps(new_scoring, JSON_COMPACT) : NULL;
-        ts = new_version ? json_dumps(new_tags, JSON_COMPACT) : NULL;
-        search = new_version ? kt_item_search_text(new_title, new_content) : NULL;
+    const char *gp[] = {idbuf, NULL};
+    if (j->new_version || transition) {
         char *as = json_dumps(audit, JSON_COMPACT);
-        const char *params[] = {idbuf,  vbuf, status, nvbuf, after, actor, new_version ? "t" : "f",
-                                kind,   new_title, cs,    ss,   ts,   search, as,
-                                transition, comment && *comment ? comment : NULL};
+        const char *params[] = {idbuf,
+                                vbuf,
+                                status,
+                                nvbuf,
+                                after,
+                                actor,
+                                j->new_version ? "t" : "f",
+                                kind,
+                                new_title,
+                                j->cs,
+                                j->ss,
+                                j->ts,
+                                j->search,
+                                as,
+                                transition,
+                                comment && *comment ? comment : NULL};
         pg_query_add(pq, "item_update", 16, params);
         free(as);
-        const char *gp[] = {idbuf, NULL};
         pg_query_add(pq, "item_get", 2, gp);
+        json_decref(audit);
         api_run(req, pq, patch_done);
-    } else {
-        const char *gp[] = {idbuf, NULL};
-        pg_query_add(pq, "item_get", 2, gp);
-        api_run(req, pq, get_done);
+        return;
     }
-out:
-    free(cs);
-    free(ss);
-    free(ts);
-    free(search);
-    if (new_tags != tags)
-        json_decref(new_tags);
-    json_decref(content);
-    json_decref(scoring);
-    json_decref(tags);
-    json_decref(new_content);
-    json_decref(new_scoring);
-    json_decref(item);
-    json_decref(problems);
+    pg_query_add(pq, "item_get", 2, gp);
     json_decref(audit);
+    api_run(req, pq, get_done);
+    return;
+out:
+    json_decref(audit);
+}
+
+static void
+patch_loaded(http_request *req, pg_query *q)
+{
+    struct item_job *j = req->ctx;
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    if (pg_ntuples(q, 0) != 1) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi.");
+        return;
+    }
+    const char *school = pg_value(q, 0, 0, R_SCHOOL);
+    if (!school || strtoll(school, NULL, 10) != req->user->school_id) {
+        api_error(req, 403, "forbidden",
+                  "Câu hỏi dùng chung của Sở chỉ được xem, trường không được sửa.");
+        return;
+    }
+    for (int c = 0; c < R_N; c++) {
+        const char *v = pg_value(q, 0, 0, c);
+        if (v && !(j->row[c] = strdup(v)))
+            abort();
+    }
+    long cur_version = strtol(j->row[R_CUR], NULL, 10);
+    json_t *ver = json_object_get(j->body, "version");
+    if (ver && json_integer_value(ver) != cur_version) {
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "Câu hỏi đã được sửa bởi người khác (phiên bản hiện tại là %ld);"
+                 " hãy tải lại rồi sửa tiếp.",
+                 cur_version);
+        api_error_details(req, 409, "version_conflict", msg,
+                          json_pack("{s:i}", "current_version", (int)cur_version));
+        return;
+    }
+    if (has_edit(j->body) && strcmp(version_status(j), "retired") == 0) {
+        api_error(req, 409, "invalid_transition", "Câu hỏi đã ngừng sử dụng nên không sửa được.");
+        return;
+    }
+    kt_cpu_submit(req->worker->base, patch_work, patch_checked, j);
 }
 
 /* Checks the shape of a PATCH body; NULL when fine, else the problems. */
@@ -653,14 +838,17 @@ h_item_patch(http_request *req)
     json_t *body = api_body_object(req);
     if (!body)
         return;
+    if (json_object_get(body, "max_score")) {
+        kt_item_max_patch(req, body);
+        return;
+    }
     json_t *problems = patch_shape(body);
     if (problems) {
         json_decref(body);
         invalid_item(req, problems);
         return;
     }
-    req->ctx = body;
-    req->ctx_free = json_ctx_free;
+    item_job_new(req, body);
     char ids[24], actor[24];
     snprintf(ids, sizeof(ids), "%lld", (long long)id);
     snprintf(actor, sizeof(actor), "%lld", (long long)req->user->id);

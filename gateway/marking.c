@@ -25,7 +25,9 @@ static const struct pg_stmt_def marking_stmts[] = {
     {"session_results",
      "WITH se AS (SELECT s.id, s.test_id FROM sessions s WHERE s.id = $1::bigint),"
      " st AS (SELECT u.id, u.student_code, u.full_name, c.name AS class, a.id AS attempt_id,"
-     "   a.status, a.score, a.max_score, a.needs_marking, a.submitted_at, f.code"
+     "   a.status, a.score, a.max_score, a.needs_marking, a.submitted_at, f.code,"
+     "   (SELECT count(*) FROM attempt_scores x WHERE x.attempt_id = a.id"
+     "     AND x.state = 'scoring_failed') AS scoring_failed"
      "  FROM se JOIN session_classes sc ON sc.session_id = se.id"
      "  JOIN classes c ON c.id = sc.class_id JOIN class_members cm ON cm.class_id = c.id"
      "  JOIN users u ON u.id = cm.user_id AND u.role = 'student'"
@@ -35,6 +37,9 @@ static const struct pg_stmt_def marking_stmts[] = {
      "   (SELECT count(*) FROM attempt_scores x JOIN attempts a ON a.id = x.attempt_id"
      "     WHERE a.session_id = (SELECT id FROM se) AND x.item_ref = ti.item_ref"
      "       AND x.score IS NOT NULL) AS scored,"
+     "   (SELECT count(*) FROM attempt_scores x JOIN attempts a ON a.id = x.attempt_id"
+     "     WHERE a.session_id = (SELECT id FROM se) AND x.item_ref = ti.item_ref"
+     "       AND x.state = 'scoring_failed') AS scoring_failed,"
      "   (SELECT round(avg(x.score::numeric / x.max_score), 3) FROM attempt_scores x"
      "     JOIN attempts a ON a.id = x.attempt_id"
      "     WHERE a.session_id = (SELECT id FROM se) AND x.item_ref = ti.item_ref"
@@ -58,12 +63,27 @@ static const struct pg_stmt_def marking_stmts[] = {
      "    'form_code', code, 'submitted_at', submitted_at,"
      "    'score', round(score::numeric / 100, 2)::text,"
      "    'max_score', round(max_score::numeric / 100, 2)::text,"
-     "    'needs_marking', needs_marking) ORDER BY class, student_code, id) FROM st), '[]'),"
+     "    'needs_marking', needs_marking, 'scoring_failed', scoring_failed)"
+     "    ORDER BY class, student_code, id) FROM st), '[]'),"
      "  'items', coalesce((SELECT json_agg(json_build_object('item_ref', item_ref,"
      "    'item_id', item_id, 'kind', kind, 'part', part,"
      "    'points', round(points::numeric / 100, 2)::text, 'answered', answered,"
-     "    'scored', scored, 'difficulty', difficulty, 'options', options)"
+     "    'scored', scored, 'scoring_failed', scoring_failed, 'difficulty', difficulty,"
+     "    'options', options)"
      "    ORDER BY part, item_ref) FROM it), '[]'),"
+     /* Answers waiting for a teacher: essays, and those the engine could not score. */
+     "  'marking', (SELECT json_build_object("
+     "    'needs_marking', count(*) FILTER (WHERE x.state = 'needs_marking'),"
+     "    'scoring_failed', count(*) FILTER (WHERE x.state = 'scoring_failed'))"
+     "   FROM attempt_scores x JOIN attempts a ON a.id = x.attempt_id"
+     "   WHERE a.session_id = (SELECT id FROM se)),"
+     "  'to_mark', coalesce((SELECT json_agg(json_build_object('attempt_id', x.attempt_id,"
+     "    'item_ref', x.item_ref, 'student_code', u.student_code, 'full_name', u.full_name,"
+     "    'state', x.state, 'error', x.detail->>'error')"
+     "    ORDER BY u.student_code, x.attempt_id, x.item_ref)"
+     "   FROM attempt_scores x JOIN attempts a ON a.id = x.attempt_id"
+     "   JOIN users u ON u.id = a.student_id WHERE a.session_id = (SELECT id FROM se)"
+     "     AND x.state IN ('needs_marking', 'scoring_failed')), '[]'),"
      "  'distribution', (SELECT json_agg(n ORDER BY b) FROM (SELECT b, (SELECT count(*) FROM st"
      "    WHERE st.max_score > 0 AND st.status = 'submitted' AND least(9, floor(st.score * 10.0"
      "      / st.max_score))::int = b) AS n FROM generate_series(0, 9) b) d))::text"
@@ -98,7 +118,9 @@ static const struct pg_stmt_def marking_stmts[] = {
      "   FROM attempt_scores WHERE attempt_id = $1::bigint) t"
      " WHERE a.id = $1::bigint RETURNING a.score"},
     {"regrade_load",
-     "SELECT ti.item_id, ti.version, ti.points, nv.kind, nv.scoring::text, ov.kind, nv.qti_xml"
+     "SELECT ti.item_id, ti.version, ti.points, nv.kind, nv.scoring::text, ov.kind, nv.qti_xml,"
+     " (SELECT m.max_score::text FROM item_max_scores m WHERE m.item_id = ti.item_id"
+     "   AND m.version = $3::integer)"
      " FROM test_items ti JOIN item_versions ov ON ov.item_id = ti.item_id"
      "  AND ov.version = ti.version"
      " LEFT JOIN item_versions nv ON nv.item_id = ti.item_id AND nv.version = $3::integer"
@@ -119,7 +141,9 @@ static const struct pg_stmt_def marking_stmts[] = {
     {"regrade_apply",
      "WITH c AS (SELECT * FROM jsonb_to_recordset($3::jsonb)"
      "   AS c(attempt bigint, old integer, new integer, detail jsonb)),"
-     " u AS (UPDATE attempt_scores x SET score = c.new, detail = x.detail || c.detail"
+     " u AS (UPDATE attempt_scores x SET score = c.new, detail = CASE WHEN c.new IS NULL"
+     "    OR x.marked_by IS NOT NULL THEN x.detail ELSE x.detail - 'error' - 'needs_marking'"
+     "    END || c.detail"
      "  FROM c WHERE x.attempt_id = c.attempt AND x.item_ref = $2 RETURNING x.attempt_id,"
      "   x.school_id)"
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
@@ -348,7 +372,7 @@ struct regrade_answer {
 struct regrade {
     http_request *req;
     char test[24], ref[40], version[16];
-    char *kind, *scoring, *qti_xml;
+    char *kind, *scoring, *qti_xml, *stated_max; /* stated_max: the teacher's, or NULL */
     int64_t points;
     int rounds;
     json_t *changed; /* [{attempt, old, new}] over every round */
@@ -379,6 +403,7 @@ regrade_free(void *p)
     free(g->kind);
     free(g->scoring);
     free(g->qti_xml);
+    free(g->stated_max);
     json_decref(g->changed);
     free(g);
 }
@@ -408,7 +433,7 @@ regrade_work(void *arg)
         json_t *old = an->old ? json_integer(strtoll(an->old, NULL, 10)) : json_null();
         int64_t score;
         json_t *detail = kt_grade_item(g->kind, g->scoring, g->qti_xml, an->response, g->points,
-                                       &score);
+                                       g->stated_max, &score);
         json_t *now = score >= 0 ? json_integer(score) : json_null();
         if (an->manual || score < 0) {
             /* A teacher's mark (or an essay waiting for one) stands; only the
@@ -540,6 +565,7 @@ regrade_loaded(http_request *req, pg_query *q)
     g->kind = strdup(new_kind);
     g->scoring = strdup(pg_value(q, 0, 0, 4));
     g->qti_xml = pg_value(q, 0, 0, 6) ? strdup(pg_value(q, 0, 0, 6)) : NULL;
+    g->stated_max = pg_value(q, 0, 0, 7) ? strdup(pg_value(q, 0, 0, 7)) : NULL;
     g->points = strtoll(pg_value(q, 0, 0, 2), NULL, 10);
     const char *p[] = {g->test, g->ref, g->version};
     pg_query *q2 = api_query(req);

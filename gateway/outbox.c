@@ -2,35 +2,35 @@
  * The CSDL sync sender: on one worker's loop, every KIEMTRA_CSDL_INTERVAL
  * seconds, the exchange records whose newest version the receiver has not
  * accepted are posted one at a time to KIEMTRA_CSDL_URL in their envelope
- * (idbanghi, sukien, phienban, thoigiancapnhat). Accepted versions only
- * grow; failures back off exponentially. One gateway leads (advisory lock).
+ * (idbanghi, sukien, phienban, thoigiancapnhat). Each record is claimed for
+ * a lease before it is sent and acknowledged under that claim, so any number
+ * of gateways send each version once. Failures back off exponentially.
  */
 #include "outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "config.h"
 #include "log.h"
 #include "pgpool.h"
 #include "server.h"
 
-#define OUTBOX_BATCH 50
-#define OUTBOX_LOCK_KEY "7316004822"
-
 static const struct pg_stmt_def outbox_stmts[] = {
-    {"outbox_due",
-     "SELECT d.record_id, d.version, d.event, d.payload::text, d.updated_at FROM"
-     " (SELECT pg_try_advisory_xact_lock(" OUTBOX_LOCK_KEY ") AS leader) l,"
-     " LATERAL kt_outbox_due(CASE WHEN l.leader THEN $1::integer ELSE 0 END) d"},
-    {"outbox_result", "SELECT kt_outbox_result($1, $2::integer, $3::boolean, $4)"},
+    /* One committed statement: the next due record, claimed for $2 s. */
+    {"outbox_claim",
+     "SELECT record_id, version, event, payload::text, updated_at"
+     " FROM kt_outbox_claim($1, $2::integer)"},
+    {"outbox_ack", "SELECT kt_outbox_ack($1, $2, $3::integer, $4::boolean, $5)"},
 };
 
 void
@@ -39,106 +39,60 @@ kt_outbox_register(void)
     pg_register_statements(outbox_stmts, (int)(sizeof(outbox_stmts) / sizeof(outbox_stmts[0])));
 }
 
-/* One run: the due rows, sent in order. Only its worker touches it. */
+/* One run: records claimed and sent one after the other until none is due
+ * or one fails. Only its worker touches it. */
 struct run {
     struct kt_worker *w;
-    pg_query *due; /* the rows being sent */
-    int next, n;
+    pg_query *claim; /* holds the record being sent, if any */
+    int stmt;        /* the claim's statement in it */
+    int more;        /* whether the query in flight claims another record */
     struct evhttp_connection *conn;
-    int conn_broken; /* freed before the next send, outside libevent's callback */
 };
 
 static struct event *tick_ev;
 static struct run *running;
 static char host[64], path[512];
 static int port;
+/* This process among the gateways, and how long its claims last: longer
+ * than a send may take (connect, then write and read, each bounded by the
+ * timeout), so that a claim runs out only when its holder is gone. */
+static char sender[128];
+static char lease[16];
 
-static void send_next(struct run *r);
+static void claim_next(struct run *r, int ok, const char *error);
+static void on_response(struct evhttp_request *req, void *arg);
 
 static void
 run_end(struct run *r)
 {
     if (r->conn)
         evhttp_connection_free(r->conn);
-    pg_query_free(r->due);
+    pg_query_free(r->claim);
     free(r);
     running = NULL;
 }
 
-static void
-result_stored(pg_query *q, void *arg)
+static const char *
+claimed(const struct run *r, int col)
 {
-    struct run *r = arg;
-    if (q->status != PG_OK)
-        log_error("outbox: storing a result failed: %s", q->error ? q->error : "?");
-    pg_query_free(q);
-    send_next(r);
-}
-
-/* Records what the receiver said about the row just sent. */
-static void
-record_result(struct run *r, int ok, const char *error)
-{
-    const char *p[] = {pg_value(r->due, 0, r->next, 0), pg_value(r->due, 0, r->next, 1),
-                       ok ? "true" : "false", error};
-    pg_query *q = pg_query_new(NULL);
-    pg_query_add(q, "outbox_result", 4, p);
-    if (!ok)
-        log_info("outbox: %s v%s not delivered: %s", p[0], p[1], error);
-    r->next++;
-    pg_query_run(r->w->db, q, result_stored, r);
+    return pg_value(r->claim, r->stmt, 0, col);
 }
 
 static void
-on_response(struct evhttp_request *req, void *arg)
+send_claimed(struct run *r)
 {
-    struct run *r = arg;
-    int code = req ? evhttp_request_get_response_code(req) : 0;
-    char err[160];
-    if (code == 200 || code == 201) {
-        record_result(r, 1, NULL);
-        return;
-    }
-    if (code == 409) {
-        /* The receiver has this version or a newer one: nothing older is ever
-         * sent again, and this one need not be. */
-        record_result(r, 1, NULL);
-        return;
-    }
-    if (code)
-        snprintf(err, sizeof(err), "HTTP %d", code);
-    else
-        snprintf(err, sizeof(err), "không kết nối được hoặc hết thời gian chờ");
-    r->conn_broken = 1; /* unusable after an error: a new one for the next send */
-    record_result(r, 0, err);
-}
-
-static void
-send_next(struct run *r)
-{
-    if (r->next >= r->n) {
-        run_end(r);
-        return;
-    }
-    if (r->conn && r->conn_broken) {
-        evhttp_connection_free(r->conn);
-        r->conn = NULL;
-        r->conn_broken = 0;
-    }
     if (!r->conn) {
         r->conn = evhttp_connection_base_new(r->w->base, NULL, host, (unsigned short)port);
         if (!r->conn) {
-            run_end(r);
+            claim_next(r, 0, "không tạo được kết nối");
             return;
         }
         evhttp_connection_set_timeout(r->conn, kt_cfg.csdl_timeout);
         evhttp_connection_set_retries(r->conn, 0);
     }
-    json_t *env = json_pack("{s:s,s:s,s:i,s:s,s:o?}", "idbanghi", pg_value(r->due, 0, r->next, 0),
-                            "sukien", pg_value(r->due, 0, r->next, 2), "phienban",
-                            atoi(pg_value(r->due, 0, r->next, 1)), "thoigiancapnhat",
-                            pg_value(r->due, 0, r->next, 4), "du_lieu",
-                            json_loads(pg_value(r->due, 0, r->next, 3), 0, NULL));
+    json_t *env = json_pack("{s:s,s:s,s:i,s:s,s:o?}", "idbanghi", claimed(r, 0), "sukien",
+                            claimed(r, 2), "phienban", atoi(claimed(r, 1)), "thoigiancapnhat",
+                            claimed(r, 4), "du_lieu", json_loads(claimed(r, 3), 0, NULL));
     char *body = json_dumps(env, JSON_COMPACT);
     json_decref(env);
     struct evhttp_request *req = evhttp_request_new(on_response, r);
@@ -148,22 +102,69 @@ send_next(struct run *r)
     evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     free(body);
     if (evhttp_make_request(r->conn, req, EVHTTP_REQ_POST, path) != 0)
-        record_result(r, 0, "không gửi được yêu cầu");
+        claim_next(r, 0, "không gửi được yêu cầu");
 }
 
 static void
-due_loaded(pg_query *q, void *arg)
+on_claimed(pg_query *q, void *arg)
 {
     struct run *r = arg;
-    if (q->status != PG_OK || pg_ntuples(q, 0) == 0) {
+    if (q->status != PG_OK) {
+        /* A lost acknowledgement leaves the claim to run out: the record
+         * is sent again and the receiver answers 409 for that version. */
+        log_error("outbox: acknowledging or claiming failed: %s", q->error ? q->error : "?");
         pg_query_free(q);
-        free(r);
-        running = NULL;
+        run_end(r);
         return;
     }
-    r->due = q;
-    r->n = pg_ntuples(q, 0);
-    send_next(r);
+    pg_query_free(r->claim);
+    r->claim = q;
+    r->stmt = q->nresults - 1;
+    if (!r->more || pg_ntuples(q, r->stmt) == 0) {
+        run_end(r);
+        return;
+    }
+    send_claimed(r);
+}
+
+/* Acknowledges the record just sent, if any, and after a success claims
+ * the next one in the same transaction; after a failure the run ends and
+ * the next tick starts over. */
+static void
+claim_next(struct run *r, int ok, const char *error)
+{
+    pg_query *q = pg_query_new(NULL);
+    if (r->claim) {
+        const char *p[] = {sender, claimed(r, 0), claimed(r, 1), ok ? "true" : "false", error};
+        pg_query_add(q, "outbox_ack", 5, p);
+        if (!ok) /* the run ends: its connection is freed outside libevent's callback */
+            log_info("outbox: %s v%s not delivered: %s", p[1], p[2], error);
+    }
+    r->more = ok;
+    if (ok) {
+        const char *p[] = {sender, lease};
+        pg_query_add(q, "outbox_claim", 2, p);
+    }
+    pg_query_run(r->w->db, q, on_claimed, r);
+}
+
+static void
+on_response(struct evhttp_request *req, void *arg)
+{
+    struct run *r = arg;
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    char err[160];
+    /* 409: the receiver holds this version or a newer one; nothing older is
+     * ever sent again, and this one need not be. */
+    if (code == 200 || code == 201 || code == 409) {
+        claim_next(r, 1, NULL);
+        return;
+    }
+    if (code)
+        snprintf(err, sizeof(err), "HTTP %d", code);
+    else
+        snprintf(err, sizeof(err), "không kết nối được hoặc hết thời gian chờ");
+    claim_next(r, 0, err);
 }
 
 static void
@@ -178,12 +179,7 @@ outbox_tick(evutil_socket_t fd, short what, void *arg)
         return;
     r->w = arg;
     running = r;
-    char lim[16];
-    snprintf(lim, sizeof(lim), "%d", OUTBOX_BATCH);
-    const char *p[] = {lim};
-    pg_query *q = pg_query_new(NULL);
-    pg_query_add(q, "outbox_due", 1, p);
-    pg_query_run(r->w->db, q, due_loaded, r);
+    claim_next(r, 1, NULL);
 }
 
 int
@@ -209,11 +205,17 @@ kt_outbox_start(struct kt_worker *w)
 {
     if (!kt_cfg.csdl_url || !*kt_cfg.csdl_url)
         return;
+    char name[64] = "";
+    if (gethostname(name, sizeof(name)) != 0)
+        snprintf(name, sizeof(name), "?");
+    name[sizeof(name) - 1] = '\0';
+    snprintf(sender, sizeof(sender), "%s/%ld/%08x", name, (long)getpid(), randombytes_random());
+    snprintf(lease, sizeof(lease), "%d", 3 * kt_cfg.csdl_timeout + 2);
     tick_ev = event_new(w->base, -1, EV_PERSIST, outbox_tick, w);
     struct timeval tv = {kt_cfg.csdl_interval, 0};
     event_add(tick_ev, &tv);
-    log_info("outbox: sending exchange records to %s every %d s", kt_cfg.csdl_url,
-             kt_cfg.csdl_interval);
+    log_info("outbox: sending exchange records to %s every %d s as %s", kt_cfg.csdl_url,
+             kt_cfg.csdl_interval, sender);
 }
 
 void

@@ -3,7 +3,8 @@
  * published test. The test's item references are read on the CPU pool, the
  * school's QTI items they name are loaded, forms are built on the CPU pool
  * (itembank/qti_deliver.c), and one statement stores the test, its items
- * and forms; every feature or item that cannot be delivered is a 422.
+ * and forms; every feature or item that cannot be delivered is a 422, and
+ * so is an item whose maximum score is neither known nor stated.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,22 +16,30 @@
 #include "assembly.h"
 #include "cpupool.h"
 #include "item.h"
+#include "maxscore.h"
 #include "qti_deliver.h"
 #include "server.h"
 
 #define TITLE_MAX 300
 
 static const struct pg_stmt_def qti_publish_stmts[] = {
-    {"qti_test_read", "SELECT identifier, title, xml FROM qti_tests WHERE id = $1::bigint"},
+    {"qti_test_read", "SELECT identifier, title, xml, origin FROM qti_tests WHERE id = $1::bigint"},
     /* The school's QTI items under the names the references may have, at
-     * their current versions, with the paths of their files. */
+     * their approved versions (else current: items need not be approved),
+     * with the paths of their files. Where several items share a name, the
+     * one imported with the test (same origin), else the newest, comes last
+     * and so wins in items_loaded. */
     {"qti_test_items",
      "SELECT i.identifier, i.id, v.version, i.status, v.qti_xml,"
      " coalesce((SELECT json_agg(a.path ORDER BY a.path) FROM item_assets a"
-     "   WHERE a.item_id = i.id AND a.version = v.version), '[]')::text"
-     " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+     "   WHERE a.item_id = i.id AND a.version = v.version), '[]')::text,"
+     " (SELECT trim_scale(m.max_score)::text FROM item_max_scores m"
+     "   WHERE m.item_id = i.id AND m.version = v.version)"
+     " FROM items i JOIN item_versions v ON v.item_id = i.id"
+     "  AND v.version = coalesce(i.approved_version, i.current_version)"
      " WHERE i.school_id = $2::bigint AND v.kind = 'QTI'"
-     "   AND i.identifier IN (SELECT jsonb_array_elements_text($1::jsonb))"},
+     "   AND i.identifier IN (SELECT jsonb_array_elements_text($1::jsonb))"
+     " ORDER BY i.origin = $3::text, i.id"},
     /* $1 school, $2 province, $3 title, $4 subject, $5 grade, $6 kind,
      * $7 duration, $8 forms, $9 author, $10 seed, $11 total, $12 source,
      * $13 navigation, $14 test_items rows, $15 test_forms rows. */
@@ -67,9 +76,10 @@ kt_qti_publish_register(void)
 struct qpub {
     http_request *req;
     json_t *test; /* title, subject, grade, kind, forms, duration_seconds */
-    char *xml;
+    char *xml, *origin;   /* the test document and where it was imported from */
     json_t *refs, *names; /* CPU pool: item refs, the identifiers to load */
-    json_t *items;        /* identifier -> {id, version, status, xml, assets} */
+    json_t *items;        /* identifier -> {id, version, status, xml, assets, max_score} */
+    json_t *nomax;        /* CPU pool: items with no known or stated maximum score */
     uint64_t seed;
     kt_qti_publish res;
 };
@@ -80,9 +90,11 @@ qpub_free(void *p)
     struct qpub *j = p;
     json_decref(j->test);
     free(j->xml);
+    free(j->origin);
     json_decref(j->refs);
     json_decref(j->names);
     json_decref(j->items);
+    json_decref(j->nomax);
     kt_qti_publish_free(&j->res);
     free(j);
 }
@@ -118,6 +130,8 @@ build_work(void *arg)
 {
     struct qpub *j = arg;
     kt_qti_publish_build(j->xml, strlen(j->xml), j->test, j->items, j->seed, &j->res);
+    if (j->res.rc == 0)
+        j->nomax = kt_item_max_missing(j->res.items, j->items);
 }
 
 static void
@@ -127,6 +141,16 @@ build_done(void *arg)
     http_request *req = j->req;
     if (j->res.rc != 0) {
         not_deliverable(req, json_incref(j->res.problems));
+        return;
+    }
+    if (json_array_size(j->nomax)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "Đề chưa phát hành được: %zu câu hỏi chưa xác định được điểm tối đa. Hãy ghi "
+                 "điểm tối đa cho từng câu (PATCH /api/v1/items/{id} với max_score và version) "
+                 "rồi phát hành lại.",
+                 json_array_size(j->nomax));
+        api_error_details(req, 422, "max_score_unknown", msg, json_incref(j->nomax));
         return;
     }
     char sch[24], prov[24], g[8], d[16], f[8], u[24], seed[24], total[24], src[24];
@@ -172,13 +196,14 @@ items_loaded(http_request *req, pg_query *q)
         return;
     }
     j->items = json_object();
-    for (int r = 0; r < pg_ntuples(q, 0); r++)
+    for (int r = 0; r < pg_ntuples(q, 0); r++) /* a later row of a name replaces an earlier */
         json_object_set_new(
             j->items, pg_value(q, 0, r, 0),
-            json_pack("{s:I,s:i,s:s,s:s?,s:o?}", "id",
+            json_pack("{s:I,s:i,s:s,s:s?,s:o?,s:s?}", "id",
                       (json_int_t)strtoll(pg_value(q, 0, r, 1), NULL, 10), "version",
                       atoi(pg_value(q, 0, r, 2)), "status", pg_value(q, 0, r, 3), "xml",
-                      pg_value(q, 0, r, 4), "assets", json_loads(pg_value(q, 0, r, 5), 0, NULL)));
+                      pg_value(q, 0, r, 4), "assets", json_loads(pg_value(q, 0, r, 5), 0, NULL),
+                      "max_score", pg_value(q, 0, r, 6)));
     randombytes_buf(&j->seed, sizeof(j->seed));
     kt_cpu_submit(req->worker->base, build_work, build_done, j);
 }
@@ -212,9 +237,9 @@ refs_done(void *arg)
     }
     char *names = json_dumps(j->names, JSON_COMPACT), sch[24];
     snprintf(sch, sizeof(sch), "%lld", (long long)req->user->school_id);
-    const char *p[] = {names, sch};
+    const char *p[] = {names, sch, j->origin};
     pg_query *q = api_query(req);
-    pg_query_add(q, "qti_test_items", 2, p);
+    pg_query_add(q, "qti_test_items", 3, p);
     free(names);
     api_run(req, q, items_loaded);
 }
@@ -234,7 +259,8 @@ test_read(http_request *req, pg_query *q)
     if (!json_is_string(json_object_get(j->test, "title")))
         json_object_set_new(j->test, "title", json_string(pg_value(q, 0, 0, 1)));
     j->xml = strdup(pg_value(q, 0, 0, 2));
-    if (!j->xml)
+    j->origin = strdup(pg_value(q, 0, 0, 3));
+    if (!j->xml || !j->origin)
         abort();
     kt_cpu_submit(req->worker->base, refs_work, refs_done, j);
 }

@@ -104,7 +104,10 @@ static const struct pg_stmt_def record_stmts[] = {
      " EXISTS (SELECT 1 FROM record_terms rt WHERE rt.school_id = se.school_id"
      "   AND rt.school_year = $2 AND rt.semester = $3::smallint),"
      " (SELECT count(*) FROM attempts a WHERE a.session_id = se.id"
-     "   AND a.status = 'submitted' AND (a.scored_at IS NULL OR a.needs_marking))"
+     "   AND a.status = 'submitted' AND (a.scored_at IS NULL OR a.needs_marking)),"
+     /* of which with an answer the engine could not score (not a 0: a teacher marks it) */
+     " (SELECT count(DISTINCT x.attempt_id) FROM attempt_scores x JOIN attempts a"
+     "   ON a.id = x.attempt_id WHERE a.session_id = se.id AND x.state = 'scoring_failed')"
      " FROM sessions se JOIN tests t ON t.id = se.test_id WHERE se.id = $1::bigint"},
     /* Scored attempts with the class each student sits the session in. */
     {"record_publish_attempts",
@@ -437,10 +440,18 @@ publish_loaded(http_request *req, pg_query *q)
         return;
     }
     if (atoi(pg_value(q, 0, 0, 6)) > 0) {
-        char msg[200];
-        snprintf(msg, sizeof(msg),
-                 "Còn %s bài chưa chấm xong (tự luận cần chấm tay); hãy chấm xong rồi đưa vào sổ.",
-                 pg_value(q, 0, 0, 6));
+        char msg[300];
+        if (atoi(pg_value(q, 0, 0, 7)) > 0)
+            snprintf(msg, sizeof(msg),
+                     "Còn %s bài chưa chấm xong, trong đó %s bài có câu hệ thống không chấm tự "
+                     "động được (cần giáo viên chấm tay, không tính 0 điểm); hãy chấm xong rồi "
+                     "đưa vào sổ.",
+                     pg_value(q, 0, 0, 6), pg_value(q, 0, 0, 7));
+        else
+            snprintf(msg, sizeof(msg),
+                     "Còn %s bài chưa chấm xong (tự luận cần chấm tay); hãy chấm xong rồi đưa "
+                     "vào sổ.",
+                     pg_value(q, 0, 0, 6));
         api_error(req, 409, "marking_pending", msg);
         return;
     }
@@ -918,6 +929,12 @@ h_export_records(http_request *req)
     pg_query *q = api_query(req);
     pg_query_add(q, "class_records", 5, p);
     pg_query_add(q, "class_exchange", 3, px);
+    if (j->national_id && strcmp(j->format, "json") != 0) { /* the sheet shows them: audited */
+        char actor[24];
+        api_id_text(actor, req->user->id);
+        const char *pa[] = {sq.cls, actor, sq.year, sq.semester, sq.subject, j->format};
+        pg_query_add(q, "student_national_id_export", 6, pa);
+    }
     api_run(req, q, export_loaded);
 }
 
@@ -951,6 +968,21 @@ static const struct pg_stmt_def national_id_stmts[] = {
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      " SELECT school_id, $3::bigint, 'student.national_id', 'user', id::text,"
      "  jsonb_build_object('set', $2 IS NOT NULL) FROM u RETURNING 1"},
+    /* Every read and export of số định danh leaves an audit row, written in
+     * the transaction that reads them. */
+    {"student_national_id_read",
+     "INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
+     " SELECT school_id, $2::bigint, 'student.national_id.read', 'user', id::text,"
+     "  jsonb_build_object('stored', national_id_enc IS NOT NULL)"
+     " FROM users WHERE id = $1::bigint AND role = 'student'"},
+    {"student_national_id_export",
+     "INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
+     " SELECT c.school_id, $2::bigint, 'student.national_id.export', 'class', c.id::text,"
+     "  jsonb_build_object('school_year', $3::text, 'semester', $4::int, 'subject', $5::text,"
+     "  'format', $6::text, 'students', coalesce((SELECT jsonb_agg(u.id ORDER BY u.id)"
+     "   FROM class_members cm JOIN users u ON u.id = cm.user_id AND u.role = 'student'"
+     "   WHERE cm.class_id = c.id AND u.national_id_enc IS NOT NULL), '[]'))"
+     " FROM classes c WHERE c.id = $1::bigint"},
 };
 
 void
@@ -1078,10 +1110,13 @@ nid_shown(http_request *req, pg_query *q)
 void
 h_national_id_get(http_request *req)
 {
-    char sid[24];
+    char sid[24], actor[24];
     api_id_text(sid, api_param_id(req, 0));
+    api_id_text(actor, req->user->id);
     const char *p[] = {sid};
+    const char *pa[] = {sid, actor};
     pg_query *q = api_query(req);
     pg_query_add(q, "student_identity", 1, p);
+    pg_query_add(q, "student_national_id_read", 2, pa);
     api_run(req, q, nid_shown);
 }

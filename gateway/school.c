@@ -12,12 +12,12 @@ static const struct pg_stmt_def school_stmts[] = {
     {"school_list",
      "SELECT coalesce(json_agg(json_build_object('id', id, 'code', code, 'name', name)"
      " ORDER BY name), '[]') FROM schools"},
-    /* Students see only their own classes; staff see the whole school. */
+    /* Students see only their own classes; staff see the whole school.
+     * Only students are class members (a student reads no other user row). */
     {"class_list",
      "SELECT coalesce(json_agg(json_build_object('id', c.id, 'school_id', c.school_id,"
      " 'name', c.name, 'grade', c.grade, 'school_year', c.school_year,"
-     " 'students', (SELECT count(*) FROM class_members m JOIN users u ON u.id = m.user_id"
-     "              WHERE m.class_id = c.id AND u.role = 'student'))"
+     " 'students', (SELECT count(*) FROM class_members m WHERE m.class_id = c.id))"
      " ORDER BY c.school_year DESC, c.grade, c.name), '[]')"
      " FROM classes c WHERE $2::text <> 'student'"
      "    OR c.id IN (SELECT class_id FROM class_members WHERE user_id = $1::bigint)"},

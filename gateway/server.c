@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "conncap.h"
 #include "cpupool.h"
 #include "grading.h"
 #include "outbox.h"
@@ -79,13 +80,24 @@ kt_serve(void)
     if (kt_api_init() < 0 || kt_cpu_start(kt_cfg.cpu_threads) < 0)
         return 1;
 
+    /* Client connections stay below the descriptor limit: a reserve is
+     * kept for the database pools, listeners, event loops and files. */
+    int fit = kt_conncap_from_rlimit(32 + kt_cfg.workers * (kt_cfg.db_pool + 4));
+    int max_conns = kt_cfg.max_connections;
+    if (fit && max_conns > fit)
+        log_warn("KIEMTRA_MAX_CONNECTIONS=%d does not fit the descriptor limit; using %d",
+                 max_conns, fit);
+    if (!max_conns || (fit && max_conns > fit))
+        max_conns = fit ? fit : 50000;
+    kt_conncap_configure(max_conns, kt_cfg.max_per_address);
     struct http_limits lim = {
         .max_header = kt_cfg.max_header,
         .max_body = kt_cfg.max_body,
         .header_timeout = kt_cfg.header_timeout,
         .body_timeout = kt_cfg.body_timeout,
         .idle_timeout = kt_cfg.idle_timeout,
-        .max_connections = kt_cfg.max_connections,
+        .idle_busy_timeout = kt_cfg.idle_busy_timeout,
+        .max_connections = max_conns,
     };
     kt_nworkers = kt_cfg.workers;
     kt_workers = calloc((size_t)kt_nworkers, sizeof(*kt_workers));
@@ -102,13 +114,15 @@ kt_serve(void)
         if (!w->base || !w->db || !w->http || !w->stop_ev ||
             http_server_listen(w->http, kt_cfg.listen_addr, kt_cfg.port) < 0)
             return 1;
+        http_server_on_head(w->http, kt_api_head);
     }
     kt_expiry_start(&kt_workers[0]);
     kt_outbox_start(&kt_workers[0]);
     for (int i = 0; i < kt_nworkers; i++)
         pthread_create(&kt_workers[i].thread, NULL, worker_main, &kt_workers[i]);
-    log_info("listening on http://%s:%d workers=%d db_pool=%d", kt_cfg.listen_addr, kt_cfg.port,
-             kt_nworkers, kt_cfg.db_pool);
+    log_info("listening on http://%s:%d workers=%d db_pool=%d max_connections=%d per_address=%d",
+             kt_cfg.listen_addr, kt_cfg.port, kt_nworkers, kt_cfg.db_pool, max_conns,
+             kt_cfg.max_per_address);
 
     struct event_base *main_base = event_base_new();
     struct event *sigint = evsignal_new(main_base, SIGINT, on_signal, main_base);

@@ -43,11 +43,12 @@ static const struct pg_stmt_def test_stmts[] = {
      "SELECT t.status, t.subject, t.grade, t.forms, t.blueprint::text, t.title, t.kind,"
      " t.duration_seconds FROM tests t WHERE t.id = $1::bigint"},
     /* Approved, deliverable items of the subject and grade (the school's and
-     * the province's shared ones), with how often each was used before. */
+     * the province's shared ones) at their approved versions (a newer one may
+     * await review), with how often each was used before. */
     {"publish_candidates",
      "SELECT i.id, v.version, to_json(v.tags)::text, v.kind, v.content::text,"
      " (SELECT count(*) FROM test_items ti WHERE ti.item_id = i.id)"
-     " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
+     " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.approved_version"
      " WHERE i.status = 'approved' AND i.subject = $1 AND i.grade = $2::smallint"
      "   AND v.kind <> 'QTI'"
      " ORDER BY i.id"},

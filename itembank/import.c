@@ -18,6 +18,7 @@
 #include "item.h"
 #include "package.h"
 #include "qti_export.h"
+#include "rp_compile.h"
 
 static const char *
 version_name(kt_qti_version v)
@@ -287,6 +288,43 @@ add_package_tags(json_t *plan, const kt_qti_package *pkg, const char *href)
     json_decref(t);
 }
 
+/* The plan's "origin", under which its identifiers are unique in a school:
+ * prefix:text when text is short UTF-8, else prefix-sha256:<hex> of text
+ * (or of data when there is no text). */
+static void
+set_origin(json_t *plan, const char *prefix, const char *text, const void *data, size_t len)
+{
+    char o[320];
+    json_t *s = NULL;
+    if (text && *text && strlen(text) <= 200) {
+        snprintf(o, sizeof(o), "%s:%s", prefix, text);
+        s = json_string(o); /* NULL when not UTF-8 */
+    }
+    if (!s) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char hex[2 * crypto_hash_sha256_BYTES + 1];
+        if (text && *text)
+            crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
+        else
+            crypto_hash_sha256(h, data, len);
+        sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+        snprintf(o, sizeof(o), "%s-sha256:%s", prefix, hex);
+        s = json_string(o);
+    }
+    json_object_set_new(plan, "origin", s);
+}
+
+/* A package is known by its manifest's identifier, else by its manifest. */
+static void
+package_origin(json_t *plan, const kt_qti_package *pkg, zip_t *z)
+{
+    size_t mlen = 0;
+    unsigned char *m =
+        pkg->identifier && *pkg->identifier ? NULL : zip_entry(z, "imsmanifest.xml", &mlen);
+    set_origin(plan, "package", pkg->identifier, m ? m : (const unsigned char *)"", mlen);
+    free(m);
+}
+
 static int
 package_plan(const void *buf, size_t len, const char *name, kt_import *out, kt_qti_errors *errs)
 {
@@ -301,6 +339,9 @@ package_plan(const void *buf, size_t len, const char *name, kt_import *out, kt_q
         zip_source_free(src);
     zip_error_fini(&ze);
     int rc = z ? 0 : -1;
+    for (size_t i = 0; i < pkg.nitems; i++) /* an ill-typed item refuses the package */
+        if (kt_rp_typecheck(pkg.items[i]->xml, pkg.items[i]->xml_len, pkg.items[i]->file, errs))
+            rc = -1;
     json_t *items = json_object_get(out->plan, "items"), *tests = json_object_get(out->plan, "tests");
     for (size_t i = 0; rc == 0 && i < pkg.nitems; i++) {
         const kt_qti_item *it = pkg.items[i];
@@ -316,6 +357,8 @@ package_plan(const void *buf, size_t len, const char *name, kt_import *out, kt_q
     }
     for (size_t i = 0; rc == 0 && i < pkg.ntests; i++)
         json_array_append_new(tests, test_plan(pkg.tests[i]));
+    if (rc == 0)
+        package_origin(out->plan, &pkg, z);
     out->nitems = pkg.nitems;
     out->ntests = pkg.ntests;
     if (z)
@@ -335,16 +378,20 @@ kt_import_read(const void *buf, size_t len, const char *name, kt_import *out,
     out->plan = json_pack("{s:[],s:[]}", "items", "tests");
     if (!out->plan)
         return -1;
-    int is_zip = has_ext(name, ".zip") || (len >= 4 && memcmp(buf, "PK\003\004", 4) == 0);
+    int is_zip = (name && has_ext(name, ".zip")) || (len >= 4 && memcmp(buf, "PK\003\004", 4) == 0);
+    const char *label = name ? name : is_zip ? "tep-tai-len.zip" : "tep-tai-len.xml";
     if (is_zip) {
-        if (package_plan(buf, len, name, out, errs) < 0)
+        if (package_plan(buf, len, label, out, errs) < 0)
             return -1;
         out->status = KT_IMPORT_OK;
         return 0;
     }
     kt_qti_doc doc = {0};
     size_t nerrs = errs->n;
-    int rc = kt_qti_parse(buf, len, name, &doc, errs);
+    /* One document is known by its file name, else by its content. */
+    const char *base = name ? strrchr(name, '/') : NULL;
+    set_origin(out->plan, "file", base ? base + 1 : name, buf, len);
+    int rc = kt_qti_parse(buf, len, label, &doc, errs);
     if (rc < 0) {
         out->skip_reason = skip_reason(doc.kind);
         if (out->skip_reason) {
@@ -352,6 +399,9 @@ kt_import_read(const void *buf, size_t len, const char *name, kt_import *out,
             out->status = KT_IMPORT_SKIPPED;
             rc = 0;
         }
+    } else if (doc.item &&
+               kt_rp_typecheck(doc.item->xml, doc.item->xml_len, doc.item->file, errs)) {
+        rc = -1;
     } else if (doc.item) {
         json_array_append_new(json_object_get(out->plan, "items"), item_plan(doc.item));
         out->nitems = 1;

@@ -21,13 +21,16 @@ typedef enum {
 typedef struct {
     kt_import_status status;
     const char *skip_reason; /* static Vietnamese text, KT_IMPORT_SKIPPED only */
-    json_t *plan;            /* {"items": [...], "tests": [...]} */
+    json_t *plan;            /* {"origin", "items": [...], "tests": [...]} */
     size_t nitems, ntests, nassets;
 } kt_import;
 
 /* Reads buf (a .zip package when name ends in .zip or buf starts with a zip
  * signature, else one XML document). Returns 0 when status is OK or SKIPPED,
- * -1 when FAILED. */
+ * -1 when FAILED. The plan's "origin" is where its items come from: the
+ * package's manifest identifier (else its manifest's SHA-256), or for one
+ * document the last segment of name (else, when name is NULL, the
+ * document's SHA-256; errors are then labelled with a default name). */
 int kt_import_read(const void *buf, size_t len, const char *name, kt_import *out,
                    kt_qti_errors *errs);
 void kt_import_free(kt_import *imp);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "html.h"
 #include "text.h"
 
 /* ------------------------------------------------------------------------ */
@@ -71,6 +72,15 @@ check_text(json_t *problems, const char *path, const json_t *v, int required, si
         return NULL;
     }
     return s;
+}
+
+/* A teacher-written HTML field: check_text, then the allow-list of html.c. */
+static void
+check_html(json_t *problems, const char *path, const json_t *v, int required)
+{
+    const char *s = check_text(problems, path, v, required, KT_ITEM_HTML_MAX);
+    if (s)
+        free(kt_html_clean(s, path, problems));
 }
 
 static int
@@ -219,12 +229,63 @@ decimal_dot(json_t *obj, const char *key, int allow_sign)
     json_object_set_new(obj, key, json_string(t));
 }
 
+/* obj[key] in the canonical form of kt_html_clean; what the allow-list
+ * refuses is left as it is, for kt_item_validate to report. */
+static void
+clean_html(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (!s || len > KT_ITEM_HTML_MAX || strlen(s) != len || !kt_utf8_valid(s, len))
+        return;
+    char *c = kt_html_clean(s, NULL, NULL);
+    if (c && strcmp(c, s) != 0)
+        json_string_set(v, c);
+    free(c);
+}
+
+/* The teacher-written HTML: these fields, and "html" in each element of these lists. */
+static const char *const html_fields[] = {"stem", "explanation", "model_answer"};
+static const char *const html_lists[] = {"options", "statements"};
+
+json_t *
+kt_item_html_problems(const json_t *item)
+{
+    json_t *problems = json_array();
+    for (size_t i = 0; i < sizeof html_fields / sizeof html_fields[0]; i++) {
+        const char *s = json_string_value(json_object_get(item, html_fields[i]));
+        if (s)
+            free(kt_html_clean(s, html_fields[i], problems));
+    }
+    for (size_t i = 0; i < sizeof html_lists / sizeof html_lists[0]; i++) {
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(item, html_lists[i]), k, o)
+        {
+            const char *s = json_string_value(json_object_get(o, "html"));
+            char path[64];
+            path_idx(path, sizeof(path), html_lists[i], k, "html");
+            if (s)
+                free(kt_html_clean(s, path, problems));
+        }
+    }
+    return problems;
+}
+
 void
 kt_item_normalize(json_t *item)
 {
     if (!json_is_object(item))
         return;
     nfc_all(item);
+    for (size_t i = 0; i < sizeof html_fields / sizeof html_fields[0]; i++)
+        clean_html(item, html_fields[i]);
+    for (size_t i = 0; i < sizeof html_lists / sizeof html_lists[0]; i++) {
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(item, html_lists[i]), k, o) clean_html(o, "html");
+    }
     const char *kind = json_string_value(json_object_get(item, "kind"));
     if (!kind)
         return;
@@ -338,7 +399,7 @@ check_options(json_t *problems, const json_t *opts, int mcq, char ids[9])
             }
         }
         path_idx(path, sizeof(path), "options", i, "html");
-        check_text(problems, path, json_object_get(o, "html"), 1, KT_ITEM_HTML_MAX);
+        check_html(problems, path, json_object_get(o, "html"), 1);
         json_t *fixed = json_object_get(o, "fixed");
         if (fixed && !json_is_boolean(fixed)) {
             path_idx(path, sizeof(path), "options", i, "fixed");
@@ -431,7 +492,7 @@ check_tf4(json_t *problems, const json_t *item)
                 problem(problems, path, msg);
             }
             path_idx(path, sizeof(path), "statements", i, "html");
-            check_text(problems, path, json_object_get(s, "html"), 1, KT_ITEM_HTML_MAX);
+            check_html(problems, path, json_object_get(s, "html"), 1);
             path_idx(path, sizeof(path), "statements", i, "key");
             if (!json_is_boolean(json_object_get(s, "key")))
                 problem(problems, path, "Đáp án của ý phải là true (Đúng) hoặc false (Sai).");
@@ -521,7 +582,7 @@ check_essay(json_t *problems, const json_t *item)
                 problem(problems, path, "Điểm phải là số thập phân lớn hơn 0 dạng chuỗi, ví dụ \"0.5\".");
         }
     }
-    check_text(problems, "model_answer", json_object_get(item, "model_answer"), 0, KT_ITEM_HTML_MAX);
+    check_html(problems, "model_answer", json_object_get(item, "model_answer"), 0);
 }
 
 void
@@ -566,8 +627,8 @@ kt_item_validate(const json_t *item)
     if (!json_is_integer(g) || json_integer_value(g) < 1 || json_integer_value(g) > 12)
         problem(problems, "grade", "Khối lớp phải là số nguyên từ 1 đến 12.");
     check_text(problems, "title", json_object_get(item, "title"), 1, KT_ITEM_TITLE_MAX);
-    check_text(problems, "stem", json_object_get(item, "stem"), 1, KT_ITEM_HTML_MAX);
-    check_text(problems, "explanation", json_object_get(item, "explanation"), 0, KT_ITEM_HTML_MAX);
+    check_html(problems, "stem", json_object_get(item, "stem"), 1);
+    check_html(problems, "explanation", json_object_get(item, "explanation"), 0);
     static const char *const codes[] = {"level", "outcome"};
     for (size_t i = 0; i < 2; i++) {
         const json_t *v = json_object_get(item, codes[i]);

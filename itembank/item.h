@@ -16,13 +16,23 @@
 
 /* In place: every string to NFC; SHORT numeric key and tolerance, TF4
  * score_table and ESSAY points with a decimal comma get a dot; an integer
- * SHORT key or tolerance becomes a string. Invalid UTF-8 is left for
- * kt_item_validate to report. */
+ * SHORT key or tolerance becomes a string; the HTML of stem, explanation,
+ * model_answer, options and statements that passes the allow-list is
+ * written in its canonical form (kt_html_clean). Invalid UTF-8 and refused
+ * HTML are left for kt_item_validate to report. */
 void kt_item_normalize(json_t *item);
 
 /* Every problem of item as a JSON array of {"field","message"} (messages in
- * Vietnamese); an empty array when the item is valid. Never NULL. */
+ * Vietnamese); an empty array when the item is valid. Never NULL. HTML
+ * fields outside the allow-list of html.h are problems naming the element
+ * or attribute ("options[1].html": "Thẻ <script> không được phép ..."). */
 json_t *kt_item_validate(const json_t *item);
+
+/* Only the allow-list part of kt_item_validate: the problems of the HTML
+ * fields (stem, explanation, model_answer, options[i].html,
+ * statements[i].html) that are strings, for a version stored before the
+ * check. Never NULL. */
+json_t *kt_item_html_problems(const json_t *item);
 
 /* Problems of a tag list (array of taxonomy codes), appended to problems
  * with paths "<field>[i]". */

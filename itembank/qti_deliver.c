@@ -525,7 +525,8 @@ resolve(const kt_qti_node *n, int index, const json_t *items, struct resolved *r
     kt_qti_errors_init(&errs);
     const char *unsupported = NULL;
     r->view = kt_qti_render(xml ? xml : "", xml ? strlen(xml) : 0, n->identifier, paths, na, &errs);
-    kt_rp_item *rp = r->view ? kt_rp_compile(xml, strlen(xml), n->identifier, &errs, &unsupported)
+    kt_rp_item *rp = r->view ? kt_rp_compile_checked(xml, strlen(xml), n->identifier, &errs,
+                                                     &unsupported)
                              : NULL;
     if (r->view && !rp) {
         json_decref(r->view);
@@ -538,7 +539,11 @@ resolve(const kt_qti_node *n, int index, const json_t *items, struct resolved *r
     }
     kt_rp_item_free(rp);
     for (size_t k = 0; k < errs.n; k++)
-        problem(problems, errs.v[k].element, "Câu %s: %s", n->identifier, errs.v[k].message);
+        if (errs.v[k].line > 0)
+            problem(problems, errs.v[k].element, "Câu %s (dòng %ld): %s", n->identifier,
+                    errs.v[k].line, errs.v[k].message);
+        else
+            problem(problems, errs.v[k].element, "Câu %s: %s", n->identifier, errs.v[k].message);
     kt_qti_errors_free(&errs);
     free(paths);
     const char *ms = r->view ? json_string_value(json_object_get(r->view, "max_score")) : NULL;

@@ -15,6 +15,7 @@
 
 #include <libxml/tree.h>
 
+#include "html.h"
 #include "qti.h"
 
 #define MATHML_NS "http://www.w3.org/1998/Math/MathML"
@@ -180,60 +181,14 @@ qattr_int(const struct rctx *r, const xmlNode *n, const char *name, long *out)
     return ok ? 1 : -1;
 }
 
-/* ---- XHTML and MathML allow-lists ----------------------------------------- */
+/* ---- XHTML and MathML: the allow-list of html.c --------------------------- */
 
-/* Copied with their allowed attributes. */
-static const char *const KEEP[] = {
-    "p",       "div",   "span",    "b",          "i",      "em",      "strong",  "sub",
-    "sup",     "br",    "ul",      "ol",         "li",     "table",   "caption", "thead",
-    "tbody",   "tfoot", "tr",      "th",         "td",     "colgroup", "col",    "img",
-    "h1",      "h2",    "h3",      "h4",         "h5",     "h6",      "blockquote", "pre",
-    "code",    "hr",    "u",       "small",      "big",    "tt",      "dl",      "dt",
-    "dd",      "q",     "cite",    "abbr",       "acronym", "dfn",    "kbd",     "samp",
-    "var",     "figure", "figcaption", "section", "article", "header", "footer", "aside",
-    "address", "bdo",   "bdi",     "ruby",       "rb",     "rp",      "rt",      "rtc",
-    "wbr",     NULL};
 /* Replaced by their content: links and labels lead nowhere in a test. */
 static const char *const UNWRAP[] = {"a", "label", "nav", "details", "summary", "contentBody",
                                      NULL};
 /* Never shown to a student, content included. */
 static const char *const DROP[] = {"feedbackInline", "feedbackBlock", "modalFeedback",
                                    "stylesheet", NULL};
-static const char *const VOID_ELEMENTS[] = {"br", "hr", "img", "col", "wbr", NULL};
-
-static const char *const MATHML[] = {
-    "math",      "mi",         "mn",     "mo",        "ms",        "mtext",   "mspace",
-    "mrow",      "mfrac",      "msqrt",  "mroot",     "mstyle",    "merror",  "mpadded",
-    "mphantom",  "mfenced",    "menclose", "msub",    "msup",      "msubsup", "munder",
-    "mover",     "munderover", "mmultiscripts", "mprescripts", "none", "mtable", "mtr",
-    "mtd",       "mlabeledtr", "maligngroup", "malignmark", "semantics", NULL};
-static const char *const MATHML_ATTRS[] = {
-    "mathvariant", "display", "displaystyle", "scriptlevel", "fence", "separator", "stretchy",
-    "symmetric", "largeop", "movablelimits", "accent", "accentunder", "form", "lspace", "rspace",
-    "linethickness", "bevelled", "notation", "open", "close", "separators", "columnalign",
-    "rowalign", "columnspan", "rowspan", "columnlines", "rowlines", "frame", "width", "height",
-    "depth", "voffset", "mathsize", "minsize", "maxsize", "numalign", "denomalign", "align",
-    "dir", NULL};
-
-static bool
-attr_allowed(const char *el, const char *a)
-{
-    static const char *const GLOBAL[] = {"lang", "dir", "title", NULL};
-    if (in_set(a, GLOBAL))
-        return true;
-    if (eq(el, "td") || eq(el, "th"))
-        return eq(a, "colspan") || eq(a, "rowspan") || eq(a, "scope") || eq(a, "align") ||
-               eq(a, "valign");
-    if (eq(el, "ol"))
-        return eq(a, "start") || eq(a, "type");
-    if (eq(el, "li"))
-        return eq(a, "value");
-    if (eq(el, "col") || eq(el, "colgroup"))
-        return eq(a, "span");
-    if (eq(el, "img"))
-        return eq(a, "alt") || eq(a, "width") || eq(a, "height");
-    return false;
-}
 
 /* Copies the attributes of n that the allow-list keeps (xml:lang as lang). */
 static void
@@ -242,7 +197,7 @@ copy_attrs(sbuf *b, const xmlNode *n, const char *el, bool math)
     for (const xmlAttr *a = n->properties; a; a = a->next) {
         const char *name = (const char *)a->name;
         bool lang = a->ns && xmlStrEqual(a->ns->prefix, (const xmlChar *)"xml") && eq(name, "lang");
-        if (!lang && (a->ns || !(math ? in_set(name, MATHML_ATTRS) : attr_allowed(el, name))))
+        if (!lang && (a->ns || !(math ? kt_mathml_attr_ok(name) : kt_html_attr_ok(el, name))))
             continue;
         xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
         sb_str(b, " ");
@@ -273,7 +228,7 @@ render_math(struct rctx *r, const xmlNode *n, sbuf *b, int depth, bool top)
     const char *name = (const char *)n->name;
     if (eq(name, "annotation") || eq(name, "annotation-xml"))
         return; /* alternative encodings (TeX, XHTML): not shown */
-    if (!in_set(name, MATHML)) {
+    if (!kt_mathml_element_ok(name)) {
         fail(r, n, "Phần tử MathML %s chưa hiển thị được cho học sinh.", name);
         return;
     }
@@ -421,11 +376,11 @@ render_element(struct rctx *r, const xmlNode *n, sbuf *b, int depth)
         free(id);
     } else if (eq(name, "img")) {
         render_img(r, n, b);
-    } else if (in_set(name, KEEP)) {
+    } else if (kt_html_element_ok(name)) {
         sb_str(b, "<");
         sb_str(b, name);
         copy_attrs(b, n, name, false);
-        if (in_set(name, VOID_ELEMENTS)) {
+        if (kt_html_void(name)) {
             sb_str(b, "/>");
             return;
         }

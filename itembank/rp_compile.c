@@ -14,6 +14,7 @@
 
 #include <libxml/tree.h>
 
+#include "rp_check.h"
 #include "xsd_regex.h"
 
 #define NAME_LEN 96
@@ -25,6 +26,7 @@ struct cc {
     kt_rp_item *item;
     size_t errs_before;
     char *unsupported; /* names joined by ", " */
+    long template_line; /* rules of a standard template: the line of responseProcessing */
 };
 
 /* ---- names, attributes, errors --------------------------------------------- */
@@ -393,6 +395,67 @@ read_decls(struct cc *c, const xmlNode *root)
     }
 }
 
+static int
+count_gaps(const xmlNode *n)
+{
+    int k = 0;
+    for (const xmlNode *x = n->children; x; x = x->next)
+        if (x->type == XML_ELEMENT_NODE)
+            k += is(x, "gap") ? 1 : count_gaps(x);
+    return k;
+}
+
+/* How many values the interaction bound to a response lets a candidate
+ * give (kt_rp_decl.max_values, for the maximum score): maxChoices or
+ * maxAssociations with their QTI defaults, or the number of gaps. A
+ * response bound to two interactions, or a limit not written as a whole
+ * number, stays unbounded (0). */
+static int
+interaction_limit(struct cc *c, const xmlNode *n)
+{
+    static const struct {
+        const char *name, *attr;
+        int def;
+    } LIMITS[] = {{"choiceInteraction", "maxChoices", 1},
+                  {"hottextInteraction", "maxChoices", 1},
+                  {"hotspotInteraction", "maxChoices", 1},
+                  {"selectPointInteraction", "maxChoices", 0},
+                  {"matchInteraction", "maxAssociations", 1},
+                  {"associateInteraction", "maxAssociations", 1},
+                  {"graphicAssociateInteraction", "maxAssociations", 1}};
+    if (is(n, "gapMatchInteraction"))
+        return count_gaps(n);
+    for (size_t i = 0; i < sizeof LIMITS / sizeof *LIMITS; i++) {
+        if (!is(n, LIMITS[i].name))
+            continue;
+        const char *v = attr(c, n, LIMITS[i].attr);
+        char *end;
+        long k = v ? strtol(v, &end, 10) : LIMITS[i].def;
+        return v && (end == v || *end || k < 0 || k > 1000) ? 0 : (int)k;
+    }
+    return 0;
+}
+
+/* Every interaction under n: bound[i] counts those bound to declaration i. */
+static void
+read_limits(struct cc *c, const xmlNode *n, int *bound)
+{
+    for (const xmlNode *x = n->children; x; x = x->next) {
+        if (x->type != XML_ELEMENT_NODE)
+            continue;
+        const char *rid = attr(c, x, "responseIdentifier");
+        int k = rid ? kt_rp_find(c->item, rid) : -1;
+        char buf[NAME_LEN];
+        const char *name = name_of(x, buf);
+        size_t len = strlen(name);
+        if (k >= 0 && len > 11 && strcmp(name + len - 11, "Interaction") == 0) {
+            c->item->decls[k].max_values = ++bound[k] == 1 ? interaction_limit(c, x) : 0;
+            continue;
+        }
+        read_limits(c, x, bound);
+    }
+}
+
 /* ---- expressions ----------------------------------------------------------------- */
 
 static const struct op {
@@ -536,7 +599,8 @@ expr_attrs(struct cc *c, const xmlNode *n, kt_rp_expr *e)
     case KT_RP_DEFAULT:
     case KT_RP_MAP_RESPONSE:
     case KT_RP_MAP_RESPONSE_POINT:
-        e->var = var_of(c, n, required(c, n, "identifier"));
+        e->identifier = required(c, n, "identifier");
+        e->var = var_of(c, n, e->identifier);
         break;
     case KT_RP_RANDOM_INTEGER:
     case KT_RP_RANDOM_FLOAT:
@@ -659,6 +723,7 @@ compile_expr(struct cc *c, const xmlNode *n, kt_rp_expr *e, int depth)
     e->element = kt_arena_strdup(c->a, name);
     e->var = -1;
     e->pattern_var = -1;
+    e->line = c->template_line ? c->template_line : xmlGetLineNo(n);
     if (depth > KT_QTI_MAX_DEPTH) {
         err(c, n, "Biểu thức lồng quá sâu (tối đa %d cấp).", KT_QTI_MAX_DEPTH);
         return;
@@ -762,6 +827,7 @@ compile_rule(struct cc *c, const xmlNode *n, kt_rp_rule *r, int depth)
 
     r->element = kt_arena_strdup(c->a, name);
     r->var = -1;
+    r->line = c->template_line ? c->template_line : xmlGetLineNo(n);
     if (depth > KT_QTI_MAX_DEPTH) {
         err(c, n, "Quy tắc lồng quá sâu (tối đa %d cấp).", KT_QTI_MAX_DEPTH);
         return;
@@ -791,7 +857,7 @@ compile_rule(struct cc *c, const xmlNode *n, kt_rp_rule *r, int depth)
             continue;
         r->kind = SETTERS[i].kind;
         if (r->kind != KT_RP_TEMPLATE_CONSTRAINT)
-            r->var = var_of(c, n, required(c, n, "identifier"));
+            r->var = var_of(c, n, r->identifier = required(c, n, "identifier"));
         if (count_elements(n) != 1) {
             err(c, n, "%s cần đúng một biểu thức.", name);
             return;
@@ -840,7 +906,9 @@ compile_response_processing(struct cc *c, const xmlNode *n)
         return;
     }
     const xmlNode *root = xmlDocGetRootElement(doc);
+    c->template_line = xmlGetLineNo(n);
     compile_rules(c, root, first_element(root), &it->response_rules, &it->nresponse_rules, 1);
+    c->template_line = 0;
     xmlFreeDoc(doc);
 }
 
@@ -865,6 +933,7 @@ kt_rp_compile(const void *xml, size_t len, const char *file, kt_qti_errors *errs
         c.item->identifier = attr(&c, root, "identifier");
         c.item->adaptive = attr_bool(&c, root, "adaptive", false);
         read_decls(&c, root);
+        read_limits(&c, root, kt_arena_alloc(c.a, (c.item->ndecls + 1) * sizeof(int)));
         for (const xmlNode *x = first_element(root); x; x = next_element(x)) {
             if (is(x, "templateProcessing"))
                 compile_rules(&c, x, first_element(x), &c.item->template_rules,
@@ -881,4 +950,46 @@ kt_rp_compile(const void *xml, size_t len, const char *file, kt_qti_errors *errs
     if (unsupported)
         *unsupported = c.unsupported;
     return c.item;
+}
+
+/* ---- static type check ---------------------------------------------------------- */
+
+struct check_errs {
+    kt_qti_errors *errs;
+    const char *file;
+};
+
+static void
+check_report(void *ctx, long line, const char *element, const char *message)
+{
+    struct check_errs *ce = ctx;
+    kt_qti_error_add(ce->errs, ce->file, line, 0, element, "%s", message);
+}
+
+kt_rp_item *
+kt_rp_compile_checked(const void *xml, size_t len, const char *file, kt_qti_errors *errs,
+                      const char **unsupported)
+{
+    kt_rp_item *it = kt_rp_compile(xml, len, file, errs, unsupported);
+    struct check_errs ce = {errs, file ? file : ""};
+    if (it && kt_rp_check(it, check_report, &ce) > 0) {
+        kt_rp_item_free(it);
+        if (unsupported)
+            *unsupported = NULL;
+        return NULL;
+    }
+    return it;
+}
+
+size_t
+kt_rp_typecheck(const void *xml, size_t len, const char *file, kt_qti_errors *errs)
+{
+    kt_qti_errors scratch;
+    kt_qti_errors_init(&scratch);
+    kt_rp_item *it = kt_rp_compile(xml, len, file, &scratch, NULL);
+    kt_qti_errors_free(&scratch);
+    struct check_errs ce = {errs, file ? file : ""};
+    size_t n = it ? kt_rp_check(it, check_report, &ce) : 0;
+    kt_rp_item_free(it);
+    return n;
 }

@@ -25,6 +25,19 @@
 kt_rp_item *kt_rp_compile(const void *xml, size_t len, const char *file, kt_qti_errors *errs,
                           const char **unsupported);
 
+/* kt_rp_compile followed by the static type check of engine/rp_check.h:
+ * an item whose template or response processing is ill-typed gives NULL
+ * as well, each problem appended to errs with the file, the line and the
+ * element, its message naming the rule. */
+kt_rp_item *kt_rp_compile_checked(const void *xml, size_t len, const char *file,
+                                  kt_qti_errors *errs, const char **unsupported);
+
+/* The static type check alone, as an import runs it: the problems of an
+ * item document that compiles are appended to errs (file, line, element)
+ * and counted. A document that does not compile counts 0 here: its errors
+ * are reported when a test using it is published. */
+size_t kt_rp_typecheck(const void *xml, size_t len, const char *file, kt_qti_errors *errs);
+
 /* The XML of a standard response-processing template by its canonical
  * name (kt_qti_rp_template_name), or NULL. */
 const char *kt_rp_template_xml(const char *name);

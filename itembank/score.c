@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "maxscore.h"
 #include "rp_compile.h"
 #include "vnscore.h"
 
@@ -116,7 +117,7 @@ score_qti(const char *xml, const json_t *responses, uint64_t seed, char *err, si
             json_object_set_new(outcomes, d->identifier,
                                 value_json(kt_rp_session_get(&s, d->identifier)));
     }
-    out = json_pack("{s:o}", "outcomes", outcomes);
+    out = json_pack("{s:o,s:o}", "outcomes", outcomes, "max_score", kt_item_max_json(it));
 done:
     kt_rp_session_free(&s);
     kt_rp_item_free(it);

@@ -21,7 +21,9 @@
  * string forms (arrays for containers, null for NULL), or NULL with a
  * Vietnamese reason in err. For a Vietnamese item SCORE is the share of the
  * item earned (0..1, exact) and MAXSCORE is 1, as in its QTI export; an
- * essay gives SCORE null and "manual": true. */
+ * essay gives SCORE null and "manual": true. A QTI item's result also has
+ * "max_score", its maximum as kt_item_max_json (itembank/maxscore.h) reads
+ * it from the item. */
 json_t *kt_item_score(const char *kind, const json_t *scoring, const char *qti_xml,
                       const json_t *responses, uint64_t seed, char *err, size_t errsize);
 

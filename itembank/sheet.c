@@ -1,7 +1,9 @@
 /*
  * Writers for score sheets: RFC 4180 CSV with a UTF-8 BOM, and .xlsx with
  * libxlsxwriter. Marks are kept in tenths until the last moment, so the
- * text "7,7" and the number 7.7 come from the same integer.
+ * text "7,7" and the number 7.7 come from the same integer. Text reaches
+ * CSV through kt_csv_field (a name such as "=HYPERLINK(...)" gets a leading
+ * apostrophe) and .xlsx as string cells in the Text format, never formulas.
  */
 #include "sheet.h"
 
@@ -10,6 +12,8 @@
 #include <string.h>
 
 #include <xlsxwriter.h>
+
+#include "csv.h"
 
 struct out {
     char *p;
@@ -62,16 +66,9 @@ csv_cell(struct out *o, const json_t *cell, char mark)
     const char *s = json_string_value(cell);
     if (!s)
         return;
-    int quote = strpbrk(s, ",;\"\r\n") != NULL;
-    if (quote)
-        put(o, "\"", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            put(o, "\"", 1);
-        put(o, p, 1);
-    }
-    if (quote)
-        put(o, "\"", 1);
+    char *f = kt_csv_field(s); /* quoted, and never a formula */
+    put(o, f, strlen(f));
+    free(f);
 }
 
 static void

@@ -7,6 +7,8 @@
 # A process cannot have more descriptors than the hard RLIMIT_NOFILE, so
 # the connections are spread over holders of at most 10,000 each, and the
 # server's share is capped at that limit minus what it needs for itself.
+# All connections come from one address and fill the descriptor limit, so
+# the cap per address and the shorter idle timeout under pressure are off.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
@@ -25,7 +27,8 @@ fi
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 work=$(mktemp -d /tmp/kiemtra-idle-XXXXXX)
 KIEMTRA_PORT=$port KIEMTRA_WORKERS=${WORKERS:-$(nproc)} KIEMTRA_ACCESS_LOG=0 KIEMTRA_DB_POOL=1 \
-    KIEMTRA_IDLE_TIMEOUT=600 KIEMTRA_DATABASE_URL="host=$work port=1 dbname=none" \
+    KIEMTRA_IDLE_TIMEOUT=600 KIEMTRA_IDLE_TIMEOUT_BUSY=600 KIEMTRA_MAX_CONNECTIONS_PER_ADDR=0 \
+    KIEMTRA_DATABASE_URL="host=$work port=1 dbname=none" \
     "$bin" serve >"$work/server.log" 2>&1 &
 spid=$!
 hpids=""

@@ -59,6 +59,7 @@ port=$(free_port)
 if [ -n "${WORKERS:-}" ]; then export KIEMTRA_WORKERS="$WORKERS"; fi
 if [ -n "${DB_POOL:-}" ]; then export KIEMTRA_DB_POOL="$DB_POOL"; fi
 KIEMTRA_PORT=$port KIEMTRA_ACCESS_LOG=0 KIEMTRA_LOGIN_MAX_FAILS_ADDR=1000000 \
+    KIEMTRA_MAX_CONNECTIONS_PER_ADDR=0 \
     "$bin" serve >"$work/server.log" 2>&1 &
 spid=$!
 i=0

@@ -46,9 +46,15 @@ CONF
     ;;
 start)
     port=${3:?usage: pg.sh start DIR PORT}
+    # Slow statements are logged without their parameters (a student's
+    # answer, a password hash), in a file only the cluster's owner reads.
+    # Set at every start, so that clusters made earlier get them too.
     touch "$dir/postgres.log"
+    chmod 600 "$dir/postgres.log"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/postgres.log"
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/postgres.log" -w -t 60 start >/dev/null
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+        -o "-p $port -c log_parameter_max_length=0 -c log_parameter_max_length_on_error=0 -c log_file_mode=0600" \
+        start >/dev/null
     ;;
 stop)
     if [ -f "$dir/data/postmaster.pid" ]; then

@@ -219,7 +219,8 @@ def test_publish_forms_and_attempt_flow(env):
                      st["tok"][u]).status == 403
 
     mon = s.request("GET", f"/api/v1/sessions/{sid}/monitor", token=st["tok"]["gv"]).json()
-    assert mon["counts"] == {"not_started": 0, "in_progress": 6, "submitted": 0}, mon["counts"]
+    assert mon["counts"] == {"not_started": 0, "in_progress": 6, "submitted": 0,
+                             "needs_marking": 0, "scoring_failed": 0}, mon["counts"]
     me = next(x for x in mon["students"] if x["attempt_id"] == aid)
     assert me["answers_saved"] == 2 and me["last_seen_at"], me
 

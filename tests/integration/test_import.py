@@ -135,8 +135,10 @@ def test_hostile_and_old_files_are_refused(env):
 
 def test_whole_corpus(env):
     """Every file of the shared corpus through `kiemtra import`, with exact
-    counts (docs/QTI-SUPPORT.md lists the 16 refused files and why). Items
-    that share an identifier across files become versions of one item."""
+    counts (docs/QTI-SUPPORT.md lists the 22 refused files and why). An
+    item is known by its package or file name and its identifier: files of
+    one name (TAO's many `qti.xml`) give versions of one item, packages that
+    reuse an identifier give items of their own."""
     corpus = os.path.dirname(CORPUS_PKG.split(os.sep + "tao-itemqti" + os.sep)[0] + os.sep)
     if not os.path.isdir(CORPUS_PKG):
         print("corpus absent: whole-corpus import skipped")
@@ -148,8 +150,8 @@ def test_whole_corpus(env):
     p = env.cli(*args, check=False)
     assert p.returncode == 1, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
     assert "Sanitizer" not in p.stderr and "runtime error" not in p.stderr, p.stderr
-    assert ("Tổng cộng: 296 tệp nhập được, 16 tệp lỗi, 30 tệp bỏ qua; 159 câu hỏi, 42 đề,"
-            " 36 tệp đính kèm mới; 150 câu hỏi có phiên bản mới; 99 đã có.") in p.stdout, \
+    assert ("Tổng cộng: 290 tệp nhập được, 22 tệp lỗi, 30 tệp bỏ qua; 252 câu hỏi, 59 đề,"
+            " 46 tệp đính kèm mới; 68 câu hỏi có phiên bản mới; 65 đã có.") in p.stdout, \
         p.stdout.splitlines()[-1]
     for z in sorted(glob.glob(os.path.join(CORPUS_PKG, "*.zip"))):
         line = [ln for ln in p.stdout.splitlines() if ln.startswith("OK ") and f" {z}: " in ln]
@@ -162,11 +164,11 @@ def test_whole_corpus(env):
         f" (SELECT count(*) FROM item_versions WHERE school_id = {sid}),"
         f" (SELECT count(*) FROM item_assets WHERE school_id = {sid}),"
         f" (SELECT count(*) FROM qti_tests WHERE school_id = {sid})")
-    assert counts == "159|309|36|42", counts
+    assert counts == "252|320|46|59", counts
     ct = env.cluster.psql("SELECT DISTINCT content_type FROM item_assets"
                           f" WHERE school_id = {sid} AND path LIKE '%.png'")
     assert ct == "image/png", ct
-    # A second run writes nothing new (408 item documents and 42 tests already there).
+    # A second run writes nothing new (385 item documents and 59 tests already there).
     p = env.cli(*args, check=False)
-    assert "; 0 câu hỏi, 0 đề, 0 tệp đính kèm mới; 0 câu hỏi có phiên bản mới; 450 đã có" \
+    assert "; 0 câu hỏi, 0 đề, 0 tệp đính kèm mới; 0 câu hỏi có phiên bản mới; 444 đã có" \
         in p.stdout, p.stdout.splitlines()[-1]

@@ -55,7 +55,8 @@ def test_http_import_item_once(env):
     s, tok = _setup(env)
     t = tok["gv.itema"]
     body = ITEM.replace("imp-thu-do", "http-thu-do").encode()
-    r = s.request("POST", Q, body, t, {"Content-Type": "application/xml"})
+    named = Q + "&filename=thu-do.xml"  # a file is known by its name and identifier
+    r = s.request("POST", named, body, t, {"Content-Type": "application/xml"})
     assert r.status == 201, r
     j = r.json()
     assert [x["identifier"] for x in j["imported"]] == ["http-thu-do"] and j["errors"] == [], j
@@ -73,22 +74,24 @@ def test_http_import_item_once(env):
     assert audit == "1", audit
     # Again: nothing new, the existing item is named.
     before = _counts(env)
-    r = s.request("POST", Q, body, t)
+    r = s.request("POST", named, body, t)
     assert r.status == 200 and r.json()["imported"] == [], r
     assert [x["id"] for x in r.json()["existing"]] == [item_id], r
     assert _counts(env) == before
-    # Changed XML under the same identifier: a new version, which needs a new review.
+    # Changed XML of the same file: a new version, which needs its own review while
+    # the approved version stays approved.
     assert s.request("PATCH", f"/api/v1/items/{item_id}", {"status": "submitted"}, t).status == 200
     r = s.request("PATCH", f"/api/v1/items/{item_id}", {"status": "approved"},
                   tok["tt.itema.toan"])
     assert r.status == 200 and r.json()["status"] == "approved", r
     changed = body.replace("Thủ đô của Việt Nam".encode(), "Thủ đô nước ta".encode())
-    r = s.request("POST", Q, changed, t)
+    r = s.request("POST", named, changed, t)
     assert r.status == 201 and r.json()["updated"] == [
-        {"id": item_id, "identifier": "http-thu-do", "version": 2}], r
+        {"id": item_id, "identifier": "http-thu-do", "version": 2, "status": "draft",
+         "approved_version": 1}], r
     v = s.request("GET", f"/api/v1/items/{item_id}", token=t).json()
-    assert (v["version"], v["status"], v["title"], v["approved_by"]) == \
-        (2, "draft", "Thủ đô nước ta", None), v
+    assert (v["version"], v["status"], v["title"], v["approved_version"], v["pending"]) == \
+        (2, "approved", "Thủ đô nước ta", 1, {"version": 2, "status": "draft"}), v
     assert s.request("GET", f"/api/v1/items/{item_id}?version=1", token=t).json()["title"] == \
         "Thủ đô của Việt Nam"
     before = _counts(env)

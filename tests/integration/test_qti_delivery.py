@@ -208,7 +208,37 @@ def test_qti_publish_take_and_score(env):
     assert 0 < a["remaining_seconds"] <= 1800, a
     p = a["payload"]
     assert p["test"]["navigation_mode"] == "linear", p["test"]
+    # Linear: one item at a time, the next once this one is saved
+    # (test_linear_delivery.py checks that nothing later leaks).
+    assert len(p["items"]) == 1 and p["items_total"] == 3, p
+
+    def put(item, value, seq):
+        rid = item["interactions"][0]["response_identifier"]
+        return s.request("PUT", f"/api/v1/attempts/{aid}/responses/{item['ref']}",
+                         {"seq": seq, "response": {rid: value}}, tok)
+
+    def right(item):
+        return "2.5" if item["interactions"][0]["type"] == "textEntry" else "B"
+
+    def reached():
+        return s.request("GET", f"/api/v1/attempts/{aid}", token=tok).json()["payload"]["items"]
+
     items = p["items"]
+    bad = s.request("PUT", f"/api/v1/attempts/{aid}/responses/{items[0]['ref']}",
+                    {"seq": 1, "response": {"RESPONSE": {"nested": 1}}}, tok)
+    assert bad.status == 400 and bad.json()["error"]["code"] == "invalid_response", bad
+    assert put(items[0], right(items[0]), 1).status == 200
+    items = reached()
+    assert len(items) == 2, items
+    assert put(items[1], right(items[1]), 2).status == 200
+    assert put(items[1], right(items[1]), 3).status == 200  # the current item: still open
+    back = put(items[0], right(items[0]), 4)
+    assert back.status == 409 and back.json()["error"]["code"] == "linear_navigation", back
+    items = reached()
+    assert put(items[2], "A", 5).status == 200  # a wrong answer
+    back = put(items[1], "0", 6)
+    assert back.status == 409, back
+
     assert len(items) == 3 and [i["kind"] for i in items] == ["QTI"] * 3, items
     assert [i["part"] for i in items] == [1, 1, 2], items
     assert [x["title"] for x in p["parts"]] == ["Phần trắc nghiệm", "Phần chọn"], p["parts"]
@@ -238,26 +268,6 @@ def test_qti_publish_take_and_score(env):
                      token=gv).status == 403
     assert s.request("GET", f"/api/v1/attempts/{aid}/assets/{choice['ref']}/items/qd-text.xml",
                      token=tok).status == 404
-
-    def put(item, value, seq):
-        rid = item["interactions"][0]["response_identifier"]
-        return s.request("PUT", f"/api/v1/attempts/{aid}/responses/{item['ref']}",
-                         {"seq": seq, "response": {rid: value}}, tok)
-
-    def right(item):
-        return "2.5" if item["interactions"][0]["type"] == "textEntry" else "B"
-
-    bad = s.request("PUT", f"/api/v1/attempts/{aid}/responses/{items[0]['ref']}",
-                    {"seq": 1, "response": {"RESPONSE": {"nested": 1}}}, tok)
-    assert bad.status == 400 and bad.json()["error"]["code"] == "invalid_response", bad
-    assert put(items[0], right(items[0]), 1).status == 200
-    assert put(items[1], right(items[1]), 2).status == 200
-    assert put(items[1], right(items[1]), 3).status == 200  # the current item: still open
-    back = put(items[0], right(items[0]), 4)
-    assert back.status == 409 and back.json()["error"]["code"] == "linear_navigation", back
-    assert put(items[2], "A", 5).status == 200  # a wrong answer
-    back = put(items[1], "0", 6)
-    assert back.status == 409, back
     saved = s.request("GET", f"/api/v1/attempts/{aid}", token=tok).json()["responses"]
     assert saved[items[1]["ref"]]["response"] == {items[1]["interactions"][0]["response_identifier"]:
                                                   right(items[1])}, saved

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -38,12 +39,20 @@ static const struct http_limits test_limits = {
     .max_header = 1024, .max_body = 4096, .header_timeout = 5, .body_timeout = 5,
     .idle_timeout = 5, .max_connections = 10};
 
-/* Returns a malloc'd, NUL-terminated copy of the server's output. */
+/* The loop of the exchange in progress, for handlers that answer later. */
+static struct event_base *harness_base;
+
+/* Returns a malloc'd, NUL-terminated copy of the server's output. With
+ * patient, the loop waits up to a second of silence (for timers) instead
+ * of a few turns. */
 static char *
-http_exchange(const void *req, size_t len, int close_write)
+http_exchange_with(http_handler_fn handler, http_head_fn head, const void *req, size_t len,
+                   int close_write, int patient)
 {
-    struct event_base *base = event_base_new();
-    struct http_server *srv = http_server_new(base, NULL, &test_limits, echo_handler, NULL);
+    struct event_base *base = harness_base = event_base_new();
+    struct http_server *srv = http_server_new(base, NULL, &test_limits, handler, NULL);
+    if (head)
+        http_server_on_head(srv, head);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         abort();
@@ -71,13 +80,23 @@ http_exchange(const void *req, size_t len, int close_write)
                 break;
         } else if (r == 0) {
             break;
+        } else if (patient) {
+            struct timespec ms5 = {0, 5000000};
+            nanosleep(&ms5, NULL);
         }
     }
     out[got] = '\0';
     close(sv[1]);
     http_server_free(srv);
     event_base_free(base);
+    harness_base = NULL;
     return out;
+}
+
+static char *
+http_exchange(const void *req, size_t len, int close_write)
+{
+    return http_exchange_with(echo_handler, NULL, req, len, close_write, 0);
 }
 
 #endif

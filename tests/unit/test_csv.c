@@ -4,6 +4,7 @@
  * bad encoding, unterminated quotes and oversized input.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,4 +164,47 @@ Test(csv, size_limit)
     cr_assert_eq(kt_csv_parse(s, n, &t, err, sizeof(err)), -1);
     cr_assert(strstr(err, "20 MB"), "%s", err);
     free(s);
+}
+
+static void
+assert_field(const char *in, const char *want)
+{
+    char *f = kt_csv_field(in);
+    cr_assert_str_eq(f, want, "%s", in);
+    free(f);
+}
+
+Test(csv, fields_never_start_a_formula)
+{
+    assert_field("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\"");
+    assert_field("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0");
+    assert_field("-2+3", "'-2+3");
+    assert_field("@SUM(1+1)", "'@SUM(1+1)");
+    assert_field("\t=1", "'\t=1");
+    assert_field("\r=1", "\"'\r=1\"");
+    assert_field("-", "'-");
+    /* Plain numbers stay numbers, with a decimal comma or point. */
+    assert_field("-1,5", "\"-1,5\"");
+    assert_field("+3", "+3");
+    assert_field("8.5", "8.5");
+    assert_field("-1.", "'-1.");
+    assert_field("-1,5,2", "\"'-1,5,2\"");
+    /* Everything else as RFC 4180 wants it. */
+    assert_field("Nguyễn Văn An", "Nguyễn Văn An");
+    assert_field("Lê Thị, Bình", "\"Lê Thị, Bình\"");
+    assert_field("a;b", "\"a;b\"");
+    assert_field("say \"hi\"", "\"say \"\"hi\"\"\"");
+    assert_field("", "");
+    assert_field("a=b", "a=b");
+}
+
+Test(csv, a_neutralised_field_reads_back_as_its_text)
+{
+    char *f = kt_csv_field("=1+2;\"x\"");
+    char line[128];
+    snprintf(line, sizeof line, "name\r\n%s\r\n", f);
+    free(f);
+    kt_table t = parse_ok(line);
+    cr_assert_str_eq(t.rows[1].cells[0], "'=1+2;\"x\"");
+    kt_table_free(&t);
 }

@@ -296,3 +296,84 @@ Test(item, folded_search_text)
     cr_assert_str_eq(q, "ham so bac hai");
     free(q);
 }
+
+Test(item, html_outside_the_allow_list_is_a_problem_of_its_field)
+{
+    json_t *it = parse(mcq4);
+    json_object_set_new(it, "stem", json_string("<p>Câu hỏi</p><script>alert(1)</script>"));
+    json_object_set_new(json_array_get(json_object_get(it, "options"), 1), "html",
+                        json_string("<img src=\"a.png\" onerror=\"alert(1)\">"));
+    json_object_set_new(it, "explanation", json_string("<p style=\"position:fixed\">vì</p>"));
+    kt_item_normalize(it);
+    /* Refused HTML is left as written, for the teacher to see and fix. */
+    cr_assert(strstr(json_string_value(json_object_get(it, "stem")), "<script>"));
+    json_t *problems = kt_item_validate(it);
+    cr_assert_eq(json_array_size(problems), 3);
+    cr_assert(has_problem(problems, "stem"));
+    cr_assert(has_problem(problems, "options[1].html"));
+    cr_assert(has_problem(problems, "explanation"));
+    const char *m = json_string_value(json_object_get(json_array_get(problems, 0), "message"));
+    cr_assert(strstr(m, "<script>"), "%s", m);
+    json_decref(problems);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"ESSAY\",\"stem\":\"<p>Chứng minh</p>\","
+               "\"rubric\":[{\"criterion\":\"Đúng\",\"points\":\"1\"}],"
+               "\"model_answer\":\"<iframe src=x></iframe>\"}");
+    problems = kt_item_validate(it);
+    cr_assert(has_problem(problems, "model_answer"));
+    json_decref(problems);
+    json_decref(it);
+
+    it = parse("{" COMMON "\"kind\":\"TF4\",\"stem\":\"<p>Cho</p>\",\"statements\":["
+               "{\"id\":\"a\",\"html\":\"a\",\"key\":true},{\"id\":\"b\",\"html\":\"b\",\"key\":true},"
+               "{\"id\":\"c\",\"html\":\"<a href='javascript:1'>c</a>\",\"key\":true},"
+               "{\"id\":\"d\",\"html\":\"d\",\"key\":true}]}");
+    problems = kt_item_validate(it);
+    cr_assert(has_problem(problems, "statements[2].html"));
+    json_decref(problems);
+    json_decref(it);
+}
+
+Test(item, normalize_writes_html_in_its_canonical_form)
+{
+    json_t *it = parse(mcq4);
+    json_object_set_new(it, "stem", json_string("<P>AB > BC<br><!-- ghi chú --></P>"));
+    json_object_set_new(json_array_get(json_object_get(it, "options"), 0), "html",
+                        json_string("a&#768; &nbsp;"));
+    kt_item_normalize(it);
+    cr_assert_str_eq(json_string_value(json_object_get(it, "stem")), "<p>AB &gt; BC<br/></p>");
+    cr_assert_str_eq(
+        json_string_value(json_object_get(json_array_get(json_object_get(it, "options"), 0), "html")),
+        "à \u00a0");
+    json_t *problems = kt_item_validate(it);
+    cr_assert_eq(json_array_size(problems), 0);
+    json_decref(problems);
+    json_decref(it);
+}
+
+Test(item, html_problems_of_a_stored_version)
+{
+    /* A version stored before the allow-list: only its HTML is judged. */
+    json_t *it = parse("{\"stem\":\"<p>2 + 2</p><script>alert(1)</script>\","
+                       "\"options\":[{\"id\":\"A\",\"html\":\"3\"},"
+                       "{\"id\":\"B\",\"html\":\"<img src=x.png onerror=alert(1)>\"}],"
+                       "\"explanation\":\"<iframe></iframe>\",\"key\":\"Z\"}");
+    json_t *problems = kt_item_html_problems(it);
+    cr_assert_eq(json_array_size(problems), 3);
+    cr_assert(has_problem(problems, "stem"));
+    cr_assert(has_problem(problems, "options[1].html"));
+    cr_assert(has_problem(problems, "explanation"));
+    const char *m = json_string_value(json_object_get(json_array_get(problems, 0), "message"));
+    cr_assert(strstr(m, "<script>"), "%s", m);
+    json_decref(problems);
+    json_decref(it);
+
+    /* Allowed markup in any spelling passes, and so does what is no HTML. */
+    it = parse("{\"stem\":\"<P>AB<BR></P>\",\"statements\":[{\"id\":\"a\",\"html\":\"x<sup>2</sup>\"}],"
+               "\"model_answer\":7,\"qti_version\":\"2.2\"}");
+    problems = kt_item_html_problems(it);
+    cr_assert_eq(json_array_size(problems), 0);
+    json_decref(problems);
+    json_decref(it);
+}

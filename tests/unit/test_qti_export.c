@@ -518,7 +518,7 @@ Test(qti_export, refusals)
     } cases[] = {
         {"key", "E", "key"},
         {"stem", "<p>x < 5</p>", "stem"},
-        {"stem", "<p><textEntryInteraction responseIdentifier=\"X\"/></p>", "textEntryInteraction"},
+        {"stem", "<p><textEntryInteraction responseIdentifier=\"X\"/></p>", "textentryinteraction"},
         {"stem", "<script>alert(1)</script>", "script"},
         {"stem", "<!DOCTYPE x [<!ENTITY e \"e\">]><p>&e;</p>", "DOCTYPE"},
         {"stem", "<p>&nbsp;</p>", "nbsp"},

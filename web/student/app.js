@@ -111,28 +111,68 @@
     node.hidden = !text;
   }
 
-  /* Teacher-written HTML (stems, options): parsed inert in a <template>,
-   * then stripped of anything active. The CSP forbids inline script anyway;
-   * this also keeps links and forms from leading away from the test. */
-  const DROP = new Set(['script', 'style', 'iframe', 'frame', 'frameset', 'object', 'embed', 'link',
-    'meta', 'base', 'form', 'input', 'button', 'textarea', 'select', 'option', 'template', 'dialog',
-    'audio', 'video', 'foreignobject']);
+  /* Teacher-written HTML (stems, options, QTI bodies): parsed inert in a
+   * <template>, then only an allow-list is kept: text, formatting, tables,
+   * images, MathML and static SVG shapes, with their presentational
+   * attributes. Never `style`, ids or the page's classes (an item must not
+   * cover or restyle the page), links, forms, media, or SVG animation
+   * (<animate>/<set> can write a javascript: href). Other elements go with
+   * their content, except a few HTML wrappers (a, font, label...) that are
+   * replaced by their content. The server cleans stored HTML too; this is
+   * the second line, and the CSP the third. */
+  const words = (s) => new Set(s.split(' '));
+  const NS_MATH = 'http://www.w3.org/1998/Math/MathML', NS_SVG = 'http://www.w3.org/2000/svg';
+  const KEEP = {
+    html: words('p div span b i em strong sub sup br ul ol li table caption thead tbody tfoot tr th td ' +
+      'colgroup col img h1 h2 h3 h4 h5 h6 blockquote pre code hr u s small big tt dl dt dd q cite abbr ' +
+      'dfn kbd samp var mark figure figcaption bdo bdi ruby rb rp rt rtc wbr'),
+    math: words('math mi mn mo ms mtext mspace mrow mfrac msqrt mroot mstyle merror mpadded mphantom ' +
+      'mfenced menclose msub msup msubsup munder mover munderover mmultiscripts mprescripts none mtable ' +
+      'mtr mtd mlabeledtr semantics annotation'),
+    svg: words('svg g path line polyline polygon rect circle ellipse text tspan title desc'),
+  };
+  const UNWRAP = words('a font center label nav details summary section article header footer aside address acronym main');
+  const CELL = words('colspan rowspan scope align valign headers');
+  const ATTRS = {
+    html: words('lang dir title data-kt-interaction data-kt-asset data-kt-gap'),
+    td: CELL, th: CELL, ol: words('start type reversed'), li: words('value'), col: words('span'),
+    colgroup: words('span'), img: words('src alt width height'),
+    math: words('mathvariant display displaystyle scriptlevel fence separator stretchy symmetric largeop ' +
+      'movablelimits accent accentunder form lspace rspace linethickness bevelled notation open close ' +
+      'separators columnalign rowalign columnspan rowspan columnlines rowlines frame width height depth ' +
+      'voffset mathsize minsize maxsize numalign denomalign align dir encoding'),
+    svg: words('viewbox width height x y x1 y1 x2 y2 cx cy r rx ry d points fill fill-rule fill-opacity ' +
+      'stroke stroke-width stroke-dasharray stroke-linecap stroke-linejoin stroke-opacity opacity ' +
+      'transform font-size font-family font-weight font-style text-anchor dominant-baseline dx dy ' +
+      'preserveaspectratio'),
+  };
+  const NONE = new Set();
+  function attrAllowed(ns, el, name, value) {
+    if (/url\(|javascript:|vbscript:|expression\(/.test(value)) return false;
+    if (ns !== 'html') return ATTRS[ns].has(name);
+    if (name === 'src') {
+      return el === 'img' && !/^(javascript|vbscript):/.test(value) &&
+        (!value.startsWith('data:') || value.startsWith('data:image/'));
+    }
+    return ATTRS.html.has(name) || (ATTRS[el] || NONE).has(name);
+  }
   function safeHTML(html) {
     const t = document.createElement('template');
     t.innerHTML = String(html || '');
     for (const node of Array.from(t.content.querySelectorAll('*'))) {
+      const ns = node.namespaceURI === NS_MATH ? 'math' : node.namespaceURI === NS_SVG ? 'svg' : 'html';
       const name = node.localName.toLowerCase();
-      if (DROP.has(name)) { node.remove(); continue; }
+      if (!KEEP[ns].has(name)) {
+        if (ns === 'html' && UNWRAP.has(name)) node.replaceWith(...node.childNodes); else node.remove();
+        continue;
+      }
       for (const a of Array.from(node.attributes)) {
         const n = a.name.toLowerCase();
         const v = a.value.replace(/[\u0000-\u0020]/g, '').toLowerCase();
-        if (n.startsWith('on') || n === 'srcset' || n === 'formaction' || n === 'action') {
-          node.removeAttribute(a.name);
-        } else if (n === 'href' || n === 'xlink:href' || n === 'src') {
-          const okImage = name === 'img' && n === 'src' && !/^(javascript|vbscript):/.test(v) &&
-            (!v.startsWith('data:') || v.startsWith('data:image/'));
-          if (!okImage) node.removeAttribute(a.name);
-        }
+        // The server's own markers (kt-rubric) are the only classes kept.
+        const kt = n === 'class' ? a.value.split(/\s+/).filter((c) => /^kt-[a-z0-9-]+$/.test(c)).join(' ') : '';
+        if (kt) node.setAttribute('class', kt);
+        else if (!attrAllowed(ns, name, n, v)) node.removeAttribute(a.name);
       }
       if (name === 'img') {
         node.setAttribute('loading', 'eager');
@@ -229,13 +269,24 @@
     }
   }
 
+  /* Logging out leaves nothing of the student on this computer (a lab
+   * computer is shared): pending answers are sent first, and the journals
+   * and flags go with the token. */
   async function onLogout() {
-    if (A && pendingCount() > 0 &&
-        !window.confirm('Còn câu trả lời chưa lưu lên máy chủ. Chúng vẫn được giữ trên máy này và sẽ được gửi khi em đăng nhập lại. Đăng xuất?')) return;
+    const btn = $('logout');
+    if (A && pendingCount() > 0) {
+      btn.disabled = true;
+      const sent = await flush(8000);
+      btn.disabled = false;
+      if (!sent && A && pendingCount() > 0 &&
+          !window.confirm(`Còn ${pendingCount()} câu trả lời chưa lưu được lên máy chủ (mất kết nối). Nếu đăng xuất, các câu trả lời này bị xoá khỏi máy này và không được chấm. Em vẫn đăng xuất?`)) return;
+    }
     const tok = ss.get(K.token);
     leaveAttempt();
     if (tok) api('POST', '/auth/logout', {}).catch(() => {});
     for (const k of ss.keys()) if (k.startsWith('kiemtra.')) ss.del(k);
+    for (const k of ls.keys()) if (k.startsWith(K.journal) || k.startsWith(K.flags)) ls.del(k);
+    $('login-user').value = '';
     showLogin('Em đã đăng xuất.');
   }
 
@@ -281,6 +332,7 @@
     let action = null;
     const a = s.attempt;
     if (a && a.status === 'submitted') {
+      forgetAttemptLocally(a.id); // submitted elsewhere or while away: nothing left to send
       state.textContent = s.results_released ? 'Đã nộp bài. Đã có kết quả.' : 'Đã nộp bài.';
       action = el('button', { type: 'button', text: s.results_released ? 'Xem kết quả' : 'Xem bài đã nộp' });
       action.addEventListener('click', () => openAttempt(a.id));
@@ -426,12 +478,14 @@
     for (const ref of Object.keys(A.journal.answers)) if (!(ref in A.byRef)) delete A.journal.answers[ref];
     mergeResponses(A.journal, view.responses, opts.fresh);
     // A linear test goes forward only: never before the furthest item seen
-    // (or answered, here or on another computer).
+    // (or saved, here or on another computer). The server sends its items
+    // up to the first one not saved yet; items_total says how many in all.
     A.linear = (payload.test || {}).navigation_mode === 'linear';
+    A.total = A.linear && Number.isInteger(payload.items_total) ? payload.items_total : items.length;
     A.furthest = 0;
     if (A.linear) {
-      for (const [ref, e] of Object.entries(A.journal.answers)) if (e && e.response !== null) A.furthest = Math.max(A.furthest, A.byRef[ref]);
-      A.furthest = Math.max(A.furthest, Number(ss.get(K.pos + id)) || 0);
+      for (const ref of Object.keys(A.journal.answers)) if (ref in A.byRef) A.furthest = Math.max(A.furthest, A.byRef[ref]);
+      A.furthest = Math.min(items.length - 1, Math.max(A.furthest, Number(ss.get(K.pos + id)) || 0));
     }
     saveJournal();
     ss.set(K.attempt, id);
@@ -482,12 +536,60 @@
       return;
     }
     A.changedFromServer = false;
+    const more = adoptItems(r.data);
     mergeResponses(A.journal, r.data.responses, false);
     saveJournal();
     ss.set(K.view + A.id, JSON.stringify({ view: r.data, wall: Date.now() }));
     setClock(r.data.remaining_seconds);
-    if (A.changedFromServer) { renderAnswer(); refreshNavigator(); }
+    if (A.changedFromServer) renderAnswer();
+    if (A.changedFromServer || more) refreshNavigator();
     updateIndicator();
+  }
+
+  /* A newer view of a linear test may carry more items (the next one, once
+   * the current one is saved): they join the navigator. */
+  function adoptItems(view) {
+    const items = Array.isArray(view.payload && view.payload.items) ? view.payload.items.slice() : [];
+    if (!A.linear || items.length <= A.items.length) return false;
+    items.sort((a, b) => (a.number || 0) - (b.number || 0));
+    A.view = view;
+    A.items = items;
+    A.byRef = {};
+    items.forEach((it, i) => { A.byRef[it.ref] = i; });
+    buildNavigator();
+    $('q-next').disabled = A.locked || A.index === A.total - 1;
+    return true;
+  }
+
+  /* "Câu sau" on the last item received in a linear test: this item is
+   * saved (left empty, it is saved as null: skipped), then the view brings
+   * the next one. Offline the student stays here, told why. */
+  async function advance() {
+    if (!A || A.advancing || A.locked) return;
+    const att = A, it = A.items[A.index];
+    att.advancing = true;
+    $('q-next').disabled = true;
+    if (!att.journal.answers[it.ref]) setAnswer(it.ref, null, false);
+    let r = null;
+    if (await flush(8000)) {
+      try { r = await api('GET', `/attempts/${encodeURIComponent(att.id)}`); } catch (e) { r = null; }
+    }
+    att.advancing = false;
+    if (att !== A) return;
+    if (r && r.status === 401) { sessionExpired(); return; }
+    if (r && r.status === 200 && r.data && r.data.status !== 'in_progress') { resync(); return; }
+    if (r && r.status === 200 && r.data) {
+      adoptItems(r.data);
+      ss.set(K.view + att.id, JSON.stringify({ view: r.data, wall: Date.now() }));
+    }
+    if (A.index + 1 < A.items.length) {
+      goTo(A.index + 1, false);
+      announce($('q-heading').textContent);
+    } else {
+      $('q-next').disabled = false;
+      A.nextMissing = true; // the notice goes when the student moves on
+      showNotice($('test-alert'), 'Chưa nhận được câu tiếp theo vì mất kết nối. Câu trả lời của em vẫn được giữ trên máy này; em kiểm tra kết nối rồi bấm "Câu sau" lần nữa.');
+    }
   }
 
   // ---------------------------------------------------------------- clock
@@ -708,11 +810,12 @@
       node.dataset.state = state;
       node.textContent = text;
     }
-    $('nav-summary').textContent = `(${answeredCount()}/${A.items.length} đã làm)`;
+    $('nav-summary').textContent = `(${answeredCount()}/${A.total} đã làm)`;
   }
 
-  /* Waits until nothing is pending, re-sending at once; false on timeout. */
-  function flush(timeoutMs) {
+  /* Waits until nothing is pending, re-sending at once; false on timeout or
+   * as soon as stop() says so. */
+  function flush(timeoutMs, stop) {
     return new Promise((resolve) => {
       if (!A) { resolve(false); return; }
       const att = A, end = performance.now() + timeoutMs;
@@ -721,7 +824,7 @@
       att.debounce.clear();
       retryNow();
       const check = () => {
-        if (att !== A) { resolve(false); return; }
+        if (att !== A || (stop && stop())) { resolve(false); return; }
         if (pendingCount() === 0 && att.inflight.size === 0) { resolve(true); return; }
         if (performance.now() > end) { resolve(false); return; }
         if (att.inflight.size === 0 && performance.now() - lastTry > 1000) {
@@ -823,6 +926,7 @@
     if (A.linear && i < A.furthest) i = A.furthest;
     A.index = Math.max(0, Math.min(A.items.length - 1, i));
     if (A.linear) A.furthest = Math.max(A.furthest, A.index);
+    if (A.nextMissing) { A.nextMissing = false; showNotice($('test-alert'), ''); }
     ss.set(K.pos + A.id, String(A.index));
     const it = A.items[A.index];
     const parts = (A.view.payload && A.view.payload.parts) || [];
@@ -837,8 +941,8 @@
     $('q-flag').setAttribute('aria-pressed', flagged ? 'true' : 'false');
     $('q-flag').textContent = flagged ? 'Bỏ đánh dấu xem lại' : 'Đánh dấu xem lại';
     $('q-prev').disabled = A.index === 0 || A.linear;
-    $('q-next').disabled = A.index === A.items.length - 1;
-    $('q-pos').textContent = `Câu ${A.index + 1}/${A.items.length}`;
+    $('q-next').disabled = A.index === A.total - 1 || !!A.advancing;
+    $('q-pos').textContent = `Câu ${A.index + 1}/${A.total}`;
     refreshNavigator();
     if (focusHeading) $('q-heading').focus();
   }
@@ -1121,10 +1225,12 @@
   function openSubmit() {
     if (!A || A.locked) return;
     const missing = A.items.filter((it) => answerState(it) !== 'answered');
+    // A linear test: the items not received yet are unanswered too.
+    for (let n = A.items.length + 1; n <= A.total; n++) missing.push({ number: n });
     const flagged = A.items.filter((it) => A.flags.has(it.ref));
     const list = (xs) => xs.map((it) => it.number).join(', ');
     const sum = $('submit-summary');
-    const parts = [el('p', { text: `Em đã trả lời ${A.items.length - missing.length}/${A.items.length} câu.` })];
+    const parts = [el('p', { text: `Em đã trả lời ${A.total - missing.length}/${A.total} câu.` })];
     parts.push(el('p', { 'data-count': 'unanswered', text: missing.length ? `Còn ${missing.length} câu chưa trả lời (hoặc chưa đủ các ý): câu ${list(missing)}.` : 'Em đã trả lời tất cả các câu.' }));
     parts.push(el('p', { 'data-count': 'flagged', text: flagged.length ? `${flagged.length} câu đang đánh dấu xem lại: câu ${list(flagged)}.` : 'Không có câu nào đang đánh dấu xem lại.' }));
     const refused = A.items.filter((it) => { const e = A.journal.answers[it.ref]; return e && e.rejected; });
@@ -1137,14 +1243,18 @@
     $('submit-dialog').showModal();
   }
 
+  /* "Nộp bài" in the dialog: send what is pending, then submit. Until the
+   * submit request leaves, "Quay lại làm tiếp" (or Esc) calls it off; the
+   * pending answers are still sent as usual. */
   async function confirmSubmit() {
     if (!A) return;
     const att = A, btn = $('submit-confirm');
+    const run = att.submitRun = { cancelled: false, posting: false };
     btn.disabled = true;
     btn.textContent = 'Đang lưu…';
     showNotice($('submit-error'), '');
-    const ok = await flush(8000);
-    if (att !== A) return;
+    const ok = await flush(8000, () => run.cancelled);
+    if (att !== A || run.cancelled) return;
     if (!ok) {
       const n = pendingCount();
       showNotice($('submit-error'), `Chưa lưu được ${n} câu trả lời vì mất kết nối. Bài chưa được nộp; câu trả lời vẫn được giữ trên máy này. Em kiểm tra kết nối rồi bấm Nộp bài lần nữa.`);
@@ -1153,12 +1263,16 @@
       return;
     }
     btn.textContent = 'Đang nộp…';
+    run.posting = true; // on its way: no calling it back now
+    $('submit-cancel').disabled = true;
     let r;
     try {
       r = await api('POST', `/attempts/${encodeURIComponent(att.id)}/submit`, {});
     } catch (e) {
       r = null;
     }
+    run.posting = false;
+    $('submit-cancel').disabled = false;
     if (att !== A) return;
     if (r && r.status === 401) { $('submit-dialog').close(); sessionExpired(); return; }
     if (!r || r.status !== 200 || !r.data) {
@@ -1244,6 +1358,7 @@
     $('q-answer').addEventListener('input', onAnswerEvent);
     const step = (d) => {
       if (!A) return;
+      if (A.linear && d > 0 && A.index === A.items.length - 1) { advance(); return; }
       goTo(A.index + d, false);
       announce($('q-heading').textContent); // focus stays on the button
     };
@@ -1252,7 +1367,9 @@
     $('q-flag').addEventListener('click', onFlag);
     $('q-clear').addEventListener('click', onClear);
     $('submit-open').addEventListener('click', openSubmit);
-    $('submit-cancel').addEventListener('click', () => $('submit-dialog').close());
+    const callOff = () => { if (A && A.submitRun && !A.submitRun.posting) A.submitRun.cancelled = true; };
+    $('submit-cancel').addEventListener('click', () => { callOff(); $('submit-dialog').close(); });
+    $('submit-dialog').addEventListener('cancel', (e) => { if (A && A.submitRun && A.submitRun.posting) e.preventDefault(); else callOff(); });
     $('submit-confirm').addEventListener('click', confirmSubmit);
     $('done-refresh').addEventListener('click', refreshDone);
     $('done-back').addEventListener('click', () => { doneId = null; showSessions(); });
