@@ -30,8 +30,8 @@ eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-static bool
-in_set(const char *s, const char *const *set)
+bool
+kt_str_in_set(const char *s, const char *const *set)
 {
     for (; *set; set++)
         if (eq(s, *set))
@@ -73,20 +73,20 @@ static const char *const MATHML_ATTRS[] = {
 bool
 kt_html_element_ok(const char *name)
 {
-    return in_set(name, ELEMENTS);
+    return kt_str_in_set(name, ELEMENTS);
 }
 
 bool
 kt_html_void(const char *name)
 {
-    return in_set(name, VOID_ELEMENTS);
+    return kt_str_in_set(name, VOID_ELEMENTS);
 }
 
 bool
 kt_html_attr_ok(const char *el, const char *a)
 {
     static const char *const GLOBAL[] = {"lang", "dir", "title", NULL};
-    if (in_set(a, GLOBAL))
+    if (kt_str_in_set(a, GLOBAL))
         return true;
     if (eq(el, "td") || eq(el, "th"))
         return eq(a, "colspan") || eq(a, "rowspan") || eq(a, "scope") || eq(a, "align") ||
@@ -105,13 +105,13 @@ kt_html_attr_ok(const char *el, const char *a)
 bool
 kt_mathml_element_ok(const char *name)
 {
-    return in_set(name, MATHML);
+    return kt_str_in_set(name, MATHML);
 }
 
 bool
 kt_mathml_attr_ok(const char *a)
 {
-    return in_set(a, MATHML_ATTRS);
+    return kt_str_in_set(a, MATHML_ATTRS);
 }
 
 /* ---- teacher-written HTML ------------------------------------------------- */

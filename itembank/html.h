@@ -14,6 +14,8 @@
 
 /* XHTML elements copied with their allowed attributes (img included: its
  * src is checked by the caller). */
+/* Whether s is one of the strings of the NULL-terminated set. */
+bool kt_str_in_set(const char *s, const char *const *set);
 bool kt_html_element_ok(const char *name);
 /* Elements written as <name/>, with no content. */
 bool kt_html_void(const char *name);

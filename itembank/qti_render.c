@@ -110,15 +110,6 @@ eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-static bool
-in_set(const char *s, const char *const *set)
-{
-    for (; *set; set++)
-        if (eq(s, *set))
-            return true;
-    return false;
-}
-
 static const char *
 fold(const xmlNode *n, char *buf)
 {
@@ -355,13 +346,14 @@ render_element(struct rctx *r, const xmlNode *n, sbuf *b, int depth)
     size_t len = strlen(name);
     if (len > 11 && eq(name + len - 11, "Interaction")) {
         render_interaction(r, n, name, b, depth);
-    } else if (in_set(name, DROP) || (eq(name, "rubricBlock") && !rubric_for_candidate(r, n))) {
+    } else if (kt_str_in_set(name, DROP) ||
+               (eq(name, "rubricBlock") && !rubric_for_candidate(r, n))) {
         return;
     } else if (eq(name, "rubricBlock")) {
         sb_str(b, "<div class=\"kt-rubric\">");
         render_nodes(r, n->children, b, depth + 1);
         sb_str(b, "</div>");
-    } else if (in_set(name, UNWRAP)) {
+    } else if (kt_str_in_set(name, UNWRAP)) {
         render_nodes(r, n->children, b, depth + 1);
     } else if (eq(name, "gap") && r->gaps) {
         char *id = qattr(r, n, "identifier");
@@ -486,7 +478,7 @@ interaction_children(struct rctx *r, const xmlNode *n, json_t *o, const char *ch
             json_t *set = json_array();
             interaction_children(r, c, o, "simpleAssociableChoice", set, NULL, depth + 1);
             json_array_append_new(json_object_get(o, "sets"), set);
-        } else if (in_set(name, DROP)) {
+        } else if (kt_str_in_set(name, DROP)) {
             continue;
         } else if (body) {
             render_element(r, c, body, depth + 1);
@@ -510,7 +502,7 @@ render_interaction(struct rctx *r, const xmlNode *n, const char *name, sbuf *b, 
                                             "order",  "match",        "gapMatch",  NULL};
     char type[NAME_LEN];
     snprintf(type, sizeof type, "%.*s", (int)(strlen(name) - 11), name);
-    if (!in_set(type, DELIVERED)) {
+    if (!kt_str_in_set(type, DELIVERED)) {
         fail(r, n, "Tương tác %s chưa giao được cho học sinh (giao được: " KT_QTI_DELIVERED ").",
              (const char *)n->name);
         return;
