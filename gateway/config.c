@@ -82,6 +82,8 @@ static const struct setting settings[] = {
     S("KIEMTRA_MIGRATIONS_DIR", migrations_dir, KIEMTRA_DEFAULT_MIGRATIONS,
       "directory of numbered .sql migrations"),
     S("KIEMTRA_WEB_ROOT", web_root, KIEMTRA_DEFAULT_WEBROOT, "directory of the web UI files"),
+    S("KIEMTRA_KATEX_DIR", katex_dir, "/usr/share/javascript/katex",
+      "KaTeX as installed by Debian libjs-katex, served at /vendor/katex/"),
     S("KIEMTRA_DEMO_DIR", demo_dir, KIEMTRA_DEFAULT_DEMO, "directory of the demo data"),
     S("KIEMTRA_SECRET_KEY_FILE", secret_key_file, "var/secret.key",
       "64 hex digits: the key that encrypts số định danh at rest"),

@@ -39,6 +39,7 @@ struct kt_config {
     const char *log_level;
     const char *migrations_dir;
     const char *web_root;
+    const char *katex_dir;
     const char *demo_dir;
     const char *secret_key_file; /* at-rest key for personal identifiers */
     const char *csdl_url;        /* the sector database's endpoint; "" = no sync */

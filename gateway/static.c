@@ -100,12 +100,51 @@ load_dir(const char *fs_dir, const char *url_dir, int depth)
     return rc;
 }
 
+/* KaTeX as Debian installs it (libjs-katex): the script, its stylesheet and
+ * the woff2 fonts the stylesheet names, served at /vendor/katex/. Its fonts
+ * folder is a symbolic link into /usr/share/fonts, hence stat, not lstat.
+ * Missing files are logged and the pages work without typeset math input. */
+static void
+load_katex(void)
+{
+    const char *dir = kt_cfg.katex_dir;
+    if (!dir || !*dir)
+        return;
+    static const char *const top[] = {"katex.min.js", "katex.min.css"};
+    char fs[1024], url[1024];
+    size_t before = nfiles;
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+        snprintf(fs, sizeof(fs), "%s/%s", dir, top[i]);
+        snprintf(url, sizeof(url), "/vendor/katex/%s", top[i]);
+        if (load_file(fs, url) < 0)
+            return;
+    }
+    snprintf(fs, sizeof(fs), "%s/fonts", dir);
+    DIR *d = opendir(fs);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.' || n < 7 || strcmp(e->d_name + n - 6, ".woff2") != 0)
+            continue;
+        char f[1400];
+        struct stat st;
+        snprintf(f, sizeof(f), "%s/%s", fs, e->d_name);
+        snprintf(url, sizeof(url), "/vendor/katex/fonts/%s", e->d_name);
+        if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && load_file(f, url) < 0)
+            break;
+    }
+    if (d)
+        closedir(d);
+    log_info("web: %zu KaTeX files from %s", nfiles - before, dir);
+}
+
 int
 kt_static_load(void)
 {
     if (load_dir(kt_cfg.web_root, "", 0) < 0)
         return -1;
     log_info("web: %zu files, %zu bytes from %s", nfiles, total_bytes, kt_cfg.web_root);
+    load_katex();
     return 0;
 }
 

@@ -4,7 +4,7 @@
 set -eu
 
 build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson-dev
-       libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev"
+       libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev libjs-katex"
 # chromium and nodejs: the browser tests (tests/browser, playwright-core from npm)
 test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs"
 lint="clang-tidy cppcheck"

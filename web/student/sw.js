@@ -7,8 +7,9 @@
  */
 'use strict';
 
-const CACHE = 'kiemtra-student-1';
-const SHELL = ['/student/', '/student/app.js', '/student/app.css'];
+const CACHE = 'kiemtra-student-2';
+// The page's files, and the shared scripts under /common/ it loads.
+const SHELL = ['/student/', '/student/app.js', '/student/app.css', '/common/kt.js'];
 const NETWORK_WAIT_MS = 4000;
 
 self.addEventListener('install', (event) => {
@@ -48,7 +49,7 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
-  if (url.origin !== self.location.origin || !url.pathname.startsWith('/student/')) return;
+  if (url.origin !== self.location.origin) return;
   const key = cacheKey(url);
   if (!SHELL.includes(key)) return;
   event.respondWith(networkFirst(req, key));
