@@ -142,8 +142,8 @@ fits_node(const char *node, const char *tag)
     return strncmp(tag, node, n) == 0 && (tag[n] == '\0' || tag[n] == '.');
 }
 
-static bool
-fits(const kt_bp_cell *c, const kt_asm_item *it)
+bool
+kt_asm_fits(const kt_bp_cell *c, const kt_asm_item *it)
 {
     bool level = false, format = false, node = false;
     for (size_t t = 0; t < it->ntags; t++) {
@@ -322,7 +322,7 @@ kt_asm_select(const kt_bp_cell *cells, size_t ncells, const kt_asm_item *items, 
     m.adj = xcalloc(cap, sizeof(*m.adj));
     for (size_t i = 0; i < nitems; i++) {
         for (size_t c = 0; c < ncells; c++) {
-            if (!fits(&cells[c], &items[i]))
+            if (!kt_asm_fits(&cells[c], &items[i]))
                 continue;
             if (nadj == cap) {
                 cap *= 2;

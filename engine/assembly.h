@@ -109,6 +109,10 @@ int kt_asm_select(const kt_bp_cell *cells, size_t ncells, const kt_asm_item *ite
                   uint64_t seed, kt_asm_selection *out, kt_asm_shortage **shortages,
                   size_t *nshortages);
 
+/* Whether the item fits the row by the rule of kt_asm_select (level tag,
+ * format tag, and a tag equal to the node or extending it at a dot). */
+bool kt_asm_fits(const kt_bp_cell *cell, const kt_asm_item *item);
+
 /* The seed of form form_index (0-based) of a test. */
 uint64_t kt_asm_form_seed(uint64_t test_seed, int form_index);
 

@@ -36,11 +36,21 @@ static const struct kt_route routes[] = {
     {HTTP_POST, "/api/v1/auth/login", h_login, ROLES_PUBLIC},
     {HTTP_POST, "/api/v1/auth/logout", h_logout, ROLES_ANY},
     {HTTP_GET, "/api/v1/me", h_me, ROLES_ANY},
+    {HTTP_GET, "/api/v1/assignments", h_assignments_list, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/assignments", h_assignment_create, ROLE_SCHOOL_ADMIN},
+    {HTTP_DELETE, "/api/v1/assignments/{id}", h_assignment_delete, ROLE_SCHOOL_ADMIN},
+    {HTTP_GET, "/api/v1/users", h_users_list, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
+    {HTTP_POST, "/api/v1/users", h_user_create, ROLE_SCHOOL_ADMIN},
+    {HTTP_PATCH, "/api/v1/users/{id}", h_user_patch, ROLE_SCHOOL_ADMIN},
     {HTTP_POST, "/api/v1/users/{id}/unlock", h_user_unlock,
      ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
+    {HTTP_POST, "/api/v1/users/{id}/password", h_user_password_reset,
+     ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
+    {HTTP_POST, "/api/v1/rosters/import", h_roster_import, ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/schools", h_schools, ROLES_STAFF},
     {HTTP_GET, "/api/v1/classes", h_classes, ROLES_ANY},
     {HTTP_GET, "/api/v1/classes/{id}/students", h_class_students, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/classes/{id}/slips", h_class_slips, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/taxonomy", h_taxonomy, ROLES_ANY},
     {HTTP_GET, "/api/v1/items", h_items_list, ROLES_STAFF},
     {HTTP_POST, "/api/v1/items", h_item_create, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
@@ -49,11 +59,25 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/api/v1/items/{id}", h_item_get, ROLES_STAFF},
     {HTTP_GET, "/api/v1/items/{id}/assets/{*}", h_item_asset, ROLES_STAFF},
     {HTTP_GET, "/api/v1/items/{id}/qti", h_item_qti, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/items/{id}/history", h_item_history, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/media", h_media_upload, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
+    {HTTP_GET, "/api/v1/media/{*}", h_media_get, ROLES_STAFF},
     {HTTP_POST, "/api/v1/items/{id}/score", h_item_score, ROLES_STAFF},
     {HTTP_POST, "/api/v1/tests", h_test_create, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/tests/{id}", h_test_get, ROLES_STAFF},
     {HTTP_POST, "/api/v1/tests/{id}/publish", h_test_publish, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/tests/{id}/sessions", h_session_create, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/tests", h_tests_list, ROLES_STAFF},
+    {HTTP_PATCH, "/api/v1/tests/{id}", h_test_patch, ROLES_AUTHORS},
+    {HTTP_DELETE, "/api/v1/tests/{id}", h_test_delete, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/tests/{id}/archive", h_test_archive, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/tests/{id}/unarchive", h_test_unarchive, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/tests/{id}/forms/{code}", h_test_form, ROLES_STAFF},
+    {HTTP_POST, "/api/v1/blueprints/availability", h_blueprint_availability, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/sessions", h_sessions_list, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/sessions/{id}", h_session_get, ROLES_STAFF},
+    {HTTP_PATCH, "/api/v1/sessions/{id}", h_session_patch, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/sessions/{id}/cancel", h_session_cancel, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/qti-tests/{id}/publish", h_qti_test_publish, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/me/sessions", h_me_sessions, ROLE_STUDENT},
     {HTTP_POST, "/api/v1/sessions/{id}/attempts", h_attempt_start, ROLE_STUDENT},
@@ -100,16 +124,20 @@ kt_api_init(void)
     if (kt_auth_init() < 0)
         return -1;
     kt_school_register();
+    kt_assignments_register();
     kt_taxonomy_register();
     kt_items_register();
     kt_item_import_register();
+    kt_media_register();
     kt_tests_register();
+    kt_sessions_register();
     kt_qti_publish_register();
     kt_attempts_register();
     kt_grading_register();
     kt_marking_register();
     kt_records_register();
     kt_national_id_register();
+    kt_users_register();
     kt_outbox_register();
     if (kt_static_load() < 0 || kt_secret_load() < 0 || kt_outbox_configure() < 0)
         return -1;
@@ -181,6 +209,8 @@ api_db_error(http_request *req, const pg_query *q)
         api_error(req, 409, "linear_navigation",
                   "Đề này làm lần lượt từng câu: không quay lại sửa câu trước, không trả lời "
                   "trước câu chưa được giao.");
+    } else if (strncmp(q->sqlstate, "KT403", 5) == 0) { /* outside the assignments (0021) */
+        api_not_assigned(req, q, NULL);
     } else if (strncmp(q->sqlstate, "KT423", 5) == 0) { /* a lock landed first (0018) */
         api_error(req, 409, "term_locked", "Học kì này đã khoá sổ; không thay đổi điểm được nữa.");
     } else if (strncmp(q->sqlstate, "23505", 5) == 0) {
@@ -198,6 +228,31 @@ api_db_error(http_request *req, const pg_query *q)
                   q->error ? q->error : "");
         api_error(req, 500, "internal", "Lỗi nội bộ máy chủ.");
     }
+}
+
+void
+api_not_assigned(http_request *req, const pg_query *q, const char *doing)
+{
+    /* The database names subject and class ("Thầy/cô không được phân công
+     * dạy môn TOAN ở lớp 10A2", migration 0021); the handler says what was
+     * refused. */
+    const char *why = q->error && *q->error ? q->error
+                                            : "Thầy/cô không được phân công dạy môn học hoặc lớp này";
+    char msg[600];
+    if (doing)
+        snprintf(msg, sizeof(msg), "%s, nên không thể %s.", why, doing);
+    else
+        snprintf(msg, sizeof(msg), "%s, nên không thể thực hiện thao tác này.", why);
+    api_error(req, 403, "not_assigned", msg);
+}
+
+void
+api_db_error_doing(http_request *req, const pg_query *q, const char *doing)
+{
+    if (q->status == PG_ERROR && strncmp(q->sqlstate, "KT403", 5) == 0)
+        api_not_assigned(req, q, doing);
+    else
+        api_db_error(req, q);
 }
 
 json_t *
@@ -408,7 +463,9 @@ role_of(const char *s)
  * expiry; a logout forgets it at once on every worker (the table is shared,
  * under a mutex). A lookup that began before the last logout is not
  * remembered: it may have read the session row just before the logout
- * deleted it. Only a disabled account keeps working for that moment.
+ * deleted it. Disabling an account, changing its role or resetting its
+ * password forgets all of its tokens (api_users_forget) after the change
+ * committed; only another gateway process may still accept one that long.
  * The table is set-associative (TOKEN_WAYS slots per set) and holds a whole
  * exam's students: a direct-mapped table of fewer slots than students made
  * them evict each other, so most requests went to the database anyway. */
@@ -504,16 +561,47 @@ api_token_forget(const char *hash)
     pthread_mutex_unlock(&token_lock);
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void
+api_users_forget(const int64_t *ids, size_t n)
+{
+    int64_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
+    if (!sorted)
+        abort();
+    memcpy(sorted, ids, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), cmp_id);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    pthread_mutex_lock(&token_lock);
+    token_forgot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    for (size_t s = 0; n && s < TOKEN_SETS; s++)
+        for (int w = 0; w < TOKEN_WAYS; w++) {
+            struct cached_token *c = &token_cache[s][w];
+            if (c->until_ms && bsearch(&c->user.id, sorted, n, sizeof(*sorted), cmp_id))
+                c->until_ms = 0;
+        }
+    pthread_mutex_unlock(&token_lock);
+    free(sorted);
+}
+
 static const char *bearer_token(const http_request *req);
 
 /* Routes whose body is not a JSON document of up to KIEMTRA_MAX_JSON_BODY. */
-enum route_body { BODY_JSON, BODY_SMALL, BODY_ANSWER, BODY_UPLOAD };
+enum route_body { BODY_JSON, BODY_SMALL, BODY_ANSWER, BODY_UPLOAD, BODY_MEDIA };
 static const struct {
     void (*fn)(http_request *req);
     enum route_body body;
 } route_bodies[] = {
     {h_login, BODY_SMALL},         {h_logout, BODY_SMALL},         {h_attempt_start, BODY_SMALL},
     {h_attempt_submit, BODY_SMALL}, {h_attempt_save, BODY_ANSWER}, {h_items_import, BODY_UPLOAD},
+    {h_media_upload, BODY_MEDIA},
+    {h_roster_import, BODY_UPLOAD},
 };
 
 static enum route_body
@@ -535,6 +623,7 @@ body_limit(const struct kt_route *rt)
     size_t n = k == BODY_SMALL    ? 4096
                : k == BODY_ANSWER ? 65536
                : k == BODY_UPLOAD ? kt_cfg.max_body
+               : k == BODY_MEDIA  ? (size_t)2 << 20 /* an image of the editor: 2 MiB */
                                   : kt_cfg.max_json_body;
     return rt->roles == ROLES_PUBLIC && n > BODY_INLINE_MAX ? BODY_INLINE_MAX : n;
 }
@@ -543,7 +632,8 @@ body_limit(const struct kt_route *rt)
 static void
 run_handler(http_request *req, const struct kt_route *rt)
 {
-    if (req->body_len > BODY_INLINE_MAX && body_kind(rt) != BODY_UPLOAD)
+    if (req->body_len > BODY_INLINE_MAX && body_kind(rt) != BODY_UPLOAD &&
+        body_kind(rt) != BODY_MEDIA)
         kt_body_parse(req, rt->fn);
     else
         rt->fn(req);

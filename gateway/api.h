@@ -54,6 +54,14 @@ void api_error_details(http_request *req, int status, const char *code, const ch
 /* Maps a failed query to 503 / 409 / 400 / 500 with a clear message. */
 void api_db_error(http_request *req, const pg_query *q);
 
+/* 403 not_assigned for a write outside the caller's teaching assignments
+ * (SQLSTATE KT403, migration 0021): the database's message naming subject
+ * and class, completed with what was refused (doing: "mở phiên kiểm tra
+ * cho lớp này"), or a general ending when doing is NULL. */
+void api_not_assigned(http_request *req, const pg_query *q, const char *doing);
+/* api_db_error, but KT403 is answered with api_not_assigned(doing). */
+void api_db_error_doing(http_request *req, const pg_query *q, const char *doing);
+
 /* Parses the body as a JSON object; on failure replies 400 and returns NULL. */
 json_t *api_body_object(http_request *req);
 
@@ -83,17 +91,33 @@ void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);
 /* Forgets a token the router remembered (logout, after its session row is
  * deleted); a lookup that began before this call is not remembered. */
 void api_token_forget(const char *hash);
+/* Forgets every remembered token of the accounts ids[0..n) (sessions ended,
+ * account disabled or its role changed), after that change committed; a
+ * lookup that began before this call is not remembered. */
+void api_users_forget(const int64_t *ids, size_t n);
 
 /* Route handlers. */
 void h_login(http_request *req);
 void h_logout(http_request *req);
 void h_user_unlock(http_request *req);
+/* Accounts from the web (users.c). */
+void h_users_list(http_request *req);
+void h_user_create(http_request *req);
+void h_user_patch(http_request *req);
+void h_user_password_reset(http_request *req);
+void h_class_slips(http_request *req);
+void h_roster_import(http_request *req);
+void kt_users_register(void);
 void h_me(http_request *req);
 void h_schools(http_request *req);
 void h_classes(http_request *req);
 void h_class_students(http_request *req);
 int kt_auth_init(void);
 void kt_school_register(void);
+void h_assignments_list(http_request *req);
+void h_assignment_create(http_request *req);
+void h_assignment_delete(http_request *req);
+void kt_assignments_register(void);
 void h_taxonomy(http_request *req);
 void kt_taxonomy_register(void);
 void h_items_list(http_request *req);
@@ -110,6 +134,11 @@ void h_item_qti(http_request *req);
 void h_item_score(http_request *req);
 void h_attempt_asset(http_request *req);
 void kt_item_import_register(void);
+void h_item_history(http_request *req);
+/* Images of the item editor (media.c). */
+void h_media_upload(http_request *req);
+void h_media_get(http_request *req);
+void kt_media_register(void);
 void h_test_create(http_request *req);
 void h_test_get(http_request *req);
 void h_test_publish(http_request *req);
@@ -117,6 +146,19 @@ void h_session_create(http_request *req);
 void h_me_sessions(http_request *req);
 void h_session_release(http_request *req);
 void kt_tests_register(void);
+/* Managing tests and sessions (tests_api.c, sessions.c). */
+void h_tests_list(http_request *req);
+void h_test_patch(http_request *req);
+void h_test_delete(http_request *req);
+void h_test_archive(http_request *req);
+void h_test_unarchive(http_request *req);
+void h_test_form(http_request *req);
+void h_blueprint_availability(http_request *req);
+void h_sessions_list(http_request *req);
+void h_session_get(http_request *req);
+void h_session_patch(http_request *req);
+void h_session_cancel(http_request *req);
+void kt_sessions_register(void);
 void h_qti_test_publish(http_request *req);
 void kt_qti_publish_register(void);
 void h_attempt_start(http_request *req);

@@ -64,7 +64,8 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " s AS (SELECT DISTINCT ON (i.se, i.u) i.se, i.u, se.test_id, se.closes_at,"
      "   t.duration_seconds, t.forms FROM input i JOIN sessions se ON se.id = i.se"
      "   JOIN tests t ON t.id = se.test_id"
-     "  WHERE t.status = 'published' AND now() >= se.opens_at AND now() < se.closes_at),"
+     "  WHERE t.status = 'published' AND now() >= se.opens_at AND now() < se.closes_at"
+     "   AND se.cancelled_at IS NULL)," /* a cancelled session starts nothing (0023) */
      " c AS (SELECT s.*, cls.class_id, me.code FROM s"
      "   CROSS JOIN LATERAL (SELECT sc.class_id FROM session_classes sc JOIN class_members cm"
      "     ON cm.class_id = sc.class_id AND cm.user_id = s.u WHERE sc.session_id = s.se"
@@ -88,7 +89,7 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " se.id IS NOT NULL,"
      " EXISTS (SELECT 1 FROM session_classes sc JOIN class_members cm"
      "   ON cm.class_id = sc.class_id AND cm.user_id = $2::bigint WHERE sc.session_id = se.id),"
-     " se.opens_at > now(), se.closes_at <= now()"
+     " se.opens_at > now(), se.closes_at <= now(), se.cancelled_at IS NOT NULL"
      " FROM (SELECT 1) one LEFT JOIN sessions se ON se.id = $1::bigint"},
     /* Seen by the live monitor to the nearest 10 s: a GET soon after the
      * start or the last touch changes no row, so its transaction writes
@@ -156,6 +157,7 @@ static const struct pg_stmt_def attempt_stmts[] = {
      "                    se.closes_at)"
      "  FROM sessions se JOIN tests t ON t.id = se.test_id"
      "  WHERE a.id = $1::bigint AND se.id = a.session_id AND a.status = 'in_progress'"
+     "   AND kt_require_attempt(a.id)" /* a teacher of the student's class (0021) */
      "  RETURNING a.id, a.school_id, a.extra_seconds)"
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      " SELECT school_id, $3::bigint, 'attempt.extra_time', 'attempt', id::text,"
@@ -363,9 +365,13 @@ start_reply(http_request *req, pg_query *q, int status)
         return;
     }
     const char *exists = pg_value(q, 0, 0, 1), *assigned = pg_value(q, 0, 0, 2),
-               *early = pg_value(q, 0, 0, 3), *late = pg_value(q, 0, 0, 4);
+               *early = pg_value(q, 0, 0, 3), *late = pg_value(q, 0, 0, 4),
+               *cancelled = pg_value(q, 0, 0, 5);
     if (!exists || exists[0] != 't' || !assigned || assigned[0] != 't')
         api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra dành cho em.");
+    else if (cancelled && cancelled[0] == 't')
+        api_error(req, 409, "session_cancelled",
+                  "Buổi kiểm tra này đã bị huỷ nên không làm bài được. Em hãy hỏi thầy cô.");
     else if (early && early[0] == 't')
         api_error(req, 409, "not_open_yet", "Buổi kiểm tra chưa đến giờ mở. Em vui lòng chờ.");
     else if (late && late[0] == 't')
@@ -792,7 +798,7 @@ static void
 extra_done(http_request *req, pg_query *q)
 {
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        api_db_error_doing(req, q, "cộng thêm giờ cho bài làm này");
         return;
     }
     if (pg_ntuples(q, 0) != 1) {

@@ -37,9 +37,18 @@ static const struct pg_stmt_def auth_stmts[] = {
      " 'role', u.role, 'school', CASE WHEN s.id IS NULL THEN NULL ELSE"
      " json_build_object('id', s.id, 'code', s.code, 'name', s.name) END,"
      " 'province_id', u.province_id, 'subject', u.subject, 'student_code', u.student_code,"
+     " 'school_timezone', coalesce(s.timezone, 'Asia/Ho_Chi_Minh')," /* 0023 */
      " 'classes', (SELECT coalesce(json_agg(json_build_object('id', c.id, 'name', c.name,"
      " 'grade', c.grade, 'school_year', c.school_year) ORDER BY c.school_year DESC, c.name), '[]')"
-     " FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.user_id = u.id))"
+     " FROM class_members m JOIN classes c ON c.id = m.class_id WHERE m.user_id = u.id),"
+     /* What the caller teaches (0020): the web UI offers only those. */
+     " 'assignments', (SELECT coalesce(json_agg(json_build_object('subject', a.subject,"
+     "   'class_id', c.id, 'class_name', c.name) ORDER BY a.subject, c.name, c.id), '[]')"
+     "  FROM teaching_assignments a JOIN classes c ON c.id = a.class_id"
+     "  WHERE a.teacher_id = u.id),"
+     " 'subjects', (SELECT coalesce(json_agg(x.subject ORDER BY x.subject), '[]')"
+     "  FROM (SELECT a.subject FROM teaching_assignments a WHERE a.teacher_id = u.id"
+     "   UNION SELECT u.subject WHERE u.subject IS NOT NULL) x))"
      " FROM users u LEFT JOIN schools s ON s.id = u.school_id WHERE u.id = $1::bigint"},
 };
 

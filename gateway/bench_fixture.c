@@ -189,6 +189,18 @@ kt_cmd_bench_fixture(int argc, char **argv)
         goto out;
     PQclear(r);
 
+    /* The teacher teaches TOAN (the demo bank's subject) to every class of
+     * the year (teaching assignments, 0020). */
+    const char *ap[] = {school_id, year, teacher};
+    if (!(r = kt_db_query(c,
+                          "INSERT INTO teaching_assignments (school_id, teacher_id, subject,"
+                          " class_id) SELECT $1::bigint, $3::bigint, 'TOAN', c.id FROM classes c"
+                          " WHERE c.school_id = $1::bigint AND c.school_year = $2"
+                          " ON CONFLICT (teacher_id, subject, class_id) DO NOTHING",
+                          3, ap)))
+        goto out;
+    PQclear(r);
+
     if (!(r = one_row(c, "SELECT count(*) FROM items WHERE school_id = $1::bigint", 1, dp)))
         goto out;
     int have_items = atoi(PQgetvalue(r, 0, 0));

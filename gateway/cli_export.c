@@ -66,7 +66,7 @@ item_xml(PGresult *r, int row, const char *version)
     return xml;
 }
 
-/* The files of an imported item's version, decoded; 0 or -1. */
+/* The files of an item's version (a package's files, the editor's images), decoded; 0 or -1. */
 static int
 load_assets(PGconn *c, const char *item_id, const char *version,
             struct kt_qti_export_asset **out, size_t *n, unsigned char ***blobs)
@@ -145,7 +145,7 @@ export_items(PGconn *c, const struct opts *o)
         *e = (struct kt_qti_export_entry){.identifier = PQgetvalue(r, i, 11), .xml = xml,
                                           .xml_len = strlen(xml), .version = o->version,
                                           .tags = tags[i]};
-        if (strcmp(PQgetvalue(r, i, 1), "QTI") == 0) {
+        { /* a QTI item's package files; a written item's uploaded images (media/...) */
             struct kt_qti_export_asset *assets = NULL;
             if (load_assets(c, PQgetvalue(r, i, 9), PQgetvalue(r, i, 10), &assets, &e->nassets,
                             &blobs[i]) < 0)

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "csv.h"
 #include "roster.h"
+#include "roster_db.h"
 #include "xlsx.h"
 
 /* Password hashing for many new accounts, spread over the cores. */
@@ -63,6 +64,19 @@ hash_all(struct kt_login_out *logins, char (*hashes)[128], size_t n)
     return j.failed ? -1 : 0;
 }
 
+/* {code: hash} for the n new students. */
+static json_t *
+hashes_object(char (*hashes)[128], const char *const *codes, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        json_object_set_new(o, codes[i], json_string(hashes[i]));
+    return o;
+}
+
+/* The plan and the store are the SQL functions of migration 0022, the same
+ * the web import uses (roster_db.h); passwords are hashed here, for the
+ * students the plan says are new. */
 int
 kt_roster_store(PGconn *c, long long school_id, const char *school_year, const kt_roster *roster,
                 struct kt_login_out **logins_out, size_t *nlogins, size_t *nupdated)
@@ -71,43 +85,48 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
     snprintf(sid, sizeof(sid), "%lld", school_id);
     size_t n = roster->nstudents;
     struct kt_login_out *logins = calloc(n ? n : 1, sizeof(*logins));
-    long long *existing = calloc(n ? n : 1, sizeof(*existing));
     char (*hashes)[128] = calloc(n ? n : 1, sizeof(*hashes));
-    size_t nnew = 0, nupd = 0;
-    int rc = -1, conflicts = 0;
-    if (!logins || !existing || !hashes)
+    const char **codes = calloc(n ? n : 1, sizeof(*codes));
+    char *students = kt_roster_json(roster), *hashes_text = NULL;
+    json_t *plan = NULL, *result = NULL, *created;
+    kt_row_error *errors = NULL;
+    size_t nerr = 0, cap = 0, nnew = 0, i;
+    int rc = -1;
+    if (!logins || !hashes || !codes || !students)
         goto out;
 
-    /* Which students exist already here, and which codes another school holds. */
-    for (size_t i = 0; i < n; i++) {
-        const kt_roster_student *s = &roster->students[i];
-        const char *p[] = {s->student_code, sid};
-        PGresult *r = kt_db_query(c,
-                            "SELECT id, school_id = $2::bigint AND role = 'student' FROM users"
-                            " WHERE username = lower($1) OR (school_id = $2::bigint AND student_code = $1)",
-                            2, p);
-        if (!r)
-            goto out;
-        if (PQntuples(r) > 0 && PQgetvalue(r, 0, 1)[0] != 't') {
-            fprintf(stderr, "Dòng %zu, cột 'Mã học sinh': mã '%s' đã được dùng ở một trường khác.\n",
-                    s->source_row, s->student_code);
-            conflicts++;
-        } else if (PQntuples(r) > 0) {
-            existing[i] = atoll(PQgetvalue(r, 0, 0));
-        }
-        PQclear(r);
+    const char *tp[] = {sid};
+    PGresult *r = kt_db_query(c, KT_SQL_ROSTER_TENANT, 1, tp);
+    if (!r)
+        goto out;
+    PQclear(r);
+    const char *pp[] = {school_year, students};
+    if (!(r = kt_db_query(c, KT_SQL_ROSTER_PLAN, 2, pp)))
+        goto out;
+    plan = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    PQclear(r);
+    if (!plan)
+        goto out;
+    if (kt_roster_plan_errors(plan, &errors, &nerr, &cap)) {
+        for (size_t k = 0; k < nerr; k++)
+            fprintf(stderr, "Dòng %zu, cột '%s': %s.\n", errors[k].source_row, errors[k].column,
+                    errors[k].message);
+        goto out;
     }
-    if (conflicts)
-        goto out;
 
-    for (size_t i = 0; i < n; i++) {
-        if (existing[i])
+    json_t *p;
+    json_array_foreach(json_object_get(plan, "students"), i, p)
+    {
+        const char *action = json_string_value(json_object_get(p, "action"));
+        const kt_roster_student *s =
+            kt_roster_at_row(roster, (size_t)json_integer_value(json_object_get(p, "row")));
+        if (!s || !action || strcmp(action, "create") != 0)
             continue;
-        const kt_roster_student *s = &roster->students[i];
-        struct kt_login_out *l = &logins[nnew++];
+        struct kt_login_out *l = &logins[nnew];
+        codes[nnew++] = s->student_code;
         snprintf(l->username, sizeof(l->username), "%s", s->student_code);
-        for (char *p = l->username; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+        for (char *q = l->username; *q; q++)
+            *q = (char)tolower((unsigned char)*q);
         kt_password_random(l->password, 11);
         snprintf(l->full_name, sizeof(l->full_name), "%s", s->full_name);
         snprintf(l->class_name, sizeof(l->class_name), "%s", s->class_name);
@@ -116,74 +135,49 @@ kt_roster_store(PGconn *c, long long school_id, const char *school_year, const k
         fprintf(stderr, "Không tạo được mật khẩu (thiếu bộ nhớ?)\n");
         goto out;
     }
-
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const kt_roster_student *s = &roster->students[i];
-        char grade[8], birth[16], gender[4], uid[24];
-        snprintf(grade, sizeof(grade), "%d", s->grade);
-        snprintf(birth, sizeof(birth), "%04d-%02d-%02d", s->birth_year, s->birth_month, s->birth_day);
-        snprintf(gender, sizeof(gender), "%d", s->gender);
-        const char *cp[] = {sid, school_year, s->class_name, grade};
-        PGresult *r = kt_db_query(c,
-                            "INSERT INTO classes (school_id, school_year, name, grade)"
-                            " VALUES ($1, $2, $3, $4) ON CONFLICT (school_id, school_year, name)"
-                            " DO UPDATE SET grade = EXCLUDED.grade RETURNING id",
-                            4, cp);
-        if (!r)
-            goto out;
-        char class_id[24];
-        snprintf(class_id, sizeof(class_id), "%s", PQgetvalue(r, 0, 0));
-        PQclear(r);
-        if (existing[i]) {
-            snprintf(uid, sizeof(uid), "%lld", existing[i]);
-            const char *up[] = {uid, s->full_name, birth, gender};
-            r = kt_db_query(c,
-                      "UPDATE users SET full_name = $2, birth_date = $3, gender = $4"
-                      " WHERE id = $1",
-                      4, up);
-            nupd++;
-        } else {
-            const struct kt_login_out *l = &logins[k];
-            const char *ip[] = {sid, l->username, s->full_name, hashes[k], s->student_code, birth,
-                                gender};
-            k++;
-            r = kt_db_query(c,
-                      "INSERT INTO users (province_id, school_id, username, full_name, role,"
-                      " password_hash, student_code, birth_date, gender)"
-                      " SELECT province_id, id, $2, $3, 'student', $4, $5, $6, $7"
-                      " FROM schools WHERE id = $1 RETURNING id",
-                      7, ip);
-            if (r)
-                snprintf(uid, sizeof(uid), "%s", PQgetvalue(r, 0, 0));
-        }
-        if (!r)
-            goto out;
-        PQclear(r);
-        /* One class per school year: moving a student removes the old membership. */
-        const char *mp[] = {class_id, uid, sid, school_year};
-        r = kt_db_query(c,
-                  "WITH gone AS (DELETE FROM class_members m USING classes c"
-                  "  WHERE m.class_id = c.id AND m.user_id = $2 AND c.school_year = $4"
-                  "  AND c.id <> $1)"
-                  " INSERT INTO class_members (class_id, user_id, school_id) VALUES ($1, $2, $3)"
-                  " ON CONFLICT DO NOTHING",
-                  4, mp);
-        if (!r)
-            goto out;
-        PQclear(r);
+    json_t *ho = hashes_object(hashes, codes, nnew);
+    hashes_text = ho ? json_dumps(ho, JSON_COMPACT) : NULL;
+    json_decref(ho);
+    if (!hashes_text)
+        goto out;
+    const char *sp[] = {school_year, students, hashes_text, NULL};
+    if (!(r = kt_db_query(c, KT_SQL_ROSTER_STORE, 4, sp)))
+        goto out;
+    result = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    PQclear(r);
+    if (!result || !json_is_true(json_object_get(result, "ok"))) {
+        /* Changed since the plan was read, in this very transaction: never. */
+        if (result && kt_roster_plan_errors(result, &errors, &nerr, &cap))
+            for (size_t k = 0; k < nerr; k++)
+                fprintf(stderr, "Dòng %zu, cột '%s': %s.\n", errors[k].source_row,
+                        errors[k].column, errors[k].message);
+        goto out;
+    }
+    created = json_object_get(result, "created");
+    if (json_array_size(created) != nnew) {
+        fprintf(stderr, "Lỗi nội bộ: số tài khoản mới không khớp.\n");
+        goto out;
     }
     *logins_out = logins;
     *nlogins = nnew;
-    *nupdated = nupd;
+    *nupdated = (size_t)json_integer_value(json_object_get(result, "updated"));
     logins = NULL;
     rc = 0;
 out:
     if (hashes)
         sodium_memzero(hashes, (n ? n : 1) * sizeof(*hashes));
+    if (hashes_text)
+        sodium_memzero(hashes_text, strlen(hashes_text));
+    if (logins)
+        sodium_memzero(logins, (n ? n : 1) * sizeof(*logins));
+    free(hashes_text);
     free(hashes);
-    free(existing);
+    free(codes);
     free(logins);
+    free(students);
+    free(errors);
+    json_decref(plan);
+    json_decref(result);
     return rc;
 }
 

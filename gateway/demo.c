@@ -299,6 +299,22 @@ ensure_demo_test(PGconn *c, const char *school_id, const char *author)
     return rc;
 }
 
+/* The Toán teacher and subject head teach TOAN to every class of the demo
+ * school (teaching assignments, 0020), so that they may open sessions, mark
+ * and keep records there. 0 or -1. */
+static int
+ensure_demo_assignments(PGconn *c, const char *school_id)
+{
+    const char *p[] = {school_id};
+    return q_ok(c,
+                "INSERT INTO teaching_assignments (school_id, teacher_id, subject, class_id)"
+                " SELECT $1::bigint, u.id, 'TOAN', c.id FROM users u, classes c"
+                " WHERE u.username IN ('gv.toan', 'tt.toan') AND u.school_id = $1::bigint"
+                "  AND c.school_id = $1::bigint"
+                " ON CONFLICT (teacher_id, subject, class_id) DO NOTHING",
+                1, p);
+}
+
 static int
 write_credentials(const char *path, json_t *creds)
 {
@@ -371,7 +387,8 @@ kt_cmd_demo(int argc, char **argv)
         snprintf(sid, sizeof(sid), "%s", PQgetvalue(r, 0, 0));
         snprintf(head, sizeof(head), "%s", PQgetvalue(r, 0, 1));
         PQclear(r);
-        if (ensure_demo_test(c, sid, head) < 0 || q_ok(c, "COMMIT", 0, NULL) < 0)
+        if (ensure_demo_assignments(c, sid) < 0 || ensure_demo_test(c, sid, head) < 0 ||
+            q_ok(c, "COMMIT", 0, NULL) < 0)
             goto out;
         print_credentials(creds);
         printf("(existing demo data kept; logins in %s)\n", cred_path);
@@ -463,7 +480,8 @@ kt_cmd_demo(int argc, char **argv)
     int have_items = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
     int nitems = have_items ? have_items : kt_demo_load_items(c, school_id, author);
-    if (nitems < 0 || ensure_demo_test(c, school_id, author) < 0)
+    if (nitems < 0 || ensure_demo_assignments(c, school_id) < 0 ||
+        ensure_demo_test(c, school_id, author) < 0)
         goto out;
     if (write_credentials(cred_path, creds) < 0 || q_ok(c, "COMMIT", 0, NULL) < 0)
         goto out;

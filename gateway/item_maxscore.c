@@ -19,12 +19,12 @@ static const struct pg_stmt_def item_max_stmts[] = {
      * current one), $5 actor. Returns the item's school, kind, status and
      * version, and whether the statement was written. */
     {"item_max_state",
-     "WITH i AS (SELECT i.id, i.school_id, v.version, i.status::text AS status,"
+     "WITH i AS (SELECT i.id, i.school_id, i.subject, v.version, i.status::text AS status,"
      "   v.kind FROM items i JOIN item_versions v ON v.item_id = i.id"
      "   AND v.version = coalesce($4::integer, i.current_version) WHERE i.id = $1::bigint"
      "   FOR UPDATE OF i),"
      " ok AS (SELECT * FROM i WHERE i.school_id = $2::bigint AND i.kind = 'QTI'"
-     "   AND i.status <> 'retired'),"
+     "   AND i.status <> 'retired' AND kt_require_subject(i.subject)),"  /* 0021 */
      " old AS (SELECT trim_scale(m.max_score)::text AS v FROM item_max_scores m"
      "   JOIN ok ON m.item_id = ok.id AND m.version = ok.version),"
      " w AS (INSERT INTO item_max_scores (item_id, version, school_id, max_score, stated_by)"
@@ -57,7 +57,7 @@ static void
 stated(http_request *req, pg_query *q)
 {
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        api_db_error_doing(req, q, "sửa điểm tối đa của câu hỏi môn này");
         return;
     }
     if (pg_ntuples(q, 0) != 1) {

@@ -30,7 +30,35 @@
     " AND v.version = coalesce($2::integer, i.current_version) WHERE i.id = $1::bigint"
 
 static const struct pg_stmt_def import_stmts[] = {
-    {"item_import", "SELECT kt_import_qti($1::jsonb)::text"},
+    /* A teacher imports items only of a subject they teach (KT403, 0021). */
+    {"item_import",
+     "SELECT kt_import_qti($1::jsonb)::text FROM kt_require_subject($1::jsonb->>'subject')"},
+    /* What kt_import_qti would do with the plan $1 (items and tests without
+     * their files), for the school $2 of the province $3; writes nothing. */
+    {"item_import_dry",
+     "SELECT json_build_object('dry_run', true, 'origin', coalesce($1::jsonb->>'origin', ''),"
+     " 'items', coalesce((SELECT json_agg(json_build_object('identifier', e.it->>'identifier',"
+     "   'title', e.it->>'title', 'kind', 'QTI', 'assets', (e.it->>'assets')::integer,"
+     "   'action', CASE WHEN x.id IS NULL THEN 'new' WHEN x.same THEN 'unchanged'"
+     "                  ELSE 'new_version' END,"
+     "   'item_id', x.id, 'status', x.status, 'current_version', x.current_version,"
+     "   'error', CASE WHEN x.status = 'retired' AND NOT x.same THEN"
+     "     'Câu hỏi đã ngừng sử dụng nên không nhập được phiên bản mới.' END) ORDER BY e.n)"
+     "  FROM jsonb_array_elements($1::jsonb->'items') WITH ORDINALITY AS e(it, n)"
+     "  LEFT JOIN LATERAL (SELECT i.id, i.status, i.current_version,"
+     "    EXISTS (SELECT 1 FROM item_versions v WHERE v.item_id = i.id"
+     "            AND v.qti_xml = e.it->>'xml') AS same"
+     "   FROM items i WHERE i.province_id = $3::bigint AND i.school_id = $2::bigint"
+     "    AND i.origin = coalesce($1::jsonb->>'origin', '') AND i.identifier = e.it->>'identifier'"
+     "   ) x ON true), '[]'),"
+     " 'tests', coalesce((SELECT json_agg(json_build_object('identifier', e.t->>'identifier',"
+     "   'title', e.t->>'title', 'action', CASE WHEN x.id IS NULL THEN 'new' ELSE 'unchanged' END,"
+     "   'test_id', x.id) ORDER BY e.n)"
+     "  FROM jsonb_array_elements($1::jsonb->'tests') WITH ORDINALITY AS e(t, n)"
+     "  LEFT JOIN LATERAL (SELECT q.id FROM qti_tests q WHERE q.province_id = $3::bigint"
+     "    AND q.school_id = $2::bigint AND q.origin = coalesce($1::jsonb->>'origin', '')"
+     "    AND q.identifier = e.t->>'identifier' LIMIT 1) x ON true), '[]'),"
+     " 'errors', '[]'::json)::text"},
     {"item_asset",
      "SELECT a.content_type, a.data FROM items i"
      " JOIN item_assets a ON a.item_id = i.id"
@@ -61,6 +89,8 @@ struct import_job {
     http_request *req;
     char name[128];      /* labels errors: ?filename= or a default */
     int named;           /* ?filename= was given: a single file's origin */
+    int dry_run;         /* ?dry_run=1: report what would be stored, store nothing */
+    char *dry_doc;       /* dry run: the plan without files, as JSON text */
     char *subject, *grade; /* query parameters, NULL when absent */
     kt_import imp;
     kt_qti_errors errs;
@@ -75,6 +105,7 @@ import_job_free(void *p)
     kt_qti_errors_free(&j->errs);
     free(j->subject);
     free(j->grade);
+    free(j->dry_doc);
     free(j);
 }
 
@@ -84,6 +115,29 @@ import_work(void *arg)
     struct import_job *j = arg;
     j->rc = kt_import_read(j->req->body, j->req->body_len, j->named ? j->name : NULL, &j->imp,
                            &j->errs);
+    if (j->dry_run && j->rc == 0 && j->imp.status == KT_IMPORT_OK) {
+        /* What the lookup needs: identifiers, titles, documents; files only counted. */
+        json_t *slim = json_pack("{s:O,s:[],s:[]}", "origin",
+                                 json_object_get(j->imp.plan, "origin"), "items", "tests");
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(j->imp.plan, "items"), i, it)
+            json_array_append_new(json_object_get(slim, "items"),
+                                  json_pack("{s:O,s:O,s:O,s:I}", "identifier",
+                                            json_object_get(it, "identifier"), "title",
+                                            json_object_get(it, "title"), "xml",
+                                            json_object_get(it, "xml"), "assets",
+                                            (json_int_t)json_array_size(
+                                                json_object_get(it, "assets"))));
+        json_array_foreach(json_object_get(j->imp.plan, "tests"), i, it)
+            json_array_append_new(json_object_get(slim, "tests"),
+                                  json_pack("{s:O,s:O}", "identifier",
+                                            json_object_get(it, "identifier"), "title",
+                                            json_object_get(it, "title")));
+        j->dry_doc = json_dumps(slim, JSON_COMPACT);
+        json_decref(slim);
+        kt_import_free(&j->imp);
+    }
 }
 
 static json_t *
@@ -103,7 +157,7 @@ static void
 import_stored(http_request *req, pg_query *q)
 {
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        api_db_error_doing(req, q, "nhập câu hỏi của môn này");
         return;
     }
     json_t *res = json_loads(pg_value(q, 0, 0, 0), 0, NULL);
@@ -121,10 +175,53 @@ import_stored(http_request *req, pg_query *q)
 }
 
 static void
+dry_run_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    json_t *res = json_loads(pg_value(q, 0, 0, 0), 0, NULL);
+    if (!res) {
+        api_error(req, 500, "internal", "Lỗi nội bộ khi đọc kết quả nhập thử.");
+        return;
+    }
+    int ok = 1;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(res, "items"), i, it) ok &=
+        json_is_null(json_object_get(it, "error"));
+    json_object_set_new(res, "would_import", json_boolean(ok));
+    api_json(req, 200, res);
+}
+
+static void
 import_done(void *arg)
 {
     struct import_job *j = arg;
     http_request *req = j->req;
+    if (j->dry_run && j->dry_doc) {
+        char school[24], prov[24];
+        snprintf(school, sizeof(school), "%lld", (long long)req->user->school_id);
+        snprintf(prov, sizeof(prov), "%lld", (long long)req->user->province_id);
+        const char *p[] = {j->dry_doc, school, prov};
+        pg_query *q = api_query(req);
+        pg_query_add(q, "item_import_dry", 3, p);
+        api_run(req, q, dry_run_done);
+        return;
+    }
+    if (j->dry_run) {
+        /* Nothing would be stored: the same errors, as a report. */
+        json_t *errs = errors_json(&j->errs);
+        if (j->imp.status == KT_IMPORT_SKIPPED)
+            json_array_append_new(errs, json_pack("{s:s,s:i,s:i,s:n,s:s}", "file", j->name,
+                                                  "line", 0, "column", 0, "element", "message",
+                                                  j->imp.skip_reason));
+        api_json(req, 200,
+                 json_pack("{s:b,s:b,s:[],s:[],s:o}", "dry_run", 1, "would_import", 0, "items",
+                           "tests", "errors", errs));
+        return;
+    }
     if (j->rc < 0 || j->imp.status != KT_IMPORT_OK) {
         json_t *errs = errors_json(&j->errs);
         if (j->imp.status == KT_IMPORT_SKIPPED)
@@ -181,6 +278,9 @@ h_items_import(http_request *req)
     kt_qti_errors_init(&j->errs);
     j->subject = http_query_param(req, "subject");
     j->grade = http_query_param(req, "grade");
+    char *dry = http_query_param(req, "dry_run");
+    j->dry_run = dry && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);
+    free(dry);
     req->ctx = j;
     req->ctx_free = import_job_free;
     if (j->subject && !kt_item_code_valid(j->subject)) {

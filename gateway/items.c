@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "cpupool.h"
+#include "html.h"
 #include "item.h"
 #include "server.h"
 
@@ -47,40 +48,81 @@
     " FROM items i JOIN item_versions v ON v.item_id = i.id"
 
 static const struct pg_stmt_def items_stmts[] = {
+    /* Keyset page, total and (with $13) counts per status, kind and level in
+     * one statement. "base" is every visible item matching the filters other
+     * than status, format and level, with those three as flags, so that each
+     * count is over the items matching the other filters. */
     {"items_list",
-     "WITH page AS ("
+     "WITH base AS MATERIALIZED ("
      " SELECT i.id, i.identifier, i.subject, i.grade, i.status, i.current_version, v.kind,"
-     "  v.title, v.tags"
+     "  v.title, v.tags, i.created_by, i.approved_version, i.review_comment,"
+     "  v.created_at AS updated_at,"
+     "  ($7::text IS NULL OR i.status::text = $7::text) AS s_ok,"
+     "  ($11::text IS NULL OR v.kind = $11::text) AS k_ok,"
+     "  ($4::text IS NULL OR v.tags @> ARRAY[$4::text]) AS l_ok"
      " FROM items i JOIN item_versions v ON v.item_id = i.id AND v.version = i.current_version"
-     " WHERE i.id > $1::bigint"
-     "  AND ($2::text IS NULL OR i.subject = $2::text)"
+     " WHERE ($2::text IS NULL OR i.subject = $2::text)"
      "  AND ($3::smallint IS NULL OR i.grade = $3::smallint)"
-     "  AND ($4::text IS NULL OR v.tags @> ARRAY[$4::text])"
      "  AND ($5::text IS NULL OR v.tags @> ARRAY[$5::text])"
      "  AND ($6::text IS NULL OR v.tags @> ARRAY[$6::text])"
-     "  AND ($7::text IS NULL OR i.status::text = $7::text)"
      "  AND ($8::text IS NULL OR v.search_folded @@ plainto_tsquery('simple', $8::text))"
-     " ORDER BY i.id LIMIT $9::integer + 1),"
+     "  AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM unnest(v.tags) t"
+     "       WHERE t = $10::text OR left(t, length($10::text) + 1) = $10::text || '.'))"
+     "  AND ($12::bigint IS NULL OR i.created_by = $12::bigint)),"
+     " page AS (SELECT * FROM base WHERE s_ok AND k_ok AND l_ok AND id > $1::bigint"
+     "  ORDER BY id LIMIT $9::integer + 1),"
      " shown AS (SELECT * FROM page ORDER BY id LIMIT $9::integer)"
-     " SELECT coalesce((SELECT json_agg(json_build_object('id', id, 'identifier', identifier,"
-     "   'subject', subject, 'grade', grade, 'kind', kind, 'status', status,"
-     "   'version', current_version, 'title', title, 'tags', tags) ORDER BY id) FROM shown),"
-     "   '[]'),"
-     "  CASE WHEN (SELECT count(*) FROM page) > $9::integer THEN (SELECT max(id) FROM shown) END"},
+     " SELECT coalesce((SELECT json_agg(json_build_object('id', p.id, 'identifier', p.identifier,"
+     "   'subject', p.subject, 'grade', p.grade, 'kind', p.kind, 'status', p.status,"
+     "   'version', p.current_version, 'title', p.title, 'tags', p.tags,"
+     "   'author', json_build_object('id', p.created_by, 'full_name', u.full_name),"
+     "   'approved_version', p.approved_version, 'review_comment', p.review_comment,"
+     "   'updated_at', p.updated_at)"
+     "   ORDER BY p.id) FROM shown p LEFT JOIN users u ON u.id = p.created_by), '[]'),"
+     "  CASE WHEN (SELECT count(*) FROM page) > $9::integer THEN (SELECT max(id) FROM shown) END,"
+     "  (SELECT count(*) FROM base WHERE s_ok AND k_ok AND l_ok),"
+     "  CASE WHEN $13::boolean THEN json_build_object("
+     "   'status', (SELECT coalesce(json_object_agg(st, n), '{}') FROM (SELECT status::text AS st,"
+     "     count(*) AS n FROM base WHERE k_ok AND l_ok GROUP BY 1) x),"
+     "   'kind', (SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT kind, count(*) AS n"
+     "     FROM base WHERE s_ok AND l_ok GROUP BY 1) x),"
+     "   'level', (SELECT coalesce(json_object_agg(lv, n), '{}') FROM (SELECT t AS lv,"
+     "     count(DISTINCT id) AS n FROM base, unnest(tags) t"
+     "     WHERE s_ok AND k_ok AND t LIKE 'MD.%' GROUP BY 1) x)) END"},
+    /* The item's audit rows, newest first; no row when the item is not visible. */
+    {"item_history",
+     "SELECT coalesce(json_agg(json_build_object('action', a.action,"
+     "   'actor', CASE WHEN a.actor_id IS NOT NULL THEN json_build_object('id', a.actor_id,"
+     "     'full_name', u.full_name) END, 'at', a.at,"
+     "   'version', coalesce(a.new_value->>'version', a.old_value->>'version')::integer,"
+     "   'status_from', a.old_value->>'status', 'status_to', a.new_value->>'status',"
+     "   'comment', a.new_value->>'comment', 'old_value', a.old_value, 'new_value', a.new_value)"
+     "   ORDER BY a.at DESC, a.id DESC) FILTER (WHERE a.id IS NOT NULL), '[]')"
+     " FROM items i LEFT JOIN audit_log a ON a.entity = 'item' AND a.entity_id = i.id::text"
+     " LEFT JOIN users u ON u.id = a.actor_id"
+     " WHERE i.id = $1::bigint GROUP BY i.id"},
     {"item_get",
      ITEM_VIEW " AND v.version = coalesce($2::integer, i.current_version) WHERE i.id = $1::bigint"},
     {"item_get_new", ITEM_VIEW " AND v.version = i.current_version"
                                " WHERE i.id = currval('items_id_seq')"},
+    /* $13: the media/ images of the HTML (kt_item_media_refs), each checked to
+     * be an upload of the school (KT422 otherwise) and copied with the version. */
     {"item_create",
      "WITH i AS (INSERT INTO items (province_id, school_id, identifier, subject, grade, status,"
      "   current_version, created_by)"
-     "  VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::smallint, 'draft', 1, $6::bigint)"
+     "  SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::smallint, 'draft', 1, $6::bigint"
+     "  WHERE kt_require_subject($4::text) AND kt_media_require($13::jsonb)"
      "  RETURNING id, province_id, school_id),"
      " v AS (INSERT INTO item_versions (item_id, version, province_id, school_id, kind, title,"
      "   content, scoring, tags, search_text, created_by)"
      "  SELECT id, 1, province_id, school_id, $7::text, $8::text, $9::jsonb, $10::jsonb,"
      "   ARRAY(SELECT jsonb_array_elements_text($11::jsonb)), $12::text, $6::bigint FROM i"
-     "  RETURNING item_id)"
+     "  RETURNING item_id),"
+     " ma AS (INSERT INTO item_assets (item_id, version, school_id, province_id, path,"
+     "   content_type, data)"
+     "  SELECT i.id, 1, i.school_id, i.province_id, m.path, m.content_type, m.data"
+     "  FROM i JOIN v ON v.item_id = i.id JOIN media m ON m.school_id = i.school_id"
+     "  WHERE m.path IN (SELECT jsonb_array_elements_text($13::jsonb)))"
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      " SELECT i.school_id, $6::bigint, 'item.create', 'item', i.id::text,"
      "  jsonb_build_object('identifier', $3::text, 'version', 1, 'status', 'draft')"
@@ -117,13 +159,19 @@ static const struct pg_stmt_def items_stmts[] = {
      "  review_comment = CASE WHEN $15::text IN ('approve', 'reject') THEN $16::text"
      "                        ELSE review_comment END"
      "  WHERE id = $1::bigint AND current_version = $2::integer"
-     "   AND coalesce(pending_status, status)::text = $3::text"
+     "   AND coalesce(pending_status, status)::text = $3::text AND kt_media_require($17::jsonb)"
+     "   AND kt_require_subject(subject)" /* a subject the teacher teaches (0021) */
      "  RETURNING id, province_id, school_id),"
      " v AS (INSERT INTO item_versions (item_id, version, province_id, school_id, kind, title,"
      "   content, scoring, tags, search_text, created_by)"
      "  SELECT id, $4::integer, province_id, school_id, $8::text, $9::text, $10::jsonb,"
      "   $11::jsonb, ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13::text, $6::bigint"
      "  FROM u WHERE $7::boolean RETURNING item_id),"
+     " ma AS (INSERT INTO item_assets (item_id, version, school_id, province_id, path,"
+     "   content_type, data)"
+     "  SELECT u.id, $4::integer, u.school_id, u.province_id, m.path, m.content_type, m.data"
+     "  FROM u JOIN v ON v.item_id = u.id JOIN media m ON m.school_id = u.school_id"
+     "  WHERE m.path IN (SELECT jsonb_array_elements_text($17::jsonb)) RETURNING 1),"
      " a AS (INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
      "   new_value)"
      "  SELECT u.school_id, $6::bigint, e->>'action', 'item', u.id::text, e->'old', e->'new'"
@@ -220,8 +268,21 @@ list_done(http_request *req, pg_query *q)
         json_decref(next);
         next = json_string(c);
     }
-    api_json(req, 200,
-             json_pack("{s:o,s:o}", "items", items ? items : json_array(), "next_cursor", next));
+    const char *total = pg_value(q, 0, 0, 2), *counts = pg_value(q, 0, 0, 3);
+    json_t *reply = json_pack("{s:o,s:o,s:I}", "items", items ? items : json_array(),
+                              "next_cursor", next, "total",
+                              (json_int_t)(total ? strtoll(total, NULL, 10) : 0));
+    json_t *c = counts ? json_loads(counts, 0, &err) : NULL;
+    if (c)
+        json_object_set_new(reply, "counts", c);
+    api_json(req, 200, reply);
+}
+
+static int
+valid_kind(const char *s)
+{
+    static const char *const kinds[] = {"MCQ4", "MR", "TF4", "SHORT", "ESSAY", "QTI", NULL};
+    return s && kt_str_in_set(s, kinds);
 }
 
 void
@@ -231,6 +292,9 @@ h_items_list(http_request *req)
          *level = api_query_text(req, "level"), *outcome = api_query_text(req, "outcome"),
          *competency = api_query_text(req, "competency"), *status = api_query_text(req, "status"),
          *q = api_query_text(req, "q"), *limit = api_query_text(req, "limit"), *cursor = api_query_text(req, "cursor");
+    char *node = api_query_text(req, "node"), *format = api_query_text(req, "format"),
+         *author = api_query_text(req, "author"), *counts = api_query_text(req, "counts");
+    char author_id[24] = "";
     char *folded = NULL;
     const char *bad = NULL;
     long long after = 0;
@@ -258,6 +322,19 @@ h_items_list(http_request *req)
             folded = NULL;
         }
     }
+    if (node && !kt_item_code_valid(node))
+        bad = "Tham số node phải là mã phân loại của mạch, chủ đề, đơn vị hoặc yêu cầu cần đạt"
+              " (ví dụ VN18.TOAN.10.SDS).";
+    if (format && !valid_kind(format))
+        bad = "Tham số format phải là MCQ4, MR, TF4, SHORT, ESSAY hoặc QTI.";
+    if (author && strcmp(author, "me") == 0)
+        snprintf(author_id, sizeof(author_id), "%lld", (long long)req->user->id);
+    else if (author && api_bounded(author, 1, 999999999L) < 0)
+        bad = "Tham số author phải là mã người dùng (số) hoặc me.";
+    else if (author)
+        snprintf(author_id, sizeof(author_id), "%s", author);
+    if (counts && strcmp(counts, "0") != 0 && strcmp(counts, "1") != 0)
+        bad = "Tham số counts phải là 0 hoặc 1.";
     if (bad) {
         api_error(req, 400, "invalid_parameter", bad);
         goto out;
@@ -265,11 +342,18 @@ h_items_list(http_request *req)
     char after_s[24], lim[24];
     snprintf(after_s, sizeof(after_s), "%lld", after);
     snprintf(lim, sizeof(lim), "%ld", n);
-    const char *params[] = {after_s, subject, grade, level, outcome, competency, status, folded, lim};
+    const char *params[] = {after_s, subject, grade,  level,
+                            outcome, competency, status, folded,
+                            lim,     node,       format, author ? author_id : NULL,
+                            counts && strcmp(counts, "1") == 0 ? "t" : "f"};
     pg_query *pq = api_query(req);
-    pg_query_add(pq, "items_list", 9, params);
+    pg_query_add(pq, "items_list", 13, params);
     api_run(req, pq, list_done);
 out:
+    free(node);
+    free(format);
+    free(author);
+    free(counts);
     free(subject);
     free(grade);
     free(level);
@@ -318,6 +402,43 @@ h_item_get(http_request *req)
 }
 
 /* ------------------------------------------------------------------------ */
+/* GET /api/v1/items/{id}/history                                           */
+
+static void
+history_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    const char *j = pg_ntuples(q, 0) ? pg_value(q, 0, 0, 0) : NULL;
+    json_error_t err;
+    json_t *rows = j ? json_loads(j, 0, &err) : NULL;
+    if (!rows) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi.");
+        return;
+    }
+    api_json(req, 200,
+             json_pack("{s:I,s:o}", "item_id", (json_int_t)api_param_id(req, 0), "history", rows));
+}
+
+void
+h_item_history(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (!id) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi.");
+        return;
+    }
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%lld", (long long)id);
+    const char *params[] = {ids};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "item_history", 1, params);
+    api_run(req, q, history_done);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The item checked on the CPU pool                                         */
 
 /* What POST and PATCH hand to the CPU pool and get back: normalising and
@@ -354,6 +475,8 @@ struct item_job {
     json_t *stored_html;         /* PATCH: allow-list problems of the stored version */
     int cs_changed, new_version; /* PATCH: content or scoring changed; a version to store */
     char *cs, *ss, *ts, *search; /* content, scoring and tags as JSON text; search text */
+    json_t *media;               /* the version's media/ images: [{path, field}] */
+    char *ms;                    /* their paths as a JSON array (SQL $13 / $17) */
 };
 
 static void
@@ -370,6 +493,8 @@ item_job_free_work(void *p)
     free(j->ss);
     free(j->ts);
     free(j->search);
+    json_decref(j->media);
+    free(j->ms);
     free(j);
 }
 
@@ -414,6 +539,59 @@ invalid_item(http_request *req, json_t *problems)
     api_error_details(req, 422, "invalid_item", msg, problems);
 }
 
+/* The media/ images of the checked item: kept on the job, their paths as
+ * JSON for SQL; a path that names no possible upload is a problem. True
+ * when there are problems. */
+static int
+keep_media(struct item_job *j, const json_t *item)
+{
+    j->media = kt_item_media_refs(item);
+    json_t *paths = json_array(), *problems = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(j->media, i, r)
+    {
+        const char *path = json_string_value(json_object_get(r, "path"));
+        json_array_append_new(paths, json_string(path));
+        if (!kt_media_path_valid(path)) {
+            char msg[400];
+            snprintf(msg, sizeof(msg),
+                     "Ảnh %.200s chưa được tải lên (ảnh tải lên có tên media/<mã SHA-256>.png,"
+                     " .jpg, .gif hoặc .webp).",
+                     path);
+            json_array_append_new(problems, json_pack("{s:O,s:s}", "field",
+                                                      json_object_get(r, "field"), "message", msg));
+        }
+    }
+    j->ms = json_dumps(paths, JSON_COMPACT);
+    json_decref(paths);
+    return keep_problems(j, problems);
+}
+
+/* A version refers to an image the school never uploaded (KT422 from
+ * kt_media_require, the path as message): 422 naming the field. True when
+ * that was the error and it was answered. */
+static int
+media_missing(http_request *req, const pg_query *q)
+{
+    const struct item_job *j = req->ctx;
+    if (strncmp(q->sqlstate, "KT422", 5) != 0 || !j || !q->error)
+        return 0;
+    const char *field = "";
+    size_t i;
+    json_t *r;
+    json_array_foreach(j->media, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "path")), q->error) == 0)
+            field = json_string_value(json_object_get(r, "field"));
+    }
+    char msg[300];
+    snprintf(msg, sizeof(msg), "Ảnh %.200s chưa được tải lên.", q->error);
+    api_error_details(req, 422, "invalid_item", msg,
+                      json_pack("[{s:s,s:s}]", "field", field, "message", msg));
+    return 1;
+}
+
 /* Replies 422 with the job's problems; the job is gone afterwards. */
 static void
 reply_problems(struct item_job *j)
@@ -430,12 +608,14 @@ static void
 create_done(http_request *req, pg_query *q)
 {
     if (q->status != PG_OK) {
+        if (media_missing(req, q))
+            return;
         if (strncmp(q->sqlstate, "23505", 5) == 0)
             api_error(req, 409, "duplicate_identifier",
                       "Mã câu hỏi (identifier) đã có trong ngân hàng câu hỏi của trường;"
                       " hãy chọn mã khác.");
         else
-            api_db_error(req, q);
+            api_db_error_doing(req, q, "tạo câu hỏi của môn này");
         return;
     }
     reply_view(req, q, 1, 201);
@@ -446,7 +626,7 @@ create_work(void *arg)
 {
     struct item_job *j = arg;
     kt_item_normalize(j->body);
-    if (keep_problems(j, kt_item_validate(j->body)))
+    if (keep_problems(j, kt_item_validate(j->body)) || keep_media(j, j->body))
         return;
     json_t *content, *scoring, *tags = kt_item_tags(j->body);
     kt_item_split(j->body, &content, &scoring);
@@ -485,9 +665,10 @@ create_checked(void *arg)
                             j->cs,
                             j->ss,
                             j->ts,
-                            j->search};
+                            j->search,
+                            j->ms};
     pg_query *q = api_query(req);
-    pg_query_add(q, "item_create", 12, params);
+    pg_query_add(q, "item_create", 13, params);
     pg_query_add(q, "item_get_new", 0, NULL);
     api_run(req, q, create_done);
 }
@@ -513,7 +694,8 @@ static void
 patch_done(http_request *req, pg_query *q)
 {
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        if (!media_missing(req, q))
+            api_db_error_doing(req, q, "sửa câu hỏi của môn này");
         return;
     }
     const char *n = pg_value(q, 0, 0, 0);
@@ -596,6 +778,7 @@ patch_work(void *arg)
             if (j->new_version) {
                 j->ts = json_dumps(new_tags, JSON_COMPACT);
                 j->search = kt_item_search_text(new_title, new_content);
+                keep_media(j, j->item);
             }
             json_decref(old);
             json_decref(old_content);
@@ -723,8 +906,9 @@ patch_checked(void *arg)
                                 j->search,
                                 as,
                                 transition,
-                                comment && *comment ? comment : NULL};
-        pg_query_add(pq, "item_update", 16, params);
+                                comment && *comment ? comment : NULL,
+                                j->ms};
+        pg_query_add(pq, "item_update", 17, params);
         free(as);
         pg_query_add(pq, "item_get", 2, gp);
         json_decref(audit);

@@ -104,7 +104,9 @@ static const struct pg_stmt_def marking_stmts[] = {
      "   WHERE attempt_id = $1::bigint AND item_ref = $2),"
      " u AS (UPDATE attempt_scores SET score = $3::integer, detail = detail || $4::jsonb,"
      "   marked_by = $5::bigint, marked_at = now()"
-     "  WHERE attempt_id = $1::bigint AND item_ref = $2 RETURNING school_id)"
+     "  WHERE attempt_id = $1::bigint AND item_ref = $2"
+     "   AND kt_require_attempt($1::bigint)" /* a teacher of the student's class (0021) */
+     "  RETURNING school_id)"
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
      "  new_value)"
      " SELECT u.school_id, $5::bigint, 'attempt.mark', 'attempt', $1::text,"
@@ -210,7 +212,7 @@ marked(http_request *req, pg_query *q)
 {
     struct mark *m = req->ctx;
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        api_db_error_doing(req, q, "chấm điểm bài làm này");
         return;
     }
     const char *total = pg_value(q, 1, 0, 0);

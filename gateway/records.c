@@ -120,7 +120,7 @@ static const struct pg_stmt_def record_stmts[] = {
     /* Marks from a session; a teacher's manual mark in the slot is kept. */
     {"record_publish_store",
      "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(student bigint, class bigint,"
-     "   value text)),"
+     "   value text) WHERE kt_require_class(x.class, $3)),"  /* a teacher's classes (0021) */
      " old AS (SELECT m.student_id, m.value, m.source FROM record_marks m JOIN x"
      "   ON m.student_id = x.student WHERE m.subject = $3 AND m.school_year = $4"
      "   AND m.semester = $5::smallint AND m.slot = $6),"
@@ -149,7 +149,8 @@ static const struct pg_stmt_def record_stmts[] = {
      "WITH old AS (SELECT value FROM record_marks WHERE student_id = $2::bigint"
      "   AND subject = $3 AND school_year = $4 AND semester = $5::smallint AND slot = $6),"
      " ok AS (SELECT 1 FROM class_members cm JOIN classes c ON c.id = cm.class_id"
-     "   WHERE cm.class_id = $1::bigint AND cm.user_id = $2::bigint),"
+     "   WHERE cm.class_id = $1::bigint AND cm.user_id = $2::bigint"
+     "    AND kt_require_class($1::bigint, $3)),"  /* a teacher's classes (0021) */
      " del AS (DELETE FROM record_marks WHERE $7::text IS NULL AND student_id = $2::bigint"
      "   AND subject = $3 AND school_year = $4 AND semester = $5::smallint AND slot = $6"
      "   AND EXISTS (SELECT 1 FROM ok) RETURNING 1),"
@@ -334,7 +335,7 @@ publish_stored(http_request *req, pg_query *q)
 {
     struct publish_req *pr = req->ctx;
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        api_db_error_doing(req, q, "đưa điểm của buổi kiểm tra này vào sổ điểm");
         return;
     }
     json_t *classes = json_loads(pg_value(q, 0, 0, 2) ? pg_value(q, 0, 0, 2) : "[]", 0, NULL);
@@ -574,7 +575,7 @@ edit_stored(http_request *req, pg_query *q)
 {
     struct edit *e = req->ctx;
     if (q->status != PG_OK) {
-        api_db_error(req, q);
+        api_db_error_doing(req, q, "sửa sổ điểm của lớp này");
         return;
     }
     if (atoi(pg_value(q, 0, 0, 0)) == 0) {

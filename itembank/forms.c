@@ -152,17 +152,11 @@ form_payload(const json_t *test, const json_t *candidates, const json_t *formats
                      items);
 }
 
-void
-kt_forms_build(const json_t *test, const json_t *candidates, const json_t *formats,
-               uint64_t seed, kt_forms_result *out)
+/* The candidates as assembly sees them (strings point into candidates);
+ * free with asm_items_free. */
+static kt_asm_item *
+asm_items(const json_t *candidates, const char ****tags_out)
 {
-    kt_forms_result *pb = out;
-    memset(out, 0, sizeof(*out));
-    size_t ncells = 0;
-    json_t *problems = json_array();
-    int nforms = (int)json_integer_value(json_object_get(test, "forms"));
-    kt_bp_cell *cells =
-        kt_forms_cells(json_object_get(test, "blueprint"), nforms, problems, &ncells);
     size_t nitems = json_array_size(candidates);
     kt_asm_item *items = calloc(nitems ? nitems : 1, sizeof(*items));
     const char ***tags = calloc(nitems ? nitems : 1, sizeof(*tags));
@@ -187,6 +181,33 @@ kt_forms_build(const json_t *test, const json_t *candidates, const json_t *forma
             .shuffle_options = json_is_array(opts),
         };
     }
+    *tags_out = tags;
+    return items;
+}
+
+static void
+asm_items_free(kt_asm_item *items, const char ***tags, size_t nitems)
+{
+    for (size_t i = 0; i < nitems; i++)
+        free(tags[i]);
+    free(tags);
+    free(items);
+}
+
+void
+kt_forms_build(const json_t *test, const json_t *candidates, const json_t *formats,
+               uint64_t seed, kt_forms_result *out)
+{
+    kt_forms_result *pb = out;
+    memset(out, 0, sizeof(*out));
+    size_t ncells = 0;
+    json_t *problems = json_array();
+    int nforms = (int)json_integer_value(json_object_get(test, "forms"));
+    kt_bp_cell *cells =
+        kt_forms_cells(json_object_get(test, "blueprint"), nforms, problems, &ncells);
+    size_t nitems = json_array_size(candidates);
+    const char ***tags = NULL;
+    kt_asm_item *items = asm_items(candidates, &tags);
     kt_asm_selection sel = {0};
     kt_asm_shortage *sh = NULL;
     size_t nsh = 0;
@@ -236,10 +257,7 @@ kt_forms_build(const json_t *test, const json_t *candidates, const json_t *forma
     }
     kt_asm_selection_free(&sel);
     free(sh);
-    for (size_t i = 0; i < nitems; i++)
-        free(tags[i]);
-    free(tags);
-    free(items);
+    asm_items_free(items, tags, nitems);
     free(cells);
     json_decref(problems);
 }
@@ -251,4 +269,111 @@ kt_forms_result_free(kt_forms_result *r)
     json_decref(r->items);
     json_decref(r->forms);
     memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Availability of a blueprint before it is saved                           */
+
+/* Copies the problems of a one-row blueprint to all, renamed for row i. */
+static void
+row_problems(const json_t *one, size_t i, json_t *row_list, json_t *all)
+{
+    size_t k;
+    const json_t *p;
+    json_array_foreach(one, k, p)
+    {
+        const char *f = json_string_value(json_object_get(p, "field"));
+        const char *rest = f && strncmp(f, "blueprint[0]", 12) == 0 ? f + 12 : "";
+        char field[64];
+        snprintf(field, sizeof(field), "blueprint[%zu]%s", i, rest);
+        json_t *q = json_pack("{s:s,s:O}", "field", field, "message", json_object_get(p, "message"));
+        json_array_append(row_list, q);
+        json_array_append_new(all, q);
+    }
+}
+
+json_t *
+kt_forms_availability(const json_t *bp, const json_t *candidates)
+{
+    json_t *problems = json_array(), *rows = json_array();
+    size_t nrows = json_is_array(bp) ? json_array_size(bp) : 0;
+    if (nrows == 0)
+        json_array_append_new(problems, json_pack("{s:s,s:s}", "field", "blueprint", "message",
+                                                  "Ma trận đề phải có ít nhất một dòng."));
+    kt_bp_cell *valid = calloc(nrows ? nrows : 1, sizeof(*valid));
+    size_t *valid_row = calloc(nrows ? nrows : 1, sizeof(*valid_row));
+    json_t **row_json = calloc(nrows ? nrows : 1, sizeof(*row_json));
+    if (!valid || !valid_row || !row_json)
+        abort();
+    size_t nitems = json_array_size(candidates), nvalid = 0;
+    const char ***tags = NULL;
+    kt_asm_item *items = asm_items(candidates, &tags);
+    int64_t total = 0;
+    long long count_all = 0;
+
+    /* Each row on its own: its problems, or the items fitting it. */
+    for (size_t i = 0; i < nrows; i++) {
+        json_t *one = json_pack("[O]", json_array_get(bp, i)), *p1 = json_array();
+        size_t n1 = 0;
+        kt_bp_cell *cell = kt_forms_cells(one, 1, p1, &n1);
+        json_t *plist = json_array();
+        row_problems(p1, i, plist, problems);
+        json_t *r = json_pack("{s:I,s:o}", "row", (json_int_t)i + 1, "problems", plist);
+        if (cell && json_array_size(p1) == 0) {
+            /* Strings of the cell point into bp, which outlives this call. */
+            size_t available = 0;
+            for (size_t k = 0; k < nitems; k++)
+                available += kt_asm_fits(&cell[0], &items[k]);
+            json_object_set_new(r, "available", json_integer((json_int_t)available));
+            valid[nvalid] = cell[0];
+            valid_row[nvalid++] = i;
+            total += cell[0].points * cell[0].count;
+            count_all += cell[0].count;
+        } else {
+            json_object_set_new(r, "available", json_null());
+        }
+        json_object_set_new(r, "assignable", json_null());
+        json_object_set_new(r, "shortage", json_null());
+        free(cell);
+        json_decref(one);
+        json_decref(p1);
+        row_json[i] = r;
+        json_array_append_new(rows, r);
+    }
+    if (count_all > KT_ASM_MAX_COUNT) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "Ma trận có %lld câu; một đề có nhiều nhất %d câu.", count_all,
+                 KT_ASM_MAX_COUNT);
+        json_array_append_new(problems,
+                              json_pack("{s:s,s:s}", "field", "blueprint", "message", msg));
+    }
+
+    /* The valid rows together, as publishing assigns them: an item fills
+     * at most one slot, so overlapping rows compete for the same items. */
+    int rc = -1;
+    if (nvalid && count_all <= KT_ASM_MAX_COUNT) {
+        kt_asm_selection sel = {0};
+        kt_asm_shortage *sh = NULL;
+        size_t nsh = 0;
+        rc = kt_asm_select(valid, nvalid, items, nitems, 0, &sel, &sh, &nsh);
+        for (size_t c = 0; rc >= 0 && c < nvalid; c++) {
+            json_t *r = row_json[valid_row[c]];
+            int assignable = valid[c].count;
+            for (size_t k = 0; rc == 1 && k < nsh; k++)
+                if (sh[k].cell == c)
+                    assignable = sh[k].assignable;
+            json_object_set_new(r, "assignable", json_integer(assignable));
+            json_object_set_new(r, "shortage", json_integer(valid[c].count - assignable));
+        }
+        kt_asm_selection_free(&sel);
+        free(sh);
+    }
+    json_t *out = json_pack("{s:o,s:o,s:o,s:b}", "rows", rows, "total_points",
+                            kt_forms_points_json(total), "problems", problems, "ok",
+                            json_array_size(problems) == 0 && rc == 0);
+    asm_items_free(items, tags, nitems);
+    free(valid);
+    free(valid_row);
+    free(row_json);
+    return out;
 }

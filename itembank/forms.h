@@ -42,4 +42,14 @@ void kt_forms_build(const json_t *test, const json_t *candidates, const json_t *
                     uint64_t seed, kt_forms_result *out);
 void kt_forms_result_free(kt_forms_result *r);
 
+/* What the bank offers a blueprint before it is saved, by the matching
+ * publishing uses: {rows: [{row, problems, available, assignable,
+ * shortage}], total_points, problems, ok}. available counts the candidates
+ * fitting the row alone; assignable is what the row gets when the valid rows
+ * are assigned together (an item fills one slot), shortage the count minus
+ * it: the same numbers as publishing's shortage report. A row with problems
+ * has null counts. bp: the blueprint array; candidates as for kt_forms_build.
+ * New reference. */
+json_t *kt_forms_availability(const json_t *bp, const json_t *candidates);
+
 #endif

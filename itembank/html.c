@@ -59,7 +59,7 @@ static const char *const MATHML[] = {
     "merror",      "mpadded",    "mphantom",  "mfenced", "menclose",   "msub",
     "msup",        "msubsup",    "munder",    "mover",   "munderover", "mmultiscripts",
     "mprescripts", "none",       "mtable",    "mtr",     "mtd",        "mlabeledtr",
-    "maligngroup", "malignmark", "semantics", NULL};
+    "maligngroup", "malignmark", "semantics",  "annotation", NULL};
 static const char *const MATHML_ATTRS[] = {
     "mathvariant",   "display",     "displaystyle", "scriptlevel", "fence",
     "separator",     "stretchy",    "symmetric",    "largeop",     "movablelimits",
@@ -68,7 +68,8 @@ static const char *const MATHML_ATTRS[] = {
     "separators",    "columnalign", "rowalign",     "columnspan",  "rowspan",
     "columnlines",   "rowlines",    "frame",        "width",       "height",
     "depth",         "voffset",     "mathsize",     "minsize",     "maxsize",
-    "numalign",      "denomalign",  "align",        "dir",         NULL};
+    "numalign",      "denomalign",  "align",        "dir",         "rowspacing",
+    "columnspacing", "encoding",    NULL};
 
 bool
 kt_html_element_ok(const char *name)
@@ -280,8 +281,19 @@ element(struct clean *c, const xmlNode *n, bool math, int depth)
         refuse(c, "Nội dung lồng quá sâu (tối đa %d cấp thẻ).", CLEAN_MAX_DEPTH);
         return;
     }
-    if (math && (eq(name, "annotation") || eq(name, "annotation-xml")))
-        return; /* other encodings of a formula (TeX...): never shown, as in QTI views */
+    if (math && eq(name, "annotation-xml"))
+        return; /* other encodings of a formula as markup: never shown, as in QTI views */
+    if (math && eq(name, "annotation")) {
+        /* The formula's source (KaTeX: encoding="application/x-tex"), kept so
+         * that the editor can edit it again; browsers show only the first
+         * child of <semantics>. Text only. */
+        for (const xmlNode *x = n->children; x; x = x->next)
+            if (x->type == XML_ELEMENT_NODE) {
+                refuse(c, "Thẻ <annotation> trong công thức MathML chỉ được chứa văn bản (mã"
+                          " LaTeX của công thức).");
+                return;
+            }
+    }
     math = math || eq(name, "math");
     if (math ? !kt_mathml_element_ok(name) : !kt_html_element_ok(name)) {
         if (math)

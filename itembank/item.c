@@ -820,7 +820,9 @@ buf_codepoint(struct buf *b, unsigned long c)
 }
 
 /* Appends the text of an HTML/MathML fragment: tags become spaces, the
- * common entities are decoded. */
+ * common entities are decoded. A formula's <annotation> (its LaTeX source,
+ * kept for the editor) is left out: the formula's own MathML text (mi, mn,
+ * mo, mtext) is searched, not the LaTeX commands. */
 static void
 strip_html(struct buf *b, const char *s)
 {
@@ -837,6 +839,11 @@ strip_html(struct buf *b, const char *s)
             if (!e)
                 break;
             buf_put(b, " ", 1);
+            if (strncmp(s, "<annotation", 11) == 0 && (s[11] == '>' || s[11] == ' ')) {
+                const char *close = strstr(e, "</annotation>");
+                if (close)
+                    e = close + 12;
+            }
             s = e + 1;
         } else if (*s == '&') {
             const char *e = strchr(s, ';');
@@ -896,4 +903,95 @@ char *
 kt_item_fold_query(const char *s)
 {
     return s ? kt_fold(s, strlen(s)) : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Images uploaded by the editor                                            */
+
+int
+kt_media_type_ok(const char *type)
+{
+    static const char *const types[] = {"image/png", "image/jpeg", "image/gif", "image/webp",
+                                        NULL};
+    return type && kt_str_in_set(type, types);
+}
+
+const char *
+kt_media_sniff(const void *buf, size_t len)
+{
+    const unsigned char *b = buf;
+    if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "image/png";
+    if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
+        return "image/jpeg";
+    if (len >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
+        return "image/gif";
+    if (len >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
+        return "image/webp";
+    return NULL;
+}
+
+int
+kt_media_path_valid(const char *path)
+{
+    static const char *const exts[] = {"png", "jpg", "gif", "webp", NULL};
+    if (!path || strncmp(path, "media/", 6) != 0)
+        return 0;
+    const char *h = path + 6;
+    if (strspn(h, "0123456789abcdef") != 64 || h[64] != '.')
+        return 0;
+    return kt_str_in_set(h + 65, exts);
+}
+
+/* Adds the media/ sources of the <img> tags of html to refs. */
+static void
+media_refs_of(json_t *refs, const char *html, const char *field)
+{
+    /* Canonical HTML: a tag ends at its first '>' (attribute values escape
+     * it) and text never holds a raw '<'. */
+    for (const char *s = html ? strstr(html, "<img ") : NULL; s; s = strstr(s, "<img ")) {
+        const char *end = strchr(s, '>');
+        if (!end)
+            return;
+        const char *src = strstr(s, " src=\"");
+        if (src && src < end) {
+            src += 6;
+            size_t n = strcspn(src, "\"");
+            if (n >= 6 && strncmp(src, "media/", 6) == 0 && src + n < end) {
+                char *path = strndup(src, n);
+                if (!path)
+                    abort();
+                size_t i;
+                json_t *r;
+                int seen = 0;
+                json_array_foreach(refs, i, r) seen |=
+                    strcmp(json_string_value(json_object_get(r, "path")), path) == 0;
+                if (!seen)
+                    json_array_append_new(refs,
+                                          json_pack("{s:s,s:s}", "path", path, "field", field));
+                free(path);
+            }
+        }
+        s = end;
+    }
+}
+
+json_t *
+kt_item_media_refs(const json_t *item)
+{
+    json_t *refs = json_array();
+    for (size_t i = 0; i < sizeof html_fields / sizeof html_fields[0]; i++)
+        media_refs_of(refs, json_string_value(json_object_get(item, html_fields[i])),
+                      html_fields[i]);
+    for (size_t i = 0; i < sizeof html_lists / sizeof html_lists[0]; i++) {
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(item, html_lists[i]), k, o)
+        {
+            char path[64];
+            path_idx(path, sizeof(path), html_lists[i], k, "html");
+            media_refs_of(refs, json_string_value(json_object_get(o, "html")), path);
+        }
+    }
+    return refs;
 }

@@ -67,4 +67,20 @@ char *kt_item_search_text(const char *title, const json_t *content);
  * not valid UTF-8. */
 char *kt_item_fold_query(const char *s);
 
+/* ---- Images uploaded by the editor (migration 0024) ---------------------- */
+
+/* Whether type is one of image/png, image/jpeg, image/gif, image/webp. */
+int kt_media_type_ok(const char *type);
+/* The image type of buf by its first bytes (PNG, JPEG, GIF, WebP
+ * signatures), or NULL when it is none of them. Static string. */
+const char *kt_media_sniff(const void *buf, size_t len);
+/* Whether path is "media/<64 lower-case hex>.<png|jpg|gif|webp>". */
+int kt_media_path_valid(const char *path);
+/* The images an item's HTML fields (stem, explanation, model_answer,
+ * options[i].html, statements[i].html, in the canonical form of
+ * kt_html_clean) load from "media/...": one {"path", "field"} per distinct
+ * path, in the order met. A "media/..." path that is not the name of an
+ * upload (kt_media_path_valid) is listed too: it can never be found. */
+json_t *kt_item_media_refs(const json_t *item);
+
 #endif

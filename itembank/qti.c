@@ -848,6 +848,105 @@ parse_root(struct ctx *c, xmlDoc *xml, kt_qti_doc *doc)
         refuse_other(c, root, doc->kind);
 }
 
+/* The first error libxml2 reports (later ones follow from it: after a
+ * mismatched tag every enclosing element is "not finished"). */
+struct first_error {
+    int code, set, fatal;
+    long line, col;
+    char str1[64];
+    char message[240];
+};
+
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *kt_xml_error_ptr;
+#else
+typedef xmlError *kt_xml_error_ptr;
+#endif
+
+static void
+keep_first_error(void *ctx, kt_xml_error_ptr e)
+{
+    struct first_error *f = ((xmlParserCtxtPtr)ctx)->_private;
+    /* The first fatal error wins over an earlier lesser one. */
+    if (!f || !e || (f->set && (f->fatal || e->level != XML_ERR_FATAL)))
+        return;
+    f->set = 1;
+    f->fatal = e->level == XML_ERR_FATAL;
+    f->code = e->code;
+    f->line = e->line;
+    f->col = e->int2;
+    snprintf(f->str1, sizeof f->str1, "%s", e->str1 ? e->str1 : "?");
+    snprintf(f->message, sizeof f->message, "%s", e->message ? e->message : "");
+}
+
+/* libxml2's first error in Vietnamese (the common ones), naming the element
+ * or attribute; other errors keep libxml2's English text after a Vietnamese
+ * lead. */
+static void
+xml_error_vi(kt_qti_errors *errs, const char *file, const struct first_error *e)
+{
+    const char *msg = e->set && e->message[0] ? e->message : "tài liệu không đọc được";
+    const char *s1 = e->str1;
+    long line = e->line, col = e->col;
+    switch (e->set ? e->code : 0) {
+    case XML_ERR_DOCUMENT_EMPTY:
+        kt_qti_error_add(errs, file, line, col, NULL, "XML không hợp lệ: tài liệu rỗng.");
+        return;
+    case XML_ERR_DOCUMENT_END:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: có nội dung thừa sau phần tử gốc (hoặc thuộc tính"
+                         " viết sai, ví dụ thiếu dấu nháy).");
+        return;
+    case XML_ERR_INVALID_CHAR:
+    case XML_ERR_INVALID_ENCODING:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: có ký tự không hợp lệ (tệp phải được lưu bằng"
+                         " mã UTF-8).");
+        return;
+    case XML_ERR_UNDECLARED_ENTITY:
+    case XML_WAR_UNDECLARED_ENTITY:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: thực thể &%.40s; chưa được khai báo (XML chỉ có &lt;"
+                         " &gt; &amp; &quot; &apos;; hãy viết thẳng ký tự hoặc dùng &#số;).",
+                         s1);
+        return;
+    case XML_ERR_ATTRIBUTE_REDEFINED:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: thuộc tính %.60s được ghi hai lần trong một thẻ.", s1);
+        return;
+    case XML_ERR_ATTRIBUTE_NOT_STARTED:
+    case XML_ERR_ATTRIBUTE_WITHOUT_VALUE:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: giá trị thuộc tính phải nằm trong dấu nháy.");
+        return;
+    case XML_ERR_LT_IN_ATTRIBUTE:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: giá trị thuộc tính có ký tự '<' (hãy viết &lt;).");
+        return;
+    case XML_ERR_NAME_REQUIRED:
+        kt_qti_error_add(errs, file, line, col, NULL,
+                         "XML không hợp lệ: tên thẻ sai sau dấu '<' (dấu '<' trong văn bản phải"
+                         " viết là &lt;).");
+        return;
+    case XML_ERR_GT_REQUIRED:
+        kt_qti_error_add(errs, file, line, col, NULL, "XML không hợp lệ: thiếu dấu '>' đóng thẻ.");
+        return;
+    case XML_ERR_TAG_NAME_MISMATCH:
+        kt_qti_error_add(errs, file, line, col, s1,
+                         "XML không hợp lệ: thẻ mở <%.60s> và thẻ đóng không khớp.", s1);
+        return;
+    case XML_ERR_TAG_NOT_FINISHED:
+        kt_qti_error_add(errs, file, line, col, s1,
+                         "XML không hợp lệ: thẻ <%.60s> chưa được đóng (tài liệu hết trước thẻ"
+                         " đóng).",
+                         s1);
+        return;
+    default:
+        kt_qti_error_add(errs, file, line, col, NULL, "XML không hợp lệ (lỗi cú pháp): %.*s",
+                         (int)strcspn(msg, "\n"), msg);
+    }
+}
+
 struct _xmlDoc *
 kt_qti_xml_read(const void *buf, size_t len, const char *file, kt_qti_errors *errs)
 {
@@ -865,13 +964,18 @@ kt_qti_xml_read(const void *buf, size_t len, const char *file, kt_qti_errors *er
     xmlParserCtxtPtr p = xmlNewParserCtxt();
     if (!p)
         abort();
+    struct first_error first = {0};
+    p->_private = &first;
+    p->sax->serror = keep_first_error;
     /* Forcing UTF-8 makes the DOCTYPE check complete: no UTF-16 disguise. */
     xmlDoc *xml = xmlCtxtReadMemory(p, buf, (int)len, file, "UTF-8", XML_OPTIONS);
     if (!xml || xml->intSubset) {
-        const xmlError *e = xmlCtxtGetLastError(p);
-        const char *msg = e && e->message ? e->message : "tài liệu không đọc được";
-        kt_qti_error_add(errs, file, e ? e->line : 0, e ? e->int2 : 0, NULL,
-                         "XML không hợp lệ: %.*s", (int)strcspn(msg, "\n"), msg);
+        if (!first.set) {
+            const xmlError *e = xmlCtxtGetLastError(p);
+            if (e)
+                keep_first_error(p, (kt_xml_error_ptr)e);
+        }
+        xml_error_vi(errs, file, &first);
         xmlFreeDoc(xml);
         xml = NULL;
     }

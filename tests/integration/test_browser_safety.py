@@ -46,6 +46,11 @@ def _setup(env):
     env.cli("users", "import", path, "--school", SCHOOL, "--year", "2026-2027")
     students = [(r[0], r[1]) for r in _read_logins(path + ".logins.csv")]
     shutil.rmtree(tmp, ignore_errors=True)
+    # Both teach TOAN to 10S1 (teaching assignments bound their writes).
+    env.cluster.psql("INSERT INTO teaching_assignments (school_id, teacher_id, subject, class_id)"
+                     " SELECT u.school_id, u.id, 'TOAN', c.id FROM users u JOIN classes c"
+                     " ON c.school_id = u.school_id AND c.name = '10S1'"
+                     " WHERE u.username IN ('gv.brs', 'tt.brs') ON CONFLICT DO NOTHING")
     gv, tt = s.login("gv.brs", PW), s.login("tt.brs", PW)
     with open(os.path.join(ROOT, "demo", "items-toan10.json"), encoding="utf-8") as f:
         bank = [it for it in json.load(f) if it["outcome"].startswith("VN18.TOAN.10.SDS.")]

@@ -47,6 +47,11 @@ def _setup(env):
     path = _write(tmp, "10d1.csv", _roster_csv(rows))
     env.cli("users", "import", path, "--school", "DLV-A", "--year", "2026-2027")
     students = {row[0]: row[1] for row in _read_logins(path + ".logins.csv")}
+    # Both teach TOAN to 10D1 (teaching assignments bound their writes).
+    env.cluster.psql("INSERT INTO teaching_assignments (school_id, teacher_id, subject, class_id)"
+                     " SELECT u.school_id, u.id, 'TOAN', c.id FROM users u JOIN classes c"
+                     " ON c.school_id = u.school_id AND c.name = '10D1'"
+                     " WHERE u.username IN ('gv.dlv', 'tt.dlv') ON CONFLICT DO NOTHING")
     tok = {"gv": s.login("gv.dlv", PW), "tt": s.login("tt.dlv", PW)}
     for u, p in students.items():
         tok[u] = s.login(u, p)

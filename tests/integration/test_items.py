@@ -243,7 +243,7 @@ def test_items_search_and_pagination(env):
     assert {a["id"], b["id"]} <= set(ids)
     first = r.json()["items"][0]
     assert set(first) == {"id", "identifier", "subject", "grade", "kind", "status", "version",
-                          "title", "tags"}
+                          "title", "tags", "author", "approved_version", "review_comment", "updated_at"}
     # Keyset pagination walks everything once.
     seen, cursor = [], None
     while True:

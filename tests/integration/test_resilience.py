@@ -126,6 +126,9 @@ def test_hundred_students_and_a_sigkill(env):
     logins = _read_logins(path + ".logins.csv")
     cls = int(env.cluster.psql("SELECT c.id FROM classes c JOIN schools s ON s.id = c.school_id"
                                " WHERE s.code = 'DLV-A' AND c.name = '10R1'"))
+    env.cluster.psql("INSERT INTO teaching_assignments (school_id, teacher_id, subject, class_id)"
+                     f" SELECT u.school_id, u.id, 'TOAN', {cls} FROM users u"
+                     " WHERE u.username = 'gv.dlv' ON CONFLICT DO NOTHING")
     test = s.request("POST", "/api/v1/tests", {
         "title": "Kiểm tra thường xuyên", "subject": "TOAN", "grade": 10, "kind": "tx",
         "duration_seconds": 1800, "forms": 4, "blueprint": _blueprint(st["per"])},

@@ -105,6 +105,10 @@ def _setup(env):
         tok[row[0]] = s.login(row[0], row[1])
     cls = int(env.cluster.psql("SELECT c.id FROM classes c JOIN schools s ON s.id = c.school_id"
                                " WHERE s.code = 'SAF-A' AND c.name = '10S1'"))
+    # The teacher teaches TOAN to 10S1 (teaching assignments bound their writes).
+    env.cluster.psql("INSERT INTO teaching_assignments (school_id, teacher_id, subject, class_id)"
+                     f" SELECT u.school_id, u.id, 'TOAN', {cls} FROM users u"
+                     " WHERE u.username = 'gv.saf' ON CONFLICT DO NOTHING")
     env.safety_state = {"tok": tok, "class_id": cls, "tmp": tmp}
     return s, env.safety_state
 

@@ -136,7 +136,8 @@ Test(html, safe_fragments_come_back_canonical)
         "<semantics><mrow><mi>x</mi><mo stretchy=\"false\">&gt;</mo><mspace width=\"1em\"/>"
         "</mrow><annotation encoding=\"TeX\">x &gt;</annotation></semantics></math>",
         "<math display=\"block\"><semantics><mrow><mi>x</mi><mo stretchy=\"false\">&gt;"
-        "</mo><mspace width=\"1em\"></mspace></mrow></semantics></math>");
+        "</mo><mspace width=\"1em\"></mspace></mrow><annotation encoding=\"TeX\">x &gt;"
+        "</annotation></semantics></math>");
     assert_clean("<p><math><mi>a</mi></math> <math><mi>b</mi></math></p>",
                  "<p><math><mi>a</mi></math> <math><mi>b</mi></math></p>");
     /* A stray end tag does not let content escape the check. */
@@ -187,4 +188,81 @@ Test(html, one_allow_list)
                   kt_html_attr_ok("img", "onerror"));
     cr_assert(kt_mathml_element_ok("mfrac") && !kt_mathml_element_ok("maction"));
     cr_assert(kt_mathml_attr_ok("stretchy") && !kt_mathml_attr_ok("href"));
+}
+
+/* The <math> element of KaTeX's output (renderToString with output:
+ * 'mathml' wraps it in <span class="katex">, which the editor drops). */
+static char *
+katex_math(const char *html)
+{
+    const char *b = strstr(html, "<math"), *e = strstr(html, "</math>");
+    cr_assert(b && e && e > b, "no <math> in %s", html);
+    return strndup(b, (size_t)(e + 7 - b));
+}
+
+/* Real KaTeX output (tests/unit/fixtures/katex-mathml.js): accepted as it
+ * is, its LaTeX source kept in <annotation encoding="application/x-tex">,
+ * every element and attribute KaTeX wrote kept, a fixed point. */
+Test(html, katex_mathml_is_accepted_with_its_tex_source)
+{
+    json_error_t err;
+    json_t *samples =
+        json_load_file(KIEMTRA_SOURCE_DIR "/tests/unit/fixtures/katex-mathml.json", 0, &err);
+    cr_assert(json_array_size(samples) >= 20, "%s", err.text);
+    size_t i;
+    json_t *sm;
+    json_array_foreach(samples, i, sm)
+    {
+        char *math = katex_math(json_string_value(json_object_get(sm, "html")));
+        json_t *problems = json_array();
+        char *out = kt_html_clean(math, "stem", problems);
+        char *dump = json_dumps(problems, 0);
+        cr_assert_not_null(out, "refused %s: %s", math, dump);
+        cr_assert(strstr(out, "<semantics><mrow>") || strstr(out, "<semantics>"), "%s", out);
+        cr_assert(strstr(out, "<annotation encoding=\"application/x-tex\">"), "%s", out);
+        if (json_is_true(json_object_get(sm, "display")))
+            cr_assert(strstr(out, "<math display=\"block\">"), "%s", out);
+        /* Nothing dropped but the redundant xmlns: same elements, same attributes. */
+        for (const char *t = math; (t = strchr(t, '<')); t++) {
+            if (t[1] == '/')
+                continue;
+            size_t n = strcspn(t + 1, " />");
+            char tag[40];
+            snprintf(tag, sizeof tag, "<%.*s", (int)n, t + 1);
+            cr_assert(strstr(out, tag), "%s dropped from %s", tag, out);
+        }
+        for (const char *a = math; (a = strstr(a, "=\"")); a++) {
+            const char *st = a;
+            while (st > math && st[-1] != ' ')
+                st--;
+            char attr[40];
+            snprintf(attr, sizeof attr, " %.*s=", (int)(a - st), st);
+            if (strcmp(attr, " xmlns=") != 0)
+                cr_assert(strstr(out, attr), "%s dropped from %s", attr, out);
+        }
+        char *again = kt_html_clean(out, "stem", NULL);
+        cr_assert_str_eq(again, out);
+        free(again);
+        free(out);
+        free(dump);
+        free(math);
+        json_decref(problems);
+    }
+    json_decref(samples);
+}
+
+Test(html, katex_shapes_and_their_limits)
+{
+    /* The KaTeX wrapper's class is not markup the allow-list keeps. */
+    assert_refused("<span class=\"katex\"><math><mi>x</mi></math></span>", "class");
+    /* An annotation holds text (the source), never markup. */
+    assert_refused("<math><semantics><mi>x</mi><annotation encoding=\"application/x-tex\">"
+                   "<b>x</b></annotation></semantics></math>",
+                   "<annotation>");
+    /* annotation-xml (markup in another vocabulary) is dropped, as before. */
+    assert_clean("<math><semantics><mi>x</mi><annotation-xml encoding=\"text/html\"><p>x</p>"
+                 "</annotation-xml></semantics></math>",
+                 "<math><semantics><mi>x</mi></semantics></math>");
+    cr_assert(kt_mathml_element_ok("annotation") && kt_mathml_attr_ok("encoding") &&
+              kt_mathml_attr_ok("rowspacing") && kt_mathml_attr_ok("columnspacing"));
 }

@@ -377,3 +377,58 @@ Test(item, html_problems_of_a_stored_version)
     json_decref(problems);
     json_decref(it);
 }
+
+/* The LaTeX source KaTeX keeps in <annotation> is not searched: "frac"
+ * finds nothing, the formula's own text does. */
+Test(item, search_text_leaves_out_the_tex_annotation)
+{
+    json_t *c = parse("{\"stem\":\"<p>Tính <math><semantics><mrow><mfrac><mi>a</mi><mi>b</mi>"
+                      "</mfrac></mrow><annotation encoding=\\\"application/x-tex\\\">\\\\frac{a}"
+                      "{b}</annotation></semantics></math> rồi rút gọn</p>\"}");
+    char *s = kt_item_search_text("Phân số", c);
+    cr_assert(strstr(s, "tinh a b roi rut gon"), "%s", s);
+    cr_assert_null(strstr(s, "frac"), "%s", s);
+    cr_assert_null(strstr(s, "annotation"), "%s", s);
+    free(s);
+    json_decref(c);
+}
+
+Test(item, media_types_by_their_first_bytes)
+{
+    cr_assert_str_eq(kt_media_sniff("\x89PNG\r\n\x1a\n\0\0", 10), "image/png");
+    cr_assert_str_eq(kt_media_sniff("\xff\xd8\xff\xe0", 4), "image/jpeg");
+    cr_assert_str_eq(kt_media_sniff("GIF89a..", 8), "image/gif");
+    cr_assert_str_eq(kt_media_sniff("RIFF\x10\0\0\0WEBPVP8 ", 16), "image/webp");
+    cr_assert_null(kt_media_sniff("<svg xmlns=", 11));
+    cr_assert_null(kt_media_sniff("\x89PN", 3));
+    cr_assert_null(kt_media_sniff("RIFF\x10\0\0\0WAVE", 12));
+    cr_assert(kt_media_type_ok("image/webp") && !kt_media_type_ok("image/svg+xml") &&
+              !kt_media_type_ok(NULL));
+    const char *h = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char p[100];
+    snprintf(p, sizeof p, "media/%s.png", h);
+    cr_assert(kt_media_path_valid(p));
+    snprintf(p, sizeof p, "media/%s.svg", h);
+    cr_assert_not(kt_media_path_valid(p));
+    snprintf(p, sizeof p, "media/%.63s.png", h);
+    cr_assert_not(kt_media_path_valid(p));
+    cr_assert_not(kt_media_path_valid("media/../x.png"));
+}
+
+Test(item, media_refs_name_their_fields)
+{
+    json_t *it = parse(
+        "{\"stem\":\"<p>src=\\\"media/x\\\" <img src=\\\"media/aa.png\\\" alt=\\\"h\\\"/>"
+        "<img alt=\\\"\\\" src=\\\"hinh1.png\\\"/></p>\","
+        "\"options\":[{\"id\":\"A\",\"html\":\"<img src=\\\"media/bb.jpg\\\"/>\"},"
+        "{\"id\":\"B\",\"html\":\"<img src=\\\"media/aa.png\\\"/>\"}],"
+        "\"explanation\":\"<img src=\\\"media/cc.gif\\\"/>\"}");
+    json_t *r = kt_item_media_refs(it);
+    char *d = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+    cr_assert_str_eq(d, "[{\"field\":\"stem\",\"path\":\"media/aa.png\"},"
+                        "{\"field\":\"explanation\",\"path\":\"media/cc.gif\"},"
+                        "{\"field\":\"options[0].html\",\"path\":\"media/bb.jpg\"}]");
+    free(d);
+    json_decref(r);
+    json_decref(it);
+}

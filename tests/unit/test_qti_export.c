@@ -509,6 +509,56 @@ Test(qti_export, explanation_is_a_scorer_rubric_and_text_is_escaped)
     json_decref(item);
 }
 
+/* The editor's math (KaTeX MathML with its LaTeX in <annotation>, stored in
+ * the allow-list's canonical form) goes out as MathML in the MathML
+ * namespace, annotation included; its images keep their media/ source. */
+Test(qti_export, katex_mathml_and_media_images)
+{
+    json_error_t e;
+    json_t *samples =
+        json_load_file(KIEMTRA_SOURCE_DIR "/tests/unit/fixtures/katex-mathml.json", 0, &e);
+    cr_assert(json_array_size(samples) > 0, "%s", e.text);
+    size_t i;
+    json_t *sm;
+    json_array_foreach(samples, i, sm)
+    {
+        const char *html = json_string_value(json_object_get(sm, "html"));
+        const char *b = strstr(html, "<math"), *end = strstr(html, "</math>");
+        char *stem = NULL;
+        cr_assert(asprintf(&stem,
+                           "<p>Tính %.*s</p><img src=\"media/0123456789abcdef0123456789abcdef"
+                           "0123456789abcdef0123456789abcdef.png\" alt=\"hình\"/>",
+                           (int)(end + 7 - b), b) > 0);
+        json_t *item = parse_json("{" COMMON "\"kind\":\"MCQ4\"," OPTIONS4 ",\"key\":\"A\"}");
+        json_object_set_new(item, "stem", json_string(stem));
+        kt_item_normalize(item);
+        cr_assert(strstr(json_string_value(json_object_get(item, "stem")), "<annotation"));
+        for (int v = 0; v < 2; v++) {
+            char *xml = export_ok(item, v ? "3.0" : "2.2");
+            parse_ok(xml);
+            xmlDoc *d = read_xml(xml);
+            cr_assert_eq(check_mathml(xmlDocGetRootElement(d), false), 1, "%s", xml);
+            xmlNode *ann[2];
+            size_t n = 0;
+            collect(xmlDocGetRootElement(d), "annotation", "annotation", ann, &n, 2);
+            cr_assert_eq(n, 1, "%s", xml);
+            cr_assert(ann[0]->ns && xmlStrEqual(ann[0]->ns->href, BAD_CAST NS_MATHML));
+            char *enc = prop(ann[0], "encoding", "encoding");
+            cr_assert_str_eq(enc, "application/x-tex");
+            xmlChar *tex = xmlNodeGetContent(ann[0]);
+            cr_assert_str_eq((const char *)tex, json_string_value(json_object_get(sm, "tex")));
+            xmlFree(tex);
+            xmlFree(enc);
+            cr_assert(strstr(xml, "src=\"media/0123456789abcdef"), "%s", xml);
+            xmlFreeDoc(d);
+            free(xml);
+        }
+        json_decref(item);
+        free(stem);
+    }
+    json_decref(samples);
+}
+
 Test(qti_export, refusals)
 {
     json_t *ok =

@@ -417,3 +417,16 @@
     qs, labels: L, subjectName, me: null,
   });
 })();
+
+/* A table that becomes one card per row below 700 px (class "stack"): each
+ * cell is labelled with its column's header (data-label, shown by CSS). */
+(function () {
+  window.KT.stackTable = function stackTable(table) {
+    const heads = Array.from(table.querySelectorAll('thead th')).map((th) => th.textContent.trim());
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      Array.from(tr.children).forEach((td, i) => { if (heads[i]) td.setAttribute('data-label', heads[i]); });
+    }
+    table.classList.add('stack');
+    return table;
+  };
+})();

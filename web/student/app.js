@@ -47,17 +47,11 @@
     LS: 'Lịch sử', DL: 'Địa lí', TIN: 'Tin học', CN: 'Công nghệ', GDCD: 'Giáo dục công dân',
     KHTN: 'Khoa học tự nhiên',
   };
-  const HINTS = {
-    MCQ4: 'Chọn một phương án đúng.',
-    MR: 'Chọn tất cả các phương án đúng.',
-    TF4: 'Với mỗi ý a), b), c), d), chọn Đúng hoặc Sai.',
-    SHORT: 'Điền câu trả lời ngắn.',
-    ESSAY: 'Trình bày bài làm tự luận.',
-    QTI: '',
-  };
+  const HINTS = window.KT.renderer.HINTS;
 
   // ---------------------------------------------------------------- storage
-  const { store, el, decimalVi, safeHTML } = window.KT;
+  const { store, el, decimalVi } = window.KT;
+  const R = window.KT.renderer; // the item renderer shared with the staff pages
   const ss = store(window.sessionStorage);
   const ls = store(window.localStorage);
 
@@ -836,7 +830,7 @@
     const part = parts.find((p) => p.part === it.part);
     $('q-part').textContent = part ? part.title : '';
     $('q-heading').textContent = `Câu ${it.number}` + (it.points ? ` (${decimalVi(it.points)} điểm)` : '');
-    $('q-stem').replaceChildren(it.kind === 'QTI' ? '' : safeHTML(it.stem), el('p', { class: 'hint', text: A.linear ? 'Đề làm lần lượt: sang câu sau thì không quay lại câu này được.' : HINTS[it.kind] || '' }));
+    $('q-stem').replaceChildren(it.kind === 'QTI' ? '' : R.html(it.stem, { asset: assetOf(it) }), el('p', { class: 'hint', text: A.linear ? 'Đề làm lần lượt: sang câu sau thì không quay lại câu này được.' : HINTS[it.kind] || '' }));
     $('question').dataset.kind = it.kind;
     $('question').dataset.ref = it.ref;
     renderAnswer();
@@ -856,221 +850,20 @@
     const box = $('q-answer');
     const v = answerOf(it.ref);
     const name = 'ans-' + it.ref;
-    const nodes = [el('legend', { class: 'sr-only', text: `Câu trả lời câu ${it.number}` })];
-    if (it.kind === 'MCQ4' || it.kind === 'MR') {
-      const multi = it.kind === 'MR';
-      const chosen = new Set(multi ? (Array.isArray(v) ? v : []) : v === null ? [] : [v]);
-      (it.options || []).forEach((o, i) => {
-        const letter = String.fromCharCode(65 + i);
-        const id = `${name}-${i}`;
-        const input = el('input', { type: multi ? 'checkbox' : 'radio', name, id, value: o.id, checked: chosen.has(o.id) });
-        const html = el('span', { class: 'opt-html' });
-        html.append(safeHTML(o.html));
-        nodes.push(el('label', { class: 'opt', for: id }, input, el('span', { class: 'letter', text: letter + '.' }), html));
-      });
-    } else if (it.kind === 'TF4') {
-      const obj = v && typeof v === 'object' && !Array.isArray(v) ? v : {};
-      (it.statements || []).forEach((s, i) => {
-        const letter = String.fromCharCode(97 + i);
-        const group = `${name}-${s.id}`;
-        const legendHtml = el('span', { class: 'opt-html' });
-        legendHtml.append(safeHTML(s.html));
-        const fs = el('fieldset', { class: 'tf', 'data-statement': s.id },
-          el('legend', null, el('span', { class: 'letter', text: letter + ')' }), legendHtml));
-        const choices = el('div', { class: 'tf-choices' });
-        for (const [val, label] of [[true, 'Đúng'], [false, 'Sai']]) {
-          const id = `${group}-${val ? 'd' : 's'}`;
-          const input = el('input', { type: 'radio', name: group, id, value: String(val), checked: obj[s.id] === val, 'data-statement': s.id });
-          choices.append(el('label', { class: 'tf-choice', for: id }, input, el('span', { text: label })));
-        }
-        fs.append(choices);
-        nodes.push(fs);
-      });
-    } else if (it.kind === 'SHORT') {
-      const id = name + '-text';
-      nodes.push(el('label', { for: id, class: 'field-label', text: 'Câu trả lời của em' }),
-        el('input', { type: 'text', id, class: 'short', autocomplete: 'off', spellcheck: false, maxLength: 200, value: typeof v === 'string' ? v : v === null ? '' : String(v), 'aria-describedby': id + '-hint' }),
-        el('p', { class: 'hint', id: id + '-hint', text: 'Số thập phân dùng dấu phẩy, ví dụ 1,5.' }));
-    } else if (it.kind === 'QTI') {
-      nodes.push(renderQti(it, v, name));
-    } else if (it.kind === 'ESSAY') {
-      const id = name + '-text';
-      const ta = el('textarea', { id, class: 'essay', rows: 12, maxLength: 6600, spellcheck: false, 'aria-describedby': id + '-count' });
-      ta.value = typeof v === 'string' ? v : '';
-      nodes.push(el('label', { for: id, class: 'field-label', text: 'Bài làm của em' }), ta,
-        el('p', { class: 'hint', id: id + '-count', text: `${ta.value.length}/6600 ký tự` }));
-    } else {
-      nodes.push(el('p', { class: 'notice', text: 'Dạng câu hỏi này chưa hiển thị được trên trang làm bài.' }));
-    }
+    const nodes = [el('legend', { class: 'sr-only', text: `Câu trả lời câu ${it.number}` }),
+      ...R.controls(it, v, { name, asset: assetOf(it) })];
     box.replaceChildren(...nodes);
     box.disabled = A.locked;
     $('q-clear').disabled = A.locked || answerState(it) === 'empty';
   }
 
-  /* An imported QTI item: its sanitised body with each interaction
-   * placeholder replaced by a control. The response is one object
-   * {RESPONSE_ID: value}; choices come in the form's order (shuffled by the
-   * server), so nothing is reordered here. */
-  function renderQti(it, v, name) {
-    const root = el('div', { class: 'qti' });
-    root.append(safeHTML(it.html));
-    const given = v && typeof v === 'object' && !Array.isArray(v) ? v : {};
-    (it.interactions || []).forEach((ia, n) => {
-      const ph = root.querySelector(`[data-kt-interaction="${n}"]`);
-      if (ph) ph.replaceWith(qtiControl(ia, given[ia.response_identifier], `${name}-${n}`));
-    });
-    loadAssets(root, it);
-    return root;
-  }
-
-  /* Item images come from the attempt's asset route with the bearer token,
-   * as data: URLs (the only non-same-origin images the CSP allows). */
-  function loadAssets(root, it) {
-    for (const img of root.querySelectorAll('img[data-kt-asset]')) {
-      const path = img.dataset.ktAsset.split('/').map(encodeURIComponent).join('/');
-      const tok = ss.get(K.token);
-      fetch(`${API}/attempts/${A.id}/assets/${encodeURIComponent(it.ref)}/${path}`,
-        { headers: tok ? { Authorization: 'Bearer ' + tok } : {}, credentials: 'omit' })
-        .then((r) => (r.ok ? r.blob() : null))
-        .then((b) => {
-          if (!b || !b.type.startsWith('image/')) return;
-          const fr = new FileReader();
-          fr.onload = () => { img.src = fr.result; };
-          fr.readAsDataURL(b);
-        })
-        .catch(() => { /* the alt text stays */ });
-    }
-  }
-
-  function qtiControl(ia, v, name) {
-    const box = el(['textEntry', 'inlineChoice'].includes(ia.type) ? 'span' : 'div',
-      { class: 'qti-' + ia.type, 'data-rid': ia.response_identifier, 'data-type': ia.type });
-    if (ia.prompt_html) { const p = el('div', { class: 'qti-prompt' }); p.append(safeHTML(ia.prompt_html)); box.append(p); }
-    const html = (h) => { const s = el('span', { class: 'opt-html' }); s.append(safeHTML(h)); return s; };
-    if (ia.type === 'choice') {
-      const multi = ia.cardinality !== 'single';
-      const chosen = new Set(Array.isArray(v) ? v : v ? [v] : []);
-      (ia.choices || []).forEach((c, i) => {
-        const id = `${name}-${i}`;
-        box.append(el('label', { class: 'opt', for: id },
-          el('input', { type: multi ? 'checkbox' : 'radio', name, id, value: c.identifier, checked: chosen.has(c.identifier), 'data-max': multi ? ia.max_choices || 0 : 1 }),
-          el('span', { class: 'letter', text: String.fromCharCode(65 + i) + '.' }), html(c.html)));
-      });
-      if (multi && ia.max_choices > 0) box.append(el('p', { class: 'hint', text: `Chọn tối đa ${ia.max_choices} phương án.` }));
-    } else if (ia.type === 'inlineChoice') {
-      const sel = el('select', { name, 'aria-label': 'Chọn đáp án' }, el('option', { value: '', text: '—' }));
-      for (const c of ia.choices || []) {
-        const t = document.createElement('template');
-        t.innerHTML = c.html;
-        sel.append(el('option', { value: c.identifier, text: t.content.textContent.trim(), selected: v === c.identifier }));
-      }
-      box.append(sel);
-    } else if (ia.type === 'textEntry') {
-      const numeric = ia.base_type === 'float' || ia.base_type === 'integer';
-      box.append(el('input', { type: 'text', name, class: 'qti-text', autocomplete: 'off', spellcheck: false, maxLength: 200,
-        size: Math.max(3, Math.min(40, ia.expected_length || 10)), value: typeof v === 'string' ? v : '',
-        'aria-label': numeric ? 'Điền số (dấu phẩy hoặc dấu chấm)' : 'Điền câu trả lời', 'data-numeric': numeric ? '1' : null }));
-    } else if (ia.type === 'extendedText') {
-      const ta = el('textarea', { name, class: 'essay', rows: Math.max(3, Math.min(20, ia.expected_lines || 8)), maxLength: 6600, spellcheck: false, 'aria-label': 'Bài làm của em' });
-      ta.value = typeof v === 'string' ? v : '';
-      box.append(ta);
-    } else if (ia.type === 'order') {
-      const byId = new Map((ia.choices || []).map((c) => [c.identifier, c]));
-      const ids = Array.isArray(v) && v.every((x) => byId.has(x)) && v.length === byId.size ? v : Array.from(byId.keys());
-      const ol = el('ol', { class: 'qti-order-list', 'data-answered': Array.isArray(v) ? '1' : null });
-      const move = (li, d) => {
-        const to = d < 0 ? li.previousElementSibling : li.nextElementSibling;
-        if (!to) return;
-        if (d < 0) ol.insertBefore(li, to); else ol.insertBefore(to, li);
-        ol.dataset.answered = '1';
-        li.querySelector(d < 0 ? '.up' : '.down').focus();
-        box.dispatchEvent(new Event('change', { bubbles: true }));
-      };
-      for (const id of ids) {
-        const li = el('li', { 'data-id': id }, html(byId.get(id).html));
-        const up = el('button', { type: 'button', class: 'up', text: '↑', 'aria-label': 'Đưa lên' });
-        const down = el('button', { type: 'button', class: 'down', text: '↓', 'aria-label': 'Đưa xuống' });
-        up.addEventListener('click', () => move(li, -1));
-        down.addEventListener('click', () => move(li, 1));
-        li.append(up, down);
-        ol.append(li);
-      }
-      box.append(ol);
-    } else if (ia.type === 'match') {
-      const [rows, cols] = ia.sets || [[], []];
-      const chosen = new Set(Array.isArray(v) ? v : []);
-      const head = el('tr', null, el('th', { text: '' }), ...cols.map((c) => el('th', null, html(c.html))));
-      const table = el('table', { class: 'qti-match-grid' }, el('thead', null, head));
-      const body = el('tbody');
-      rows.forEach((r) => {
-        const tr = el('tr', null, el('th', { scope: 'row' }, html(r.html)));
-        for (const c of cols) {
-          const pair = `${r.identifier} ${c.identifier}`;
-          tr.append(el('td', null, el('input', { type: 'checkbox', name, value: pair, checked: chosen.has(pair), 'data-max': ia.max_associations || 0, 'aria-label': pair })));
-        }
-        body.append(tr);
-      });
-      table.append(body);
-      box.append(table);
-    } else if (ia.type === 'gapMatch') {
-      const chosen = new Map((Array.isArray(v) ? v : []).map((p) => p.split(' ')).map(([a, b]) => [b, a]));
-      const content = el('div', { class: 'qti-gap-text' });
-      content.append(safeHTML(ia.html));
-      for (const gap of content.querySelectorAll('[data-kt-gap]')) {
-        const g = gap.dataset.ktGap;
-        const sel = el('select', { name: `${name}-${g}`, 'data-gap': g, 'aria-label': 'Chọn từ điền vào chỗ trống' }, el('option', { value: '', text: '—' }));
-        for (const c of ia.choices || []) {
-          const t = document.createElement('template');
-          t.innerHTML = c.html;
-          sel.append(el('option', { value: c.identifier, text: t.content.textContent.trim(), selected: chosen.get(g) === c.identifier }));
-        }
-        gap.replaceWith(sel);
-      }
-      box.append(content);
-    }
-    return box;
-  }
-
-  /* At most data-max boxes of one group checked (0: no limit). */
-  function limitChoices(t) {
-    const max = Number(t.dataset.max) || 0;
-    if (!t.checked || !max) return;
-    const group = Array.from(t.closest('[data-rid]').querySelectorAll('input[type=checkbox]')).filter((c) => c.checked);
-    if (group.length > max) { t.checked = false; announce(`Chỉ chọn được tối đa ${max}.`); }
-  }
-
-  function qtiResponse(box) {
-    const out = {};
-    let any = false;
-    for (const w of box.querySelectorAll('[data-rid]')) {
-      const type = w.dataset.type;
-      let val = null;
-      if (type === 'choice') {
-        const c = Array.from(w.querySelectorAll('input:checked')).map((x) => x.value);
-        val = w.querySelector('input[type=radio]') ? c[0] || null : c.length ? c : null;
-      } else if (type === 'inlineChoice') {
-        val = w.querySelector('select').value || null;
-      } else if (type === 'textEntry') {
-        const inp = w.querySelector('input');
-        const t = inp.value.trim();
-        val = t === '' ? null : inp.dataset.numeric ? t.replace(',', '.') : t;
-      } else if (type === 'extendedText') {
-        const t = w.querySelector('textarea').value;
-        val = t.trim() === '' ? null : t;
-      } else if (type === 'order') {
-        const ol = w.querySelector('ol');
-        val = ol.dataset.answered ? Array.from(ol.children).map((li) => li.dataset.id) : null;
-      } else if (type === 'match') {
-        const c = Array.from(w.querySelectorAll('input:checked')).map((x) => x.value);
-        val = c.length ? c : null;
-      } else if (type === 'gapMatch') {
-        const c = Array.from(w.querySelectorAll('select[data-gap]')).filter((s) => s.value).map((s) => `${s.value} ${s.dataset.gap}`);
-        val = c.length ? c : null;
-      }
-      out[w.dataset.rid] = val;
-      any = any || val !== null;
-    }
-    return any ? out : null;
+  /* Item images (a native item's media/ files, a QTI item's assets) come
+   * from the attempt's asset route with the bearer token, as data: URLs
+   * (the only non-same-origin images the CSP allows). */
+  function assetOf(it) {
+    const att = A;
+    return (path) => R.fetchImage(`${API}/attempts/${encodeURIComponent(att.id)}/assets/${encodeURIComponent(it.ref)}/` +
+      path.split('/').map(encodeURIComponent).join('/'));
   }
 
   function onAnswerEvent(ev) {
@@ -1088,10 +881,10 @@
       for (const r of box.querySelectorAll('input[type=radio]:checked')) obj[r.dataset.statement] = r.value === 'true';
       setAnswer(it.ref, Object.keys(obj).length ? obj : null, false);
     } else if (it.kind === 'QTI') {
-      if (ev.type === 'change' && t.type === 'checkbox') limitChoices(t);
+      if (ev.type === 'change' && t.type === 'checkbox') { const m = R.limitChoices(t); if (m) announce(m); }
       const text = ev.type === 'input' && (t.tagName === 'TEXTAREA' || t.type === 'text');
       if (!text && ev.type !== 'change') return;
-      setAnswer(it.ref, qtiResponse(box), text);
+      setAnswer(it.ref, R.qtiResponse(box), text);
     } else if ((it.kind === 'SHORT' || it.kind === 'ESSAY') && ev.type === 'input') {
       const text = t.value;
       setAnswer(it.ref, text.trim() === '' ? null : text, true);

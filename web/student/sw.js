@@ -7,9 +7,9 @@
  */
 'use strict';
 
-const CACHE = 'kiemtra-student-2';
+const CACHE = 'kiemtra-student-3';
 // The page's files, and the shared scripts under /common/ it loads.
-const SHELL = ['/student/', '/student/app.js', '/student/app.css', '/common/kt.js'];
+const SHELL = ['/student/', '/student/app.js', '/student/app.css', '/common/kt.js', '/common/render.js'];
 const NETWORK_WAIT_MS = 4000;
 
 self.addEventListener('install', (event) => {

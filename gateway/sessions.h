@@ -1,0 +1,36 @@
+/*
+ * Sessions (buổi kiểm tra) as staff manage them, and the helpers the tests
+ * API shares with them: RFC 3339 instants that must carry their zone, the
+ * checks of a session's window, and opaque list cursors.
+ */
+#ifndef KT_SESSIONS_H
+#define KT_SESSIONS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An RFC 3339 date-time (YYYY-MM-DDTHH:MM[:SS[.frac]] then Z or +HH:MM /
+ * -HH:MM): 0 with *epoch the instant in seconds since 1970 (UTC); -2 when
+ * well formed but without a zone; -1 otherwise (also impossible dates). */
+int kt_rfc3339_parse(const char *s, int64_t *epoch);
+
+/* The checks of opens_at and closes_at in a body, appended to problems as
+ * {field, message}: each must be a string with its zone; closes_at after
+ * opens_at when both are given. required: both must be present (create).
+ * *opens / *closes are set to the instants given (0 when absent or bad). */
+void kt_session_window_problems(const json_t *body, int required, json_t *problems,
+                                int64_t *opens, int64_t *closes);
+
+/* The problem of a window shorter than the test: names closes_at and says
+ * the duration in minutes. */
+void kt_session_short_window_problem(json_t *problems, long duration_seconds);
+
+/* Opaque list cursors: base64url("<tag>1:<last id>"). decode: the id, or
+ * -1 when c is not a cursor of that tag. */
+void kt_cursor_encode(char tag, const char *id, char *out, size_t n);
+long long kt_cursor_decode(char tag, const char *c);
+
+void kt_sessions_register(void);
+
+#endif

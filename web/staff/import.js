@@ -1,0 +1,167 @@
+/*
+ * kiemtra — importing questions into the bank: QTI .xml and content
+ * packages (.zip), several files at once, chosen or dropped. Each file is
+ * first sent with ?dry_run=1 (nothing stored) for a preview: per item its
+ * identifier, title, format and what would happen (mới / phiên bản mới /
+ * không đổi), and every error with its file and line. Only when the teacher
+ * confirms is the same request sent without dry_run; the results link to
+ * the items.
+ */
+'use strict';
+
+(function () {
+  const KT = window.KT;
+  const { el } = KT;
+  const ROLES = ['teacher', 'subject_head', 'school_admin'];
+  const ACTION = { new: 'mới', new_version: 'phiên bản mới', unchanged: 'không đổi' };
+  const ACTION_BADGE = { new: 'approved', new_version: 'submitted', unchanged: 'draft' };
+  const MAX_BYTES = 32 * 1024 * 1024;
+
+  KT.nav({ id: 'import', label: 'Nhập câu hỏi', hash: '#/import', roles: ROLES, order: 30 });
+
+  const typeOf = (f) => (/\.zip$/i.test(f.name) ? 'application/zip' : /\.xml$/i.test(f.name) ? 'application/xml'
+    : /\.docx$/i.test(f.name) ? 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+      : /\.xlsx$/i.test(f.name) ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'application/octet-stream');
+  const where = (e) => [e.file, e.line ? `dòng ${e.line}` : '', e.column ? `cột ${e.column}` : '', e.element ? `<${e.element}>` : ''].filter(Boolean).join(', ');
+
+  KT.route('/import', {
+    title: 'Nhập câu hỏi vào ngân hàng', nav: 'import', roles: ROLES,
+    render: async (root) => {
+      const me = KT.me;
+      const subjects = me.role === 'school_admin' ? Object.keys(KT.labels.subjects)
+        : ((me.subjects && me.subjects.length ? me.subjects : [me.subject]).filter(Boolean));
+      const subject = KT.select('subject', (subjects.length ? subjects : Object.keys(KT.labels.subjects)).map((s) => [s, KT.subjectName(s)]), me.subject || subjects[0]);
+      const grade = KT.select('grade', Array.from({ length: 12 }, (_, i) => [String(i + 1), 'Khối ' + (i + 1)]), '10');
+      const input = el('input', { type: 'file', id: 'import-files', multiple: true, accept: '.xml,.zip,.docx,.xlsx,application/xml,text/xml,application/zip' });
+      const drop = el('div', { class: 'dropzone', tabindex: '0', role: 'button', 'aria-describedby': 'import-hint' },
+        el('p', {}, el('strong', { text: 'Kéo thả tệp vào đây' }), ' hoặc bấm để chọn tệp.'));
+      const hint = el('p', { class: 'hint', id: 'import-hint', text: 'Nhận tệp QTI 2.x/3.0 (.xml) và gói nội dung IMS (.zip), nhiều tệp một lúc, mỗi tệp tối đa 32 MB. Nhập thử trước: chưa có gì được ghi vào ngân hàng cho đến khi thầy cô xác nhận.' });
+      const files = el('ul', { class: 'file-list', 'aria-live': 'polite' });
+      const msg = el('div', { class: 'notice', hidden: true });
+      const preview = el('div', { class: 'import-preview' });
+      const go = el('button', { type: 'button', class: 'primary', text: 'Nhập vào ngân hàng', hidden: true });
+      const results = el('section', { class: 'import-results', 'aria-live': 'polite' });
+      root.append(el('section', { class: 'panel' },
+        el('h2', { text: '1. Chọn tệp' }),
+        el('div', { class: 'row' }, KT.field('Môn của câu hỏi', subject), KT.field('Khối lớp', grade)),
+        el('div', { class: 'field' }, el('label', { for: 'import-files', text: 'Tệp câu hỏi' }), input), drop, hint, files),
+      msg,
+      el('section', { class: 'panel', 'aria-labelledby': 'imp-prev-h' }, el('h2', { id: 'imp-prev-h', text: '2. Xem trước' }), preview, el('p', { class: 'actions' }, go)),
+      results);
+
+      let chosen = [];   // [{file, dry}]
+      let seq = 0;
+      async function previewAll() {
+        const my = ++seq;
+        results.replaceChildren();
+        go.hidden = true;
+        KT.clearError(msg);
+        files.replaceChildren(...chosen.map((c) => el('li', { text: `${c.file.name} (${Math.ceil(c.file.size / 1024)} KB)` })));
+        if (!chosen.length) { preview.replaceChildren(el('p', { class: 'hint', text: 'Chưa chọn tệp nào.' })); return; }
+        preview.replaceChildren(el('p', { class: 'loading', text: 'Đang nhập thử…' }));
+        for (const c of chosen) {
+          c.dry = null;
+          if (c.file.size > MAX_BYTES) { c.dry = { refused: true, errors: [{ file: c.file.name, message: 'Tệp lớn hơn 32 MB.' }] }; continue; }
+          const r = await KT.api('POST', '/items/import' + KT.qs({ dry_run: 1, subject: subject.value, grade: grade.value, filename: c.file.name }),
+            undefined, { raw: await KT.readBytes(c.file), contentType: typeOf(c.file), timeout: 120000 });
+          if (my !== seq) return;
+          c.dry = dryOf(c.file, r);
+        }
+        drawPreview();
+      }
+      function dryOf(file, r) {
+        const d = r.data && typeof r.data === 'object' ? r.data : {};
+        let errors = Array.isArray(d.errors) ? d.errors.slice() : [];
+        if (!r.ok && !errors.length) {
+          let m = KT.errText(r);
+          errors.push({ file: file.name, message: m });
+        }
+        const items = (d.items || []).map((it) => Object.assign({ file: file.name }, it));
+        for (const it of items) if (it.error) errors.push({ file: file.name, message: `${it.identifier}: ${it.error}` });
+        if (/\.(docx|xlsx)$/i.test(file.name) && (!r.ok || errors.length || d.would_import === false)) {
+          errors.push({ file: file.name, message: 'Tệp Word (.docx) và Excel (.xlsx) chưa được nhận; thầy cô dùng tệp QTI (.xml) hoặc gói nội dung (.zip).' });
+        }
+        return { ok: r.ok && d.would_import !== false && !errors.length, items, tests: d.tests || [], errors };
+      }
+      function drawPreview() {
+        const tb = el('tbody');
+        const errs = [];
+        let importable = 0;
+        for (const c of chosen) {
+          const d = c.dry;
+          if (!d) continue;
+          for (const it of d.items) {
+            if (d.ok && it.action !== 'unchanged') importable++;
+            tb.append(el('tr', { class: it.error ? 'bad' : '' },
+              el('td', { text: it.identifier }),
+              el('td', { text: it.title || '' }),
+              el('td', { text: KT.labels.kinds[it.kind] || it.format || it.kind || '' }),
+              el('td', {}, el('span', { class: 'badge ' + (ACTION_BADGE[it.action] || ''), text: ACTION[it.action] || it.action })),
+              el('td', { text: it.file })));
+          }
+          for (const t of d.tests) {
+            if (d.ok && t.action === 'new') importable++;
+            tb.append(el('tr', {}, el('td', { text: t.identifier }), el('td', { text: t.title || '' }), el('td', { text: 'Đề QTI' }),
+              el('td', {}, el('span', { class: 'badge ' + (ACTION_BADGE[t.action] || ''), text: ACTION[t.action] || t.action })), el('td', { text: c.file.name })));
+          }
+          for (const e of d.errors) errs.push(e);
+        }
+        const out = [];
+        if (tb.children.length) {
+          out.push(el('div', { class: 'table-wrap' }, KT.stackTable(el('table', { class: 'data import-table' },
+            el('caption', { class: 'sr-only', text: 'Các câu hỏi sẽ được nhập' }),
+            el('thead', {}, el('tr', {}, ...['Mã câu (identifier)', 'Tiêu đề', 'Dạng', 'Kết quả', 'Tệp'].map((h) => el('th', { scope: 'col', text: h })))), tb))));
+        }
+        if (errs.length) {
+          out.push(el('div', { class: 'notice error import-errors', role: 'alert' },
+            el('strong', { text: `Có ${errs.length} lỗi; các tệp có lỗi sẽ không được nhập (chưa có gì được ghi):` }),
+            el('ul', { class: 'error-list' }, ...errs.slice(0, 300).map((e) => el('li', {}, where(e) ? el('span', { class: 'where', text: where(e) + ': ' }) : '', e.message || '')))));
+        }
+        const okFiles = chosen.filter((c) => c.dry && c.dry.ok).length;
+        out.push(el('p', { class: 'hint', text: `${okFiles}/${chosen.length} tệp nhập được; ${importable} câu mới hoặc phiên bản mới.` }));
+        preview.replaceChildren(...out);
+        go.hidden = importable === 0;
+      }
+      go.addEventListener('click', async () => {
+        const okFiles = chosen.filter((c) => c.dry && c.dry.ok);
+        const ok = await KT.confirm('Nhập vào ngân hàng', `Nhập ${okFiles.length} tệp vào ngân hàng câu hỏi (${KT.subjectName(subject.value)}, khối ${grade.value})? Câu mới và phiên bản mới được lưu ở trạng thái nháp, chờ duyệt.`, 'Nhập');
+        if (!ok) return;
+        go.disabled = true;
+        const rows = el('tbody');
+        for (const c of okFiles) {
+          const r = await KT.api('POST', '/items/import' + KT.qs({ subject: subject.value, grade: grade.value, filename: c.file.name }),
+            undefined, { raw: await KT.readBytes(c.file), contentType: typeOf(c.file), timeout: 120000 });
+          if (!r.ok) {
+            const e = (r.data && r.data.errors) || [];
+            rows.append(el('tr', { class: 'bad' }, el('td', { text: c.file.name }), el('td', { colspan: 3, text: KT.errText(r) + (e.length ? ' ' + e.map((x) => `${where(x)}: ${x.message}`).join('; ') : '') })));
+            continue;
+          }
+          const d = r.data;
+          const add = (list, label) => {
+            for (const it of list || []) {
+              rows.append(el('tr', {}, el('td', { text: c.file.name }),
+                el('td', {}, el('a', { href: `#/items/${it.id}`, text: it.identifier })),
+                el('td', { text: label }), el('td', { class: 'num', text: it.version !== undefined ? `bản ${it.version}` : '' })));
+            }
+          };
+          add(d.imported, 'mới'); add(d.updated, 'phiên bản mới'); add(d.existing, 'không đổi');
+        }
+        go.disabled = false;
+        go.hidden = true;
+        results.replaceChildren(el('h2', { text: '3. Kết quả' }), el('div', { class: 'table-wrap' }, KT.stackTable(el('table', { class: 'data import-done' },
+          el('thead', {}, el('tr', {}, ...['Tệp', 'Câu hỏi', 'Kết quả', 'Phiên bản'].map((h) => el('th', { scope: 'col', text: h })))), rows))));
+        KT.toast('Đã nhập xong.');
+        KT.announce('Đã nhập xong. Kết quả ở bên dưới.');
+      });
+      const take = (list) => { chosen = Array.from(list || []).map((file) => ({ file, dry: null })); previewAll(); };
+      input.addEventListener('change', () => take(input.files));
+      drop.addEventListener('click', () => input.click());
+      drop.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); input.click(); } });
+      drop.addEventListener('dragover', (ev) => { ev.preventDefault(); drop.classList.add('over'); });
+      drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+      drop.addEventListener('drop', (ev) => { ev.preventDefault(); drop.classList.remove('over'); take(ev.dataTransfer.files); });
+      for (const s of [subject, grade]) s.addEventListener('change', () => { if (chosen.length) previewAll(); });
+      preview.append(el('p', { class: 'hint', text: 'Chưa chọn tệp nào.' }));
+    },
+  });
+})();
