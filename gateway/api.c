@@ -85,16 +85,24 @@ static const struct kt_route routes[] = {
     {HTTP_POST, "/api/v1/sessions/{id}/release", h_session_release, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/attempts/{id}", h_attempt_get, ROLES_ANY},
     {HTTP_PATCH, "/api/v1/attempts/{id}", h_attempt_patch, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/attempts/{id}/reopen", h_attempt_reopen, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/attempts/{id}/force-submit", h_attempt_force_submit, ROLES_AUTHORS},
     {HTTP_PUT, "/api/v1/attempts/{id}/responses/{item_ref}", h_attempt_save, ROLE_STUDENT},
     {HTTP_GET, "/api/v1/attempts/{id}/assets/{item_ref}/{*}", h_attempt_asset, ROLE_STUDENT},
     {HTTP_POST, "/api/v1/attempts/{id}/submit", h_attempt_submit, ROLE_STUDENT},
     {HTTP_PUT, "/api/v1/attempts/{id}/marks/{item_ref}", h_attempt_mark, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/sessions/{id}/results", h_session_results, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/sessions/{id}/results.xlsx", h_session_results_xlsx, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/tests/{id}/results", h_test_results, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/tests/{id}/results.xlsx", h_test_results_xlsx, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/sessions/{id}/marking", h_session_marking, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/sessions/{id}/marking/{item_ref}", h_session_marking_item, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/tests/{id}/regrade", h_test_regrade, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/sessions/{id}/publish", h_session_publish, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/classes/{id}/records", h_class_records, ROLES_STAFF},
     {HTTP_PUT, "/api/v1/classes/{id}/records", h_class_record_edit, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/records/lock", h_records_lock, ROLE_SCHOOL_ADMIN},
+    {HTTP_POST, "/api/v1/records/unlock", h_records_unlock, ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/exports/records", h_export_records, ROLES_STAFF},
     {HTTP_GET, "/api/v1/outbox", h_outbox_status, ROLE_SCHOOL_ADMIN},
     {HTTP_PUT, "/api/v1/students/{id}/national-id", h_national_id_set, ROLE_SCHOOL_ADMIN},
@@ -135,6 +143,7 @@ kt_api_init(void)
     kt_attempts_register();
     kt_grading_register();
     kt_marking_register();
+    kt_results_register();
     kt_records_register();
     kt_national_id_register();
     kt_users_register();
@@ -843,4 +852,33 @@ h_metrics(http_request *req)
     }
     http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
+}
+
+/* Opaque keyset cursors of the list routes: base64url("<tag>1:<last id>"),
+ * one tag per list so a cursor of one list is refused by another. */
+void
+kt_cursor_encode(char tag, const char *id, char *out, size_t n)
+{
+    char raw[40];
+    snprintf(raw, sizeof(raw), "%c1:%s", tag, id);
+    sodium_bin2base64(out, n, (const unsigned char *)raw, strlen(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+long long
+kt_cursor_decode(char tag, const char *c)
+{
+    unsigned char raw[40];
+    size_t len = 0;
+    if (strlen(c) > 40 ||
+        sodium_base642bin(raw, sizeof(raw) - 1, c, strlen(c), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        return -1;
+    raw[len] = '\0';
+    const char *s = (const char *)raw;
+    if (len < 4 || s[0] != tag || strncmp(s + 1, "1:", 2) != 0 || strlen(s) != len ||
+        strlen(s + 3) > 18 || s[3 + strspn(s + 3, "0123456789")])
+        return -1;
+    long long v = strtoll(s + 3, NULL, 10);
+    return v > 0 ? v : -1;
 }

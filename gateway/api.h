@@ -145,6 +145,8 @@ void h_test_publish(http_request *req);
 void h_session_create(http_request *req);
 void h_me_sessions(http_request *req);
 void h_session_release(http_request *req);
+void h_session_marking(http_request *req);
+void h_session_marking_item(http_request *req);
 void kt_tests_register(void);
 /* Managing tests and sessions (tests_api.c, sessions.c). */
 void h_tests_list(http_request *req);
@@ -166,16 +168,24 @@ void h_attempt_get(http_request *req);
 void h_attempt_save(http_request *req);
 void h_attempt_submit(http_request *req);
 void h_attempt_patch(http_request *req);
+void h_attempt_reopen(http_request *req);
+void h_attempt_force_submit(http_request *req);
 void h_session_monitor(http_request *req);
 void kt_attempts_register(void);
 void h_attempt_mark(http_request *req);
 void h_session_results(http_request *req);
+/* Results with item statistics and their .xlsx (results.c). */
+void h_test_results(http_request *req);
+void h_session_results_xlsx(http_request *req);
+void h_test_results_xlsx(http_request *req);
+void kt_results_register(void);
 void h_test_regrade(http_request *req);
 void kt_marking_register(void);
 void h_session_publish(http_request *req);
 void h_class_records(http_request *req);
 void h_class_record_edit(http_request *req);
 void h_records_lock(http_request *req);
+void h_records_unlock(http_request *req);
 void h_export_records(http_request *req);
 void h_outbox_status(http_request *req);
 void h_national_id_set(http_request *req);
@@ -184,5 +194,14 @@ void kt_records_register(void);
 void kt_national_id_register(void);
 /* Frees the calling worker thread's save queues, after its loop stopped. */
 void kt_attempts_thread_end(void);
+
+/* Replies with the stored file of row 0 (content type, bytea), sandboxed;
+ * 404 with `missing` when there is no row (item_qti.c). */
+void api_reply_stored_file(http_request *req, pg_query *q, const char *missing);
+
+/* Keyset cursor of a list (tag: one letter per list); decode gives the last
+ * id, or -1 when the cursor is malformed or of another list. */
+void kt_cursor_encode(char tag, const char *id, char *out, size_t n);
+long long kt_cursor_decode(char tag, const char *c);
 
 #endif

@@ -1,13 +1,17 @@
 /*
  * Attempts on the event loop: start or resume (idempotent), the student's
  * view with remaining time from the server clock, answer saves with group
- * commit, submit, extra time, and the teacher's live monitor. A save is
+ * commit, submit, extra time, the teacher's live monitor (conditional on an
+ * ETag) with reopen and force submit, and the exam-room checks of a start
+ * (access code, allowed addresses). A save is
  * acknowledged only after the transaction holding it has committed; a stale
  * or repeated seq never replaces a newer answer.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 
 #include "api.h"
@@ -49,7 +53,11 @@
     "   AND a.scored_at IS NOT NULL THEN json_build_object("                                      \
     "   'score', round(a.score::numeric / 100, 2)::text,"                                         \
     "   'max_score', round(a.max_score::numeric / 100, 2)::text,"                                 \
-    "   'needs_marking', a.needs_marking) END)::text"                                             \
+    "   'needs_marking', a.needs_marking) END,"                                                   \
+    /* Per question after release, keys only at the level released (0027). */                     \
+    " 'release_show', CASE WHEN se.results_released THEN se.release_show END,"                     \
+    " 'review', CASE WHEN se.results_released AND a.scored_at IS NOT NULL"                         \
+    "   THEN kt_attempt_review(a.id) END)::text"                                                  \
     " FROM attempts a JOIN test_forms f ON f.id = a.form_id JOIN sessions se ON se.id = a.session_id"
 
 static const struct pg_stmt_def attempt_stmts[] = {
@@ -151,50 +159,182 @@ static const struct pg_stmt_def attempt_stmts[] = {
      "SELECT i.o, a.status, a.scored_at IS NULL"
      " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint, s bigint)"
      " JOIN attempts a ON a.id = i.a AND a.student_id = i.s AND a.school_id = $2::bigint"},
+    /* A reopened attempt (0025) moves its deadline by the change of extra
+     * time; otherwise the deadline is recomputed from the start. */
     {"attempt_extra_time",
      "WITH u AS (UPDATE attempts a SET extra_seconds = $2::integer,"
-     "   deadline = least(a.started_at + make_interval(secs => t.duration_seconds + $2::integer),"
-     "                    se.closes_at)"
+     "   deadline = CASE WHEN a.reopened_at IS NOT NULL"
+     "     THEN a.deadline + make_interval(secs => $2::integer - a.extra_seconds)"
+     "     ELSE least(a.started_at + make_interval(secs => t.duration_seconds + $2::integer),"
+     "                se.closes_at) END"
      "  FROM sessions se JOIN tests t ON t.id = se.test_id"
      "  WHERE a.id = $1::bigint AND se.id = a.session_id AND a.status = 'in_progress'"
      "   AND kt_require_attempt(a.id)" /* a teacher of the student's class (0021) */
-     "  RETURNING a.id, a.school_id, a.extra_seconds)"
+     "  RETURNING a.id, a.school_id, a.extra_seconds, a.deadline)"
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      " SELECT school_id, $3::bigint, 'attempt.extra_time', 'attempt', id::text,"
-     "  jsonb_build_object('extra_seconds', extra_seconds) FROM u RETURNING 1"},
+     "  jsonb_build_object('extra_seconds', extra_seconds, 'deadline', deadline) FROM u"
+     " RETURNING 1"},
+    /* Holds the attempt (waits for saves and a score store in flight), so
+     * the next statement's snapshot holds every score row there is. */
+    {"attempt_lock", "SELECT 1 FROM attempts WHERE id = $1::bigint FOR UPDATE"},
+    /* $1 attempt, $2 actor, $3 reason, $4 minutes (NULL: the time that was
+     * left when it was submitted). A submitted, scored attempt of a session
+     * not released, whose mark from this session is in no locked semester,
+     * becomes in progress again; its scores are removed (scored again on the
+     * next submit). -> (status, released, locked, remaining seconds, scored,
+     * written) */
+    {"attempt_reopen",
+     "WITH a AS (SELECT a.id, a.school_id, a.status, a.submitted_at, a.submitted_by,"
+     "   a.deadline, a.score, a.max_score, a.scored_at IS NOT NULL AS scored,"
+     "   se.results_released AS released,"
+     "   greatest(0, floor(extract(epoch FROM a.deadline - a.submitted_at)))::integer AS remaining,"
+     "   EXISTS (SELECT 1 FROM record_marks m JOIN record_terms rt ON rt.school_id = m.school_id"
+     "     AND rt.school_year = m.school_year AND rt.semester = m.semester"
+     "    WHERE m.session_id = se.id AND m.student_id = a.student_id) AS locked"
+     "  FROM attempts a JOIN sessions se ON se.id = a.session_id WHERE a.id = $1::bigint),"
+     " ok AS (SELECT a.*, coalesce($4::integer * 60, a.remaining) AS secs FROM a"
+     "  WHERE a.status = 'submitted' AND a.scored AND NOT a.released AND NOT a.locked"
+     "   AND coalesce($4::integer * 60, a.remaining) >= 60 AND kt_require_attempt(a.id)),"
+     " del AS (DELETE FROM attempt_scores x USING ok WHERE x.attempt_id = ok.id RETURNING 1),"
+     " u AS (UPDATE attempts x SET status = 'in_progress', submitted_at = NULL,"
+     "   submitted_by = NULL, scored_at = NULL, score = NULL, max_score = NULL,"
+     "   needs_marking = false, reopened_at = now(), last_seen_at = now(),"
+     "   deadline = now() + make_interval(secs => ok.secs)"
+     "  FROM ok WHERE x.id = ok.id RETURNING x.id, x.deadline),"
+     " aud AS (INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
+     "   new_value) SELECT ok.school_id, $2::bigint, 'attempt.reopen', 'attempt', ok.id::text,"
+     "   jsonb_build_object('status', ok.status, 'submitted_at', ok.submitted_at,"
+     "     'submitted_by', ok.submitted_by, 'deadline', ok.deadline,"
+     "     'score', round(ok.score::numeric / 100, 2)::text,"
+     "     'max_score', round(ok.max_score::numeric / 100, 2)::text,"
+     "     'item_scores_removed', (SELECT count(*) FROM del)),"
+     "   jsonb_build_object('status', 'in_progress', 'deadline', u.deadline,"
+     "     'seconds', ok.secs, 'reason', $3::text)"
+     "  FROM ok JOIN u ON u.id = ok.id RETURNING 1)"
+     " SELECT a.status, a.released, a.locked, a.remaining, a.scored, (SELECT count(*) FROM aud)"
+     " FROM a"},
+    /* A proctor submits an attempt in progress now, as the student's submit
+     * would (after the deadline it counts as the automatic one). */
+    {"attempt_force_submit",
+     "WITH u AS (UPDATE attempts a SET status = 'submitted', submitted_at = least(now(), a.deadline),"
+     "   submitted_by = CASE WHEN now() > a.deadline THEN 'auto' ELSE 'teacher' END"
+     "  WHERE a.id = $1::bigint AND a.status = 'in_progress' AND kt_require_attempt(a.id)"
+     "  RETURNING a.id, a.school_id, a.submitted_at, a.submitted_by, a.deadline),"
+     " aud AS (INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
+     "   new_value) SELECT u.school_id, $2::bigint, 'attempt.force_submit', 'attempt', u.id::text,"
+     "   jsonb_build_object('status', 'in_progress', 'deadline', u.deadline),"
+     "   jsonb_build_object('status', 'submitted', 'submitted_at', u.submitted_at,"
+     "     'submitted_by', u.submitted_by) FROM u RETURNING 1)"
+     " SELECT (SELECT count(*) FROM aud), (SELECT status FROM attempts WHERE id = $1::bigint)"},
+    /* Exam-room checks of a start (0025), under the student's tenant: $1
+     * session, $2 student, $3 the code typed (or NULL), $4 the client
+     * address (NULL when not an IP address). A wrong code is counted before
+     * anything else is decided (the row lock orders concurrent tries); past
+     * 10 wrong codes each try waits 5 minutes after the last wrong one, and
+     * a locked try is not checked at all. A right code with no failures
+     * writes nothing. -> (started, address ok, code needed, verdict ok |
+     * wrong | locked | NULL, failures, seconds to wait, code right) */
+    {"attempt_room_check",
+     "WITH st AS (SELECT s.id, s.school_id, s.access_code,"
+     "   EXISTS (SELECT 1 FROM attempts a WHERE a.session_id = s.id"
+     "     AND a.student_id = $2::bigint) AS started,"
+     "   s.allowed_cidrs IS NULL OR coalesce($4::inet <<= ANY (s.allowed_cidrs), false) AS addr_ok"
+     "  FROM sessions s WHERE s.id = $1::bigint),"
+     " chk AS (SELECT st.*, NOT st.started AND st.addr_ok AND st.access_code IS NOT NULL"
+     "   AND $3::text IS NOT NULL AND ($3::text <> st.access_code OR EXISTS (SELECT 1"
+     "     FROM session_code_tries t WHERE t.session_id = st.id AND t.student_id = $2::bigint))"
+     "   AS counted FROM st),"
+     " t AS (INSERT INTO session_code_tries AS x (session_id, student_id, school_id, failures,"
+     "   last_failure) SELECT chk.id, $2::bigint, chk.school_id,"
+     "   CASE WHEN $3::text = chk.access_code THEN 0 ELSE 1 END,"
+     "   CASE WHEN $3::text = chk.access_code THEN NULL ELSE now() END FROM chk WHERE chk.counted"
+     "  ON CONFLICT (session_id, student_id) DO UPDATE SET"
+     "   failures = CASE WHEN x.failures >= 10 AND x.last_failure > now() - interval '5 minutes'"
+     "     THEN x.failures WHEN EXCLUDED.failures = 0 THEN 0 ELSE x.failures + 1 END,"
+     "   last_failure = CASE WHEN x.failures >= 10"
+     "     AND x.last_failure > now() - interval '5 minutes' THEN x.last_failure"
+     "     WHEN EXCLUDED.failures = 0 THEN x.last_failure ELSE now() END"
+     "  RETURNING failures, last_failure)"
+     " SELECT st.started, st.addr_ok, st.access_code IS NOT NULL,"
+     "  (SELECT CASE WHEN t.failures = 0 THEN 'ok' WHEN t.last_failure = now() THEN 'wrong'"
+     "    ELSE 'locked' END FROM t),"
+     "  (SELECT t.failures FROM t),"
+     "  (SELECT greatest(1, ceil(300 - extract(epoch FROM now() - t.last_failure)))::integer"
+     "    FROM t),"
+     "  $3::text = st.access_code"
+     " FROM st"},
+    /* The live monitor (0025): $1 session, $2 the tag the client holds.
+     * The tag hashes what the view shows: the session row's version, each
+     * attempt's row version, the number and newest time of the answers, and
+     * the students (membership, class names, names and codes). The view itself is built only
+     * when the tag differs (an init plan not needed is never run). */
     {"session_monitor",
-     "SELECT json_build_object('session_id', se.id, 'server_time', now(),"
-     " 'opens_at', se.opens_at, 'closes_at', se.closes_at,"
-     " 'counts', json_build_object("
-     "   'not_started', count(*) FILTER (WHERE a.id IS NULL),"
+     "WITH se AS (SELECT s.*, s.xmin::text AS v FROM sessions s WHERE s.id = $1::bigint),"
+     " tag AS (SELECT md5(se.v || '|' || (SELECT count(*) || ':' || coalesce(string_agg("
+     "   a.id || '.' || a.xmin::text, ',' ORDER BY a.id), '') FROM attempts a"
+     "   WHERE a.session_id = se.id) || '|' || (SELECT count(*) || ':'"
+     "   || coalesce(max(r.saved_at)::text, '') FROM attempts a JOIN responses r"
+     "   ON r.attempt_id = a.id WHERE a.session_id = se.id) || '|' || (SELECT count(*) || ':'"
+     "   || coalesce(string_agg(u.id || '.' || c.name || '.' || u.full_name || '.'"
+     "   || coalesce(u.student_code, ''), ',' ORDER BY u.id, c.id), '')"
+     "   FROM session_classes sc JOIN classes c ON c.id = sc.class_id"
+     "   JOIN class_members cm ON cm.class_id = c.id JOIN users u ON u.id = cm.user_id"
+     "   WHERE sc.session_id = se.id)) AS t FROM se)"
+     " SELECT tag.t, CASE WHEN $2::text IS DISTINCT FROM tag.t THEN (SELECT json_build_object("
+     " 'session_id', se.id, 'server_time', now(), 'opens_at', se.opens_at,"
+     " 'closes_at', se.closes_at, 'access_code', se.access_code,"
+     " 'allowed_cidrs', se.allowed_cidrs, 'results_released', se.results_released,"
+     " 'cancelled', se.cancelled_at IS NOT NULL,"
+     " 'state', CASE WHEN se.cancelled_at IS NOT NULL THEN 'cancelled'"
+     "   WHEN now() < se.opens_at THEN 'scheduled' WHEN now() < se.closes_at THEN 'open'"
+     "   ELSE 'closed' END,"
+     " 'test', json_build_object('id', t.id, 'title', t.title, 'subject', t.subject,"
+     "   'grade', t.grade, 'duration_seconds', t.duration_seconds),"
+     " 'items_total', n.items,"
+     " 'counts', json_build_object('total', count(m.uid),"
+     "   'not_started', count(m.uid) FILTER (WHERE a.id IS NULL),"
      "   'in_progress', count(*) FILTER (WHERE a.status = 'in_progress'),"
-     "   'submitted', count(*) FILTER (WHERE a.status = 'submitted'),"
+     "   'submitted', count(*) FILTER (WHERE a.status = 'submitted'"
+     "     AND a.submitted_by IS DISTINCT FROM 'auto'),"
+     "   'auto_submitted', count(*) FILTER (WHERE a.status = 'submitted'"
+     "     AND a.submitted_by = 'auto'),"
      /* Scored attempts waiting for a teacher, and those with an answer the
       * engine could not score (never counted as 0). */
      "   'needs_marking', count(*) FILTER (WHERE a.needs_marking AND a.scored_at IS NOT NULL),"
      "   'scoring_failed', count(*) FILTER (WHERE sf.n > 0)),"
-     " 'students', coalesce(json_agg(json_build_object('student_id', u.id,"
-     "   'student_code', u.student_code, 'full_name', u.full_name, 'class', c.name,"
-     "   'state', CASE WHEN a.id IS NULL THEN 'not_started' ELSE a.status END,"
+     " 'students', coalesce(json_agg(json_build_object('student_id', m.uid,"
+     "   'student_code', m.code, 'full_name', m.full_name, 'class', m.class,"
+     "   'state', CASE WHEN a.id IS NULL THEN 'not_started' WHEN a.status = 'in_progress'"
+     "     THEN 'in_progress' WHEN a.submitted_by = 'auto' THEN 'auto_submitted'"
+     "     ELSE 'submitted' END,"
      "   'attempt_id', a.id, 'form_code', f.code, 'started_at', a.started_at,"
-     "   'deadline', a.deadline, 'extra_seconds', a.extra_seconds,"
-     "   'last_seen_at', greatest(a.last_seen_at, (SELECT max(r.saved_at) FROM responses r"
-     "      WHERE r.attempt_id = a.id)),"
-     "   'answers_saved', (SELECT count(*) FROM responses r WHERE r.attempt_id = a.id"
-     "      AND r.response <> 'null'::jsonb),"
-     "   'needs_marking', coalesce(a.needs_marking, false), 'scoring_failed', sf.n)"
-     "   ORDER BY c.name, u.student_code, u.id) FILTER (WHERE u.id IS NOT NULL), '[]'))::text"
-     " FROM sessions se"
-     " JOIN session_classes sc ON sc.session_id = se.id"
-     " JOIN classes c ON c.id = sc.class_id"
-     " JOIN class_members cm ON cm.class_id = c.id"
-     " JOIN users u ON u.id = cm.user_id AND u.role = 'student'"
-     " LEFT JOIN attempts a ON a.session_id = se.id AND a.student_id = u.id"
-     " LEFT JOIN test_forms f ON f.id = a.form_id"
-     " LEFT JOIN LATERAL (SELECT count(*) AS n FROM attempt_scores x WHERE x.attempt_id = a.id"
-     "   AND x.state = 'scoring_failed') sf ON true"
-     " WHERE se.id = $1::bigint GROUP BY se.id"},
-    {"session_exists", "SELECT 1 FROM sessions WHERE id = $1::bigint"},
+     "   'deadline', a.deadline, 'extra_seconds', coalesce(a.extra_seconds, 0),"
+     "   'time_left_seconds', CASE WHEN a.status = 'in_progress' THEN"
+     "     greatest(0, floor(extract(epoch FROM a.deadline - now())))::integer END,"
+     "   'submitted_at', a.submitted_at, 'submitted_by', a.submitted_by,"
+     "   'reopened_at', a.reopened_at,"
+     "   'last_seen_at', greatest(a.last_seen_at, rs.saved, a.started_at),"
+     "   'answered', coalesce(rs.answered, 0), 'items_total', n.items,"
+     "   'needs_marking', coalesce(a.needs_marking AND a.scored_at IS NOT NULL, false),"
+     "   'scoring_failed', coalesce(sf.n, 0))"
+     "   ORDER BY m.class, m.code, m.uid) FILTER (WHERE m.uid IS NOT NULL), '[]'))"
+     " FROM tests t CROSS JOIN LATERAL (SELECT count(*) AS items FROM test_items ti"
+     "   WHERE ti.test_id = t.id) n"
+     " LEFT JOIN ((SELECT DISTINCT ON (u.id) u.id AS uid, u.student_code AS code, u.full_name,"
+     "   c.name AS class FROM session_classes sc JOIN classes c ON c.id = sc.class_id"
+     "   JOIN class_members cm ON cm.class_id = c.id"
+     "   JOIN users u ON u.id = cm.user_id AND u.role = 'student'"
+     "   WHERE sc.session_id = se.id ORDER BY u.id, c.name) m"
+     "  LEFT JOIN attempts a ON a.session_id = se.id AND a.student_id = m.uid"
+     "  LEFT JOIN test_forms f ON f.id = a.form_id"
+     "  LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE r.response <> 'null'::jsonb)"
+     "    AS answered, max(r.saved_at) AS saved FROM responses r WHERE r.attempt_id = a.id) rs"
+     "   ON true"
+     "  LEFT JOIN LATERAL (SELECT count(*) AS n FROM attempt_scores x WHERE x.attempt_id = a.id"
+     "    AND x.state = 'scoring_failed') sf ON true) ON true"
+     " WHERE t.id = se.test_id GROUP BY t.id, n.items)::text END"
+     " FROM tag, se"},
 };
 
 void
@@ -204,12 +344,6 @@ kt_attempts_register(void)
                            (int)(sizeof(attempt_stmts) / sizeof(attempt_stmts[0])));
 }
 
-
-static void
-reply_text_json(http_request *req, int status, const char *json)
-{
-    api_raw_json(req, status, json, strlen(json));
-}
 
 /* ------------------------------------------------------------------------ */
 /* Form payloads, cached per worker                                         */
@@ -449,6 +583,112 @@ static const struct kt_group_kind start_kind = {
     .done = starts_done,
 };
 
+static void
+start_join(http_request *req, int64_t sid)
+{
+    struct start *st = calloc(1, sizeof(*st));
+    if (!st)
+        abort();
+    st->req = req;
+    st->session_id = sid;
+    kt_group_add(&start_kind, req->worker, req->user->school_id, &st->g);
+}
+
+/* The exam-room checks passed (or the attempt exists: a resume is never
+ * checked again, a student's network may change): the start joins the
+ * group commit. */
+static void
+room_checked(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    int64_t sid = api_param_id(req, 0);
+    if (pg_ntuples(q, 0) != 1) { /* no such session: the start says why */
+        start_join(req, sid);
+        return;
+    }
+    const char *started = pg_value(q, 0, 0, 0), *addr_ok = pg_value(q, 0, 0, 1),
+               *needs = pg_value(q, 0, 0, 2), *verdict = pg_value(q, 0, 0, 3),
+               *failures = pg_value(q, 0, 0, 4), *wait = pg_value(q, 0, 0, 5),
+               *right = pg_value(q, 0, 0, 6);
+    if (started[0] == 't') {
+        start_join(req, sid);
+        return;
+    }
+    if (addr_ok[0] != 't') {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "Máy của em (địa chỉ %s) không nằm trong phòng thi của buổi kiểm tra này. Em "
+                 "hãy làm bài trên máy của phòng thi hoặc hỏi thầy cô coi thi.",
+                 req->peer);
+        api_error_details(req, 403, "address_not_allowed", msg,
+                          json_pack("[{s:s,s:s}]", "field", "address", "address", req->peer));
+        return;
+    }
+    if (needs[0] != 't') {
+        start_join(req, sid);
+        return;
+    }
+    if (verdict && strcmp(verdict, "locked") == 0) {
+        int secs = wait ? atoi(wait) : 300;
+        char msg[300], hdr[48];
+        snprintf(msg, sizeof(msg),
+                 "Em đã nhập sai mã vào phòng quá nhiều lần. Em hãy chờ %d phút rồi thử lại, "
+                 "hoặc hỏi thầy cô coi thi.",
+                 (secs + 59) / 60);
+        snprintf(hdr, sizeof(hdr), "Retry-After: %d\r\n", secs);
+        json_t *body = json_pack("{s:{s:s,s:s,s:[{s:s,s:i}]}}", "error", "code",
+                                 "access_code_locked", "message", msg, "details", "field",
+                                 "access_code", "retry_after", secs);
+        char *out = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        http_reply_full(req, 429, "application/json; charset=utf-8", hdr, out, strlen(out));
+        free(out);
+        return;
+    }
+    if (verdict && strcmp(verdict, "wrong") == 0) {
+        int left = 10 - (failures ? atoi(failures) : 10);
+        char msg[300];
+        if (left > 0)
+            snprintf(msg, sizeof(msg),
+                     "Mã vào phòng không đúng. Em hãy nhập lại mã thầy cô đọc (còn %d lần thử).",
+                     left);
+        else
+            snprintf(msg, sizeof(msg),
+                     "Mã vào phòng không đúng. Em đã hết lượt thử; hãy chờ 5 phút rồi thử lại.");
+        api_error_details(req, 403, "access_code_wrong", msg,
+                          json_pack("[{s:s,s:s,s:i}]", "field", "access_code", "message",
+                                    "Mã vào phòng không đúng.", "tries_left", left));
+        return;
+    }
+    if ((verdict && strcmp(verdict, "ok") == 0) || (right && right[0] == 't')) {
+        start_join(req, sid);
+        return;
+    }
+    api_error_details(req, 403, "access_code_required",
+                      "Buổi kiểm tra này cần mã vào phòng: em hãy nhập mã 6 chữ số thầy cô "
+                      "coi thi đọc.",
+                      json_pack("[{s:s,s:s}]", "field", "access_code", "message",
+                                "Hãy nhập mã vào phòng (6 chữ số)."));
+}
+
+/* The client's address as PostgreSQL's inet reads it (an IPv4 client of
+ * a dual-stack socket without its ::ffff: prefix), or NULL. */
+static const char *
+client_inet(const http_request *req, char out[48])
+{
+    const char *p = req->peer;
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (strncasecmp(p, "::ffff:", 7) == 0 && inet_pton(AF_INET, p + 7, buf) == 1)
+        p += 7;
+    if (inet_pton(AF_INET, p, buf) != 1 && inet_pton(AF_INET6, p, buf) != 1)
+        return NULL;
+    snprintf(out, 48, "%s", p);
+    return out;
+}
+
 void
 h_attempt_start(http_request *req)
 {
@@ -457,12 +697,35 @@ h_attempt_start(http_request *req)
         api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra dành cho em.");
         return;
     }
-    struct start *st = calloc(1, sizeof(*st));
-    if (!st)
-        abort();
-    st->req = req;
-    st->session_id = sid;
-    kt_group_add(&start_kind, req->worker, req->user->school_id, &st->g);
+    /* The body is optional: {"access_code": "123456"} when the session
+     * needs one. */
+    char code[8] = "";
+    if (req->body && req->body_len > 0) {
+        json_t *body = api_body_object(req);
+        if (!body)
+            return;
+        json_t *c = json_object_get(body, "access_code");
+        const char *cs = json_string_value(c);
+        if (c && !json_is_null(c) &&
+            (!cs || strlen(cs) != 6 || strspn(cs, "0123456789") != 6)) {
+            json_decref(body);
+            api_error_details(req, 403, "access_code_wrong",
+                              "Mã vào phòng gồm đúng 6 chữ số; em hãy nhập lại.",
+                              json_pack("[{s:s,s:s}]", "field", "access_code", "message",
+                                        "Mã vào phòng gồm 6 chữ số."));
+            return;
+        }
+        if (cs)
+            snprintf(code, sizeof(code), "%s", cs);
+        json_decref(body);
+    }
+    char s[24], u[24], addr[48];
+    api_id_text(s, sid);
+    api_id_text(u, req->user->id);
+    const char *p[] = {s, u, code[0] ? code : NULL, client_inet(req, addr)};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "attempt_room_check", 4, p);
+    api_run(req, q, room_checked);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -841,7 +1104,130 @@ h_attempt_patch(http_request *req)
 }
 
 /* ------------------------------------------------------------------------ */
-/* GET /api/v1/sessions/{id}/monitor                                        */
+/* POST /api/v1/attempts/{id}/reopen {reason, minutes?}: teachers           */
+
+static void
+reopened(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error_doing(req, q, "mở lại bài làm này");
+        return;
+    }
+    if (pg_ntuples(q, 1) != 1) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    const char *status = pg_value(q, 1, 0, 0), *released = pg_value(q, 1, 0, 1),
+               *locked = pg_value(q, 1, 0, 2), *scored = pg_value(q, 1, 0, 4),
+               *written = pg_value(q, 1, 0, 5);
+    if (written && strcmp(written, "1") == 0)
+        view_done(req, q);
+    else if (strcmp(status, "submitted") != 0)
+        api_error(req, 409, "attempt_open",
+                  "Bài làm này đang làm dở (chưa nộp) nên không cần mở lại.");
+    else if (released[0] == 't')
+        api_error(req, 409, "results_released",
+                  "Buổi kiểm tra đã công bố kết quả nên không mở lại bài làm được.");
+    else if (locked[0] == 't')
+        api_error(req, 409, "term_locked",
+                  "Điểm của bài này đã vào sổ điểm của học kỳ đã khoá nên không mở lại được.");
+    else if (scored[0] != 't')
+        api_error(req, 409, "scoring_in_progress",
+                  "Bài làm đang được chấm; thầy cô thử lại sau vài giây.");
+    else
+        api_error_details(req, 422, "invalid_parameter",
+                          "Bài nộp lúc đã hết giờ: hãy ghi số phút cho học sinh làm tiếp (minutes).",
+                          json_pack("[{s:s,s:s}]", "field", "minutes", "message",
+                                    "Số phút làm tiếp, từ 1 đến 240."));
+}
+
+void
+h_attempt_reopen(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (id <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    json_t *body = api_body_object(req);
+    if (!body)
+        return;
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    json_t *minutes = json_object_get(body, "minutes");
+    size_t chars = 0;
+    for (const char *r = reason; r && *r; r++)
+        chars += ((unsigned char)*r & 0xC0) != 0x80;
+    if (!reason || !reason[strspn(reason, " \t\r\n")] || chars > 500) {
+        json_decref(body);
+        api_error_details(req, 422, "invalid_parameter",
+                          "Hãy ghi lý do mở lại bài làm (reason), tối đa 500 ký tự.",
+                          json_pack("[{s:s,s:s}]", "field", "reason", "message",
+                                    "Lý do mở lại (reason) bắt buộc, tối đa 500 ký tự."));
+        return;
+    }
+    if (minutes && !json_is_null(minutes) &&
+        (!json_is_integer(minutes) || json_integer_value(minutes) < 1 ||
+         json_integer_value(minutes) > 240)) {
+        json_decref(body);
+        api_error_details(req, 422, "invalid_parameter",
+                          "Số phút làm tiếp (minutes) phải là số nguyên từ 1 đến 240.",
+                          json_pack("[{s:s,s:s}]", "field", "minutes", "message",
+                                    "Số phút làm tiếp, từ 1 đến 240."));
+        return;
+    }
+    char a[24], u[24], m[24];
+    api_id_text(a, id);
+    api_id_text(u, req->user->id);
+    int has_minutes = json_is_integer(minutes);
+    if (has_minutes)
+        api_id_text(m, json_integer_value(minutes));
+    pg_query *q = api_query(req);
+    const char *pl[] = {a}, *pr[] = {a, u, reason, has_minutes ? m : NULL};
+    pg_query_add(q, "attempt_lock", 1, pl);
+    pg_query_add(q, "attempt_reopen", 4, pr);
+    pg_query_add(q, "attempt_view", 1, pl);
+    json_decref(body); /* reason was copied into the query */
+    api_run(req, q, reopened);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/v1/attempts/{id}/force-submit: teachers                        */
+
+static void
+force_submitted(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error_doing(req, q, "nộp bài hộ học sinh này");
+        return;
+    }
+    const char *written = pg_value(q, 0, 0, 0), *status = pg_value(q, 0, 0, 1);
+    if (!status)
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+    else if (!written || strcmp(written, "1") != 0)
+        api_error(req, 409, "attempt_closed", "Bài làm này đã được nộp trước đó.");
+    else /* scored now, as the student's own submit */
+        kt_grade_attempt(req->worker, api_param_id(req, 0), req->user->school_id, graded, req);
+}
+
+void
+h_attempt_force_submit(http_request *req)
+{
+    int64_t id = api_param_id(req, 0);
+    if (id <= 0) {
+        api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
+        return;
+    }
+    char a[24], u[24];
+    api_id_text(a, id);
+    api_id_text(u, req->user->id);
+    pg_query *q = api_query(req);
+    const char *p[] = {a, u};
+    pg_query_add(q, "attempt_force_submit", 2, p);
+    api_run(req, q, force_submitted);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/v1/sessions/{id}/monitor: conditional with ETag                 */
 
 static void
 monitor_done(http_request *req, pg_query *q)
@@ -850,18 +1236,18 @@ monitor_done(http_request *req, pg_query *q)
         api_db_error(req, q);
         return;
     }
-    if (pg_ntuples(q, 1) != 1) {
+    if (pg_ntuples(q, 0) != 1) {
         api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra.");
         return;
     }
-    if (pg_ntuples(q, 0) != 1) {
-        reply_text_json(req, 200,
-                        "{\"counts\":{\"not_started\":0,\"in_progress\":0,\"submitted\":0,"
-                        "\"needs_marking\":0,\"scoring_failed\":0},"
-                        "\"students\":[]}");
+    const char *tag = pg_value(q, 0, 0, 0), *view = pg_value(q, 0, 0, 1);
+    char hdr[80];
+    snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", tag ? tag : "");
+    if (!view) { /* the client's tag is current */
+        http_reply_full(req, 304, "application/json; charset=utf-8", hdr, NULL, 0);
         return;
     }
-    reply_text_json(req, 200, pg_value(q, 0, 0, 0));
+    http_reply_full(req, 200, "application/json; charset=utf-8", hdr, view, strlen(view));
 }
 
 void
@@ -872,11 +1258,23 @@ h_session_monitor(http_request *req)
         api_error(req, 404, "not_found", "Không tìm thấy buổi kiểm tra.");
         return;
     }
+    /* If-None-Match: "tag" or W/"tag" (one tag; an md5 in hex). */
+    char tag[40] = "";
+    const char *inm = http_header(req, "If-None-Match");
+    if (inm) {
+        inm += strspn(inm, " \t");
+        if (strncmp(inm, "W/", 2) == 0)
+            inm += 2;
+        if (*inm == '"')
+            inm++;
+        size_t n = strspn(inm, "0123456789abcdef");
+        if (n == 32)
+            snprintf(tag, sizeof(tag), "%.32s", inm);
+    }
     char s[24];
     api_id_text(s, id);
     pg_query *q = api_query(req);
-    const char *p[] = {s};
-    pg_query_add(q, "session_monitor", 1, p);
-    pg_query_add(q, "session_exists", 1, p);
+    const char *p[] = {s, tag[0] ? tag : NULL};
+    pg_query_add(q, "session_monitor", 2, p);
     api_run(req, q, monitor_done);
 }

@@ -307,36 +307,44 @@ h_items_import(http_request *req)
 /* ------------------------------------------------------------------------ */
 /* Assets                                                                   */
 
-static void
-asset_loaded(http_request *req, pg_query *q)
+/* Replies with a stored file: row 0 of the query is (content type, bytea as
+ * hex). A stored file is content, never code that runs on this origin, so it
+ * goes out sandboxed. `missing` is the 404's message when there is no row. */
+void
+api_reply_stored_file(http_request *req, pg_query *q, const char *missing)
 {
     if (q->status != PG_OK) {
         api_db_error(req, q);
         return;
     }
     if (pg_ntuples(q, 0) != 1) {
-        api_error(req, 404, "not_found", "Không tìm thấy tệp đính kèm của câu hỏi.");
+        api_error(req, 404, "not_found", missing);
         return;
     }
     const char *type = pg_value(q, 0, 0, 0), *hex = pg_value(q, 0, 0, 1);
     size_t hlen = strlen(hex);
     if (hlen < 2 || hex[0] != '\\' || hex[1] != 'x') {
-        api_error(req, 500, "internal", "Tệp đính kèm lưu sai định dạng.");
+        api_error(req, 500, "internal", "Tệp lưu sai định dạng.");
         return;
     }
     size_t cap = (hlen - 2) / 2 + 1, len = 0;
     unsigned char *bin = malloc(cap);
     if (!bin || sodium_hex2bin(bin, cap, hex + 2, hlen - 2, NULL, &len, NULL) != 0) {
         free(bin);
-        api_error(req, 500, "internal", "Tệp đính kèm lưu sai định dạng.");
+        api_error(req, 500, "internal", "Tệp lưu sai định dạng.");
         return;
     }
-    /* A package file is content, never code that runs on this origin. */
     http_reply_full(req, 200, type,
                     "Content-Security-Policy: default-src 'none'; img-src 'self';"
                     " style-src 'unsafe-inline'; sandbox\r\n",
                     (const char *)bin, len);
     free(bin);
+}
+
+static void
+asset_loaded(http_request *req, pg_query *q)
+{
+    api_reply_stored_file(req, q, "Không tìm thấy tệp đính kèm của câu hỏi.");
 }
 
 void

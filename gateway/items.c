@@ -208,34 +208,6 @@ status_vi(const char *s)
     return "ngừng sử dụng";
 }
 
-/* Opaque cursor: base64url("i1:<last id>"). */
-static void
-cursor_encode(const char *id, char *out, size_t n)
-{
-    char raw[40];
-    snprintf(raw, sizeof(raw), "i1:%s", id);
-    sodium_bin2base64(out, n, (const unsigned char *)raw, strlen(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-/* The last id of a cursor; -1 when malformed. */
-static long long
-cursor_decode(const char *c)
-{
-    unsigned char raw[40];
-    size_t len = 0;
-    if (strlen(c) > 40 ||
-        sodium_base642bin(raw, sizeof(raw) - 1, c, strlen(c), NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return -1;
-    raw[len] = '\0';
-    const char *s = (const char *)raw;
-    if (len < 4 || strncmp(s, "i1:", 3) != 0 || strlen(s) != len || strlen(s + 3) > 18 ||
-        s[3 + strspn(s + 3, "0123456789")])
-        return -1;
-    return strtoll(s + 3, NULL, 10);
-}
-
 static void
 reply_view(http_request *req, const pg_query *q, int stmt, int status)
 {
@@ -264,7 +236,7 @@ list_done(http_request *req, pg_query *q)
     json_t *next = json_null();
     if (last) {
         char c[80];
-        cursor_encode(last, c, sizeof(c));
+        kt_cursor_encode('i', last, c, sizeof(c));
         json_decref(next);
         next = json_string(c);
     }
@@ -310,7 +282,7 @@ h_items_list(http_request *req)
     long n = limit ? api_bounded(limit, 1, LIST_MAX) : LIST_DEFAULT;
     if (n < 0)
         bad = "Tham số limit phải là số từ 1 đến 100.";
-    if (cursor && (after = cursor_decode(cursor)) < 0)
+    if (cursor && (after = kt_cursor_decode('i', cursor)) < 0)
         bad = "Tham số cursor không hợp lệ; hãy dùng đúng giá trị next_cursor đã nhận.";
     if (q) {
         if (strlen(q) > MAX_Q_BYTES)

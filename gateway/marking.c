@@ -88,6 +88,86 @@ static const struct pg_stmt_def marking_stmts[] = {
      "    WHERE st.max_score > 0 AND st.status = 'submitted' AND least(9, floor(st.score * 10.0"
      "      / st.max_score))::int = b) AS n FROM generate_series(0, 9) b) d))::text"
      " FROM se"},
+    /* The marking queue of a session (0027): per item that a teacher marks
+     * (an essay, or any item with an answer the engine could not score)
+     * how many answers wait and how many are marked. Only a teacher of the
+     * test's subject in every class of the session (KT403 otherwise). */
+    {"marking_queue",
+     "WITH se AS (SELECT s.id, s.test_id, s.results_released, s.release_show FROM sessions s"
+     "  WHERE s.id = $1::bigint AND kt_require_session(s.id)),"
+     " q AS (SELECT x.item_ref, x.state FROM se JOIN attempts a ON a.session_id = se.id"
+     "  JOIN attempt_scores x ON x.attempt_id = a.id"
+     "  WHERE a.scored_at IS NOT NULL AND x.detail ? 'needs_marking'),"
+     " it AS (SELECT ti.item_ref, ti.points, v.kind, v.title, v.scoring,"
+     "   row_number() OVER (ORDER BY ti.part, ti.cell, ti.item_ref) AS number,"
+     "   (SELECT count(*) FROM q WHERE q.item_ref = ti.item_ref"
+     "     AND q.state IN ('needs_marking', 'scoring_failed')) AS to_mark,"
+     "   (SELECT count(*) FROM q WHERE q.item_ref = ti.item_ref AND q.state = 'marked') AS marked,"
+     "   (SELECT count(*) FROM q WHERE q.item_ref = ti.item_ref"
+     "     AND q.state = 'scoring_failed') AS failed"
+     "  FROM se JOIN test_items ti ON ti.test_id = se.test_id"
+     "  JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version)"
+     " SELECT json_build_object('session_id', se.id,"
+     "  'test', (SELECT json_build_object('id', t.id, 'title', t.title, 'subject', t.subject,"
+     "    'grade', t.grade) FROM tests t WHERE t.id = se.test_id),"
+     "  'results_released', se.results_released, 'release_show', se.release_show,"
+     "  'in_progress', (SELECT count(*) FROM attempts a WHERE a.session_id = se.id"
+     "    AND a.scored_at IS NULL),"
+     "  'to_mark', (SELECT count(*) FROM q WHERE q.state IN ('needs_marking', 'scoring_failed')),"
+     "  'marked', (SELECT count(*) FROM q WHERE q.state = 'marked'),"
+     "  'items', coalesce((SELECT json_agg(json_build_object('item_ref', item_ref,"
+     "    'number', number, 'kind', kind, 'title', title,"
+     "    'points', round(points::numeric / 100, 2)::text, 'rubric', scoring->'rubric',"
+     "    'to_mark', to_mark, 'marked', marked, 'scoring_failed', failed,"
+     "    'total', to_mark + marked) ORDER BY number)"
+     "   FROM it WHERE kind = 'ESSAY' OR to_mark + marked > 0), '[]'))::text FROM se"},
+    /* Every answer of the session to one item that a teacher marks, in a
+     * stable order (class, student code, attempt), with the item as the
+     * students saw it, its rubric and model answer, and per answer the
+     * text as given and escaped for display, the marks and comment so far,
+     * the state and, for an answer the engine could not score, why. */
+    {"marking_item",
+     "WITH se AS (SELECT s.id, s.test_id FROM sessions s"
+     "  WHERE s.id = $1::bigint AND kt_require_session(s.id)),"
+     " ti AS (SELECT ti.item_ref, ti.points, ti.item_id, v.kind, v.title, v.scoring,"
+     "   (SELECT count(*) FROM test_items t2 WHERE t2.test_id = ti.test_id"
+     "     AND (t2.part, t2.cell, t2.item_ref) <= (ti.part, ti.cell, ti.item_ref)) AS number,"
+     "   (SELECT e.it FROM test_forms f, jsonb_array_elements(f.payload->'items') e(it)"
+     "     WHERE f.test_id = ti.test_id AND e.it->>'ref' = ti.item_ref"
+     "     ORDER BY f.form_index LIMIT 1) AS view"
+     "  FROM se JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = $2"
+     "  JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version),"
+     " ans AS (SELECT a.id AS attempt_id, u.id AS student_id, u.student_code, u.full_name,"
+     "   c.name AS class, f.code AS form_code, x.state, x.score, x.detail, x.marked_at,"
+     "   r.response, CASE jsonb_typeof(r.response) WHEN 'string' THEN r.response #>> '{}'"
+     "     WHEN 'null' THEN NULL ELSE r.response::text END AS answer"
+     "  FROM se JOIN attempts a ON a.session_id = se.id AND a.scored_at IS NOT NULL"
+     "  JOIN attempt_scores x ON x.attempt_id = a.id AND x.item_ref = $2"
+     "  JOIN users u ON u.id = a.student_id JOIN test_forms f ON f.id = a.form_id"
+     "  LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = $2"
+     "  LEFT JOIN LATERAL (SELECT cl.name FROM session_classes sc JOIN class_members cm"
+     "    ON cm.class_id = sc.class_id AND cm.user_id = a.student_id"
+     "    JOIN classes cl ON cl.id = sc.class_id WHERE sc.session_id = se.id"
+     "    ORDER BY cl.name, cl.id LIMIT 1) c ON true"
+     "  WHERE x.detail ? 'needs_marking')"
+     " SELECT json_build_object('session_id', se.id,"
+     "  'item', (SELECT json_build_object('item_ref', item_ref, 'item_id', item_id,"
+     "    'number', number, 'kind', kind, 'title', title,"
+     "    'points', round(points::numeric / 100, 2)::text, 'rubric', scoring->'rubric',"
+     "    'model_answer', scoring->'model_answer', 'explanation', scoring->'explanation',"
+     "    'view', view) FROM ti),"
+     "  'to_mark', (SELECT count(*) FROM ans WHERE state IN ('needs_marking', 'scoring_failed')),"
+     "  'marked', (SELECT count(*) FROM ans WHERE state = 'marked'),"
+     "  'answers', coalesce((SELECT json_agg(json_build_object('attempt_id', attempt_id,"
+     "    'student_id', student_id, 'student_code', student_code, 'full_name', full_name,"
+     "    'class', class, 'form_code', form_code, 'state', state,"
+     "    'score', round(score::numeric / 100, 2)::text, 'response', response,"
+     "    'answer_text', answer, 'answer_html', replace(replace(replace(replace(replace("
+     "      answer, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '\"', '&quot;'), E'\\n', '<br>'),"
+     "    'criteria', detail->'criteria', 'comment', detail->>'comment',"
+     "    'error', detail->>'error', 'marked_at', marked_at)"
+     "    ORDER BY class, student_code, attempt_id) FROM ans), '[]'))::text"
+     " FROM se WHERE EXISTS (SELECT 1 FROM ti)"},
     /* What a marker needs for one answer: the item's kind, scoring, points,
      * the answer and its current mark; the attempt must be scored. */
     {"mark_load",
@@ -118,7 +198,7 @@ static const struct pg_stmt_def marking_stmts[] = {
      "UPDATE attempts a SET score = t.total, needs_marking = t.open"
      " FROM (SELECT coalesce(sum(score), 0) AS total, bool_or(score IS NULL) AS open"
      "   FROM attempt_scores WHERE attempt_id = $1::bigint) t"
-     " WHERE a.id = $1::bigint RETURNING a.score"},
+     " WHERE a.id = $1::bigint RETURNING a.score, a.needs_marking"},
     {"regrade_load",
      "SELECT ti.item_id, ti.version, ti.points, nv.kind, nv.scoring::text, ov.kind, nv.qti_xml,"
      " (SELECT m.max_score::text FROM item_max_scores m WHERE m.item_id = ti.item_id"
@@ -172,25 +252,8 @@ kt_marking_register(void)
 }
 
 
-/* ------------------------------------------------------------------------ */
-/* GET /api/v1/sessions/{id}/results                                        */
-
-static void
-results_done(http_request *req, pg_query *q)
-{
-    api_reply_row(req, q, 0, 200, "Không tìm thấy buổi kiểm tra.");
-}
-
-void
-h_session_results(http_request *req)
-{
-    char s[24];
-    api_id_text(s, api_param_id(req, 0));
-    pg_query *q = api_query(req);
-    const char *p[] = {s};
-    pg_query_add(q, "session_results", 1, p);
-    api_run(req, q, results_done);
-}
+/* GET /api/v1/sessions/{id}/results runs session_results in results.c, with
+ * the statistics. */
 
 /* ------------------------------------------------------------------------ */
 /* PUT /api/v1/attempts/{id}/marks/{item_ref}                               */
@@ -215,11 +278,12 @@ marked(http_request *req, pg_query *q)
         api_db_error_doing(req, q, "chấm điểm bài làm này");
         return;
     }
-    const char *total = pg_value(q, 1, 0, 0);
+    const char *total = pg_value(q, 1, 0, 0), *open = pg_value(q, 1, 0, 1);
     api_json(req, 200,
-             json_pack("{s:s,s:o,s:o}", "item_ref", req->params[1], "score",
+             json_pack("{s:s,s:o,s:o,s:b}", "item_ref", req->params[1], "score",
                        kt_forms_points_json(json_integer_value(json_object_get(m->body, "score"))),
-                       "attempt_score", kt_forms_points_json(total ? strtoll(total, NULL, 10) : 0)));
+                       "attempt_score", kt_forms_points_json(total ? strtoll(total, NULL, 10) : 0),
+                       "attempt_needs_marking", open && open[0] == 't'));
 }
 
 /* A mark in hundredths: like kt_forms_points, but 0 is a valid mark. */
@@ -604,4 +668,54 @@ h_test_regrade(http_request *req)
     pg_query *q = api_query(req);
     pg_query_add(q, "regrade_load", 3, p);
     api_run(req, q, regrade_loaded);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/v1/sessions/{id}/marking, GET /api/v1/sessions/{id}/marking/{ref} */
+
+static void
+queue_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error_doing(req, q, "chấm bài của buổi kiểm tra này");
+        return;
+    }
+    api_reply_row(req, q, 0, 200, "Không tìm thấy buổi kiểm tra.");
+}
+
+void
+h_session_marking(http_request *req)
+{
+    char s[24];
+    api_id_text(s, api_param_id(req, 0));
+    pg_query *q = api_query(req);
+    const char *p[] = {s};
+    pg_query_add(q, "marking_queue", 1, p);
+    api_run(req, q, queue_done);
+}
+
+static void
+queue_item_done(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error_doing(req, q, "chấm bài của buổi kiểm tra này");
+        return;
+    }
+    api_reply_row(req, q, 0, 200, "Không tìm thấy câu hỏi này trong đề của buổi kiểm tra.");
+}
+
+void
+h_session_marking_item(http_request *req)
+{
+    const char *ref = req->params[1];
+    if (api_param_id(req, 0) <= 0 || !ref || strlen(ref) > 32) {
+        api_error(req, 404, "not_found", "Không tìm thấy câu hỏi này trong đề của buổi kiểm tra.");
+        return;
+    }
+    char s[24];
+    api_id_text(s, api_param_id(req, 0));
+    pg_query *q = api_query(req);
+    const char *p[] = {s, ref};
+    pg_query_add(q, "marking_item", 2, p);
+    api_run(req, q, queue_item_done);
 }

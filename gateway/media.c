@@ -178,30 +178,7 @@ h_media_upload(http_request *req)
 static void
 media_loaded(http_request *req, pg_query *q)
 {
-    if (q->status != PG_OK) {
-        api_db_error(req, q);
-        return;
-    }
-    if (pg_ntuples(q, 0) != 1) {
-        api_error(req, 404, "not_found", "Không tìm thấy ảnh đã tải lên.");
-        return;
-    }
-    const char *type = pg_value(q, 0, 0, 0), *hex = pg_value(q, 0, 0, 1);
-    size_t hlen = strlen(hex);
-    size_t cap = hlen / 2 + 1, len = 0;
-    unsigned char *bin = malloc(cap);
-    if (!bin || hlen < 2 || hex[0] != '\\' || hex[1] != 'x' ||
-        sodium_hex2bin(bin, cap, hex + 2, hlen - 2, NULL, &len, NULL) != 0) {
-        free(bin);
-        api_error(req, 500, "internal", "Ảnh lưu sai định dạng.");
-        return;
-    }
-    /* The same headers as the files of items (item_qti.c). */
-    http_reply_full(req, 200, type,
-                    "Content-Security-Policy: default-src 'none'; img-src 'self';"
-                    " style-src 'unsafe-inline'; sandbox\r\n",
-                    (const char *)bin, len);
-    free(bin);
+    api_reply_stored_file(req, q, "Không tìm thấy ảnh đã tải lên.");
 }
 
 void

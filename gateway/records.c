@@ -40,7 +40,8 @@
     "       AND o.subject = sc.subject AND o.grade = sc.grade))))"
 
 static const struct pg_stmt_def record_stmts[] = {
-    /* Everything the rules need for one class and school year. */
+    /* Everything the rules need for one class and school year, and the
+     * class's generation (migration 0029) as of the same snapshot. */
     {"records_input",
      "SELECT json_build_object('grade', c.grade, 'subjects', coalesce(" SUBJECTS_OF_GRADE ", '[]'),"
      " 'students', coalesce((SELECT json_agg(json_build_object('id', u.id, 'marks',"
@@ -48,25 +49,32 @@ static const struct pg_stmt_def record_stmts[] = {
      "     json_object_agg(m.semester::text, m.slots) AS sems FROM (SELECT subject, semester,"
      "       json_object_agg(slot, value) AS slots FROM record_marks"
      "       WHERE student_id = u.id AND school_year = $2 GROUP BY subject, semester) m"
-     "     GROUP BY m.subject) x), '{}')))" KT_SQL_CLASS_STUDENTS "), '[]'))::text"
+     "     GROUP BY m.subject) x), '{}')))" KT_SQL_CLASS_STUDENTS "), '[]'))::text,"
+     " coalesce((SELECT g.gen FROM record_generations g WHERE g.class_id = c.id"
+     "   AND g.school_year = $2), 0)"
      " FROM classes c WHERE c.id = $1::bigint"},
     /* Stores computed results and refreshes the exchange records of the
      * class's students for the year: a record whose content changed gets
-     * the next version (UPDATE), a new one version 1 (NEW). */
+     * the next version (UPDATE), a new one version 1 (NEW). Both only while
+     * the class's generation ($6, $7 / $1, $4) is still the one read with
+     * the input: kt_record_gen_hold locks it for the transaction, so no
+     * edit commits in between; the first column says whether it applied. */
     {"records_store",
-     "WITH r AS (INSERT INTO record_results (school_id, student_id, subject, school_year,"
+     "WITH g AS (SELECT kt_record_gen_hold($6::bigint, $1, $7::bigint) AS ok),"
+     " r AS (INSERT INTO record_results (school_id, student_id, subject, school_year,"
      "   semester, status, value, detail, ruleset, ruleset_version)"
      "  SELECT $2::bigint, x.student, x.subject, $1, x.semester, x.status, x.value,"
      "   jsonb_build_object('notes', x.notes, 'by_thresholds', x.by_thresholds), $4, $5"
      "  FROM jsonb_to_recordset($3::jsonb) AS x(student bigint, subject text, semester smallint,"
-     "   status text, value text, notes jsonb, by_thresholds text)"
+     "   status text, value text, notes jsonb, by_thresholds text) WHERE (SELECT ok FROM g)"
      "  ON CONFLICT (student_id, subject, school_year, semester) DO UPDATE"
      "  SET status = EXCLUDED.status, value = EXCLUDED.value, detail = EXCLUDED.detail,"
      "   ruleset = EXCLUDED.ruleset, ruleset_version = EXCLUDED.ruleset_version,"
      "   computed_at = now() RETURNING 1)"
-     " SELECT count(*) FROM r"},
+     " SELECT (SELECT ok FROM g), (SELECT count(*) FROM r)"},
     {"records_outbox",
-     "WITH p AS (SELECT u.id AS student, s.code || '-' || u.student_code || '-' || $2 || '-' ||"
+     "WITH g AS (SELECT kt_record_gen_hold($1::bigint, $2, $4::bigint) AS ok),"
+     " p AS (SELECT u.id AS student, s.code || '-' || u.student_code || '-' || $2 || '-' ||"
      "   h.sem AS record_id, jsonb_build_object('ma_truong', s.code, 'ma_hoc_sinh',"
      "   u.student_code, 'nam_hoc', $2, 'hoc_ky', h.sem,"
      "   'diem_mon', coalesce((SELECT jsonb_agg(jsonb_build_object('ma_mon', rr.subject,"
@@ -82,7 +90,7 @@ static const struct pg_stmt_def record_stmts[] = {
      "  JOIN class_members cm ON cm.class_id = c.id"
      "  JOIN users u ON u.id = cm.user_id AND u.role = 'student',"
      "  (VALUES (0), (1), (2)) h(sem)"
-     "  WHERE c.id = $1::bigint AND EXISTS (SELECT 1 FROM record_results rr"
+     "  WHERE c.id = $1::bigint AND (SELECT ok FROM g) AND EXISTS (SELECT 1 FROM record_results rr"
      "    WHERE rr.student_id = u.id AND rr.school_year = $2 AND rr.semester = h.sem"
      "      AND rr.subject <> '' AND rr.status = 'ok')),"
      " o AS (INSERT INTO csdl_outbox AS ob (record_id, school_id, student_id, version, event,"
@@ -181,6 +189,9 @@ static const struct pg_stmt_def record_stmts[] = {
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      " SELECT $1::bigint, $4::bigint, 'record.lock', 'record_term', $2 || '/' || $3,"
      "  jsonb_build_object('school_year', $2, 'semester', $3::smallint) FROM l RETURNING 1"},
+    /* Lifting a lock: only through the function of 0028, which checks the
+     * caller and writes the audit row with the reason. */
+    {"term_unlock", "SELECT kt_term_unlock($1, $2::smallint, $3)"},
     /* The class sheet: students in list order, their marks and results. */
     {"class_records", KT_SQL_CLASS_RECORDS},
     {"class_exchange", KT_SQL_CLASS_EXCHANGE},
@@ -211,10 +222,17 @@ year_ok(const char *y)
 /* ------------------------------------------------------------------------ */
 /* Recomputing a class                                                      */
 
-/* A chain of recomputations for the classes a change touched, then a reply. */
+/* A chain of recomputations for the classes a change touched, then a reply.
+ * Each class is read (with its generation), computed, then stored only if
+ * its generation has not moved meanwhile (migration 0029); when it has, an
+ * edit committed after the read, and the class is read and computed again. */
+#define RECOMPUTE_TRIES 5
+
 struct recompute {
     int64_t class_ids[8];
     int nclasses, next;
+    int tries;    /* reads of the current class so far */
+    char gen[24]; /* the current class's generation as read with its input */
     char year[16];
     json_t *reply; /* what the request answers once every class is done */
 };
@@ -224,9 +242,24 @@ static void recompute_next(http_request *req);
 static void
 recompute_stored(http_request *req, pg_query *q)
 {
+    struct recompute *rc = req->ctx;
     if (q->status != PG_OK) {
         api_db_error(req, q);
         return;
+    }
+    const char *applied = pg_ntuples(q, 0) == 1 ? pg_value(q, 0, 0, 0) : NULL;
+    if (!applied || applied[0] != 't') {
+        /* Another change of the class committed after our read: nothing was
+         * written; read the class again (its own recompute may be stale too). */
+        if (rc->tries >= RECOMPUTE_TRIES) {
+            api_error(req, 503, "records_busy",
+                      "Điểm đã được lưu nhưng chưa tính lại được điểm trung bình vì lớp đang được "
+                      "sửa cùng lúc; thầy cô vui lòng gửi lại thao tác này.");
+            return;
+        }
+        rc->next--;
+    } else {
+        rc->tries = 0;
     }
     recompute_next(req);
 }
@@ -240,6 +273,8 @@ recompute_loaded(http_request *req, pg_query *q)
         return;
     }
     json_t *in = pg_ntuples(q, 0) == 1 ? json_loads(pg_value(q, 0, 0, 0), 0, NULL) : NULL;
+    if (in)
+        snprintf(rc->gen, sizeof(rc->gen), "%s", pg_value(q, 0, 0, 1));
     char err[200] = "";
     json_t *out = in ? kt_records_compute(in, err, sizeof(err)) : NULL;
     json_decref(in);
@@ -263,11 +298,11 @@ recompute_loaded(http_request *req, pg_query *q)
     api_id_text(sch, req->user->school_id);
     char *doc = json_dumps(rows, JSON_COMPACT);
     const char *p[] = {rc->year, sch, doc, json_string_value(json_object_get(rs, "id")),
-                       json_string_value(json_object_get(rs, "version"))};
-    const char *po[] = {cid, rc->year, sch};
+                       json_string_value(json_object_get(rs, "version")), cid, rc->gen};
+    const char *po[] = {cid, rc->year, sch, rc->gen};
     pg_query *q2 = api_query(req);
-    pg_query_add(q2, "records_store", 5, p);
-    pg_query_add(q2, "records_outbox", 3, po);
+    pg_query_add(q2, "records_store", 7, p);
+    pg_query_add(q2, "records_outbox", 4, po);
     free(doc);
     json_decref(rows);
     json_decref(out);
@@ -284,6 +319,7 @@ recompute_next(http_request *req)
     }
     char cid[24];
     api_id_text(cid, rc->class_ids[rc->next++]);
+    rc->tries++;
     const char *p[] = {cid, rc->year};
     pg_query *q = api_query(req);
     pg_query_add(q, "records_input", 2, p);
@@ -752,6 +788,59 @@ h_records_lock(http_request *req)
     pg_query *q = api_query(req);
     pg_query_add(q, "term_lock", 4, p);
     api_run(req, q, locked);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/v1/records/unlock {school_year, semester, reason}: school_admin */
+
+static void
+unlocked(http_request *req, pg_query *q)
+{
+    if (q->status != PG_OK) {
+        api_db_error(req, q);
+        return;
+    }
+    const char *v = pg_ntuples(q, 0) == 1 ? pg_value(q, 0, 0, 0) : NULL;
+    api_json(req, 200,
+             json_pack("{s:b,s:b}", "locked", 0, "newly_unlocked", v && v[0] == 't'));
+}
+
+void
+h_records_unlock(http_request *req)
+{
+    json_t *b = api_body_object(req);
+    if (!b)
+        return;
+    const char *year = json_string_value(json_object_get(b, "school_year"));
+    const json_t *sem = json_object_get(b, "semester");
+    const char *reason = json_string_value(json_object_get(b, "reason"));
+    if (!year_ok(year) || !json_is_integer(sem) || json_integer_value(sem) < 1 ||
+        json_integer_value(sem) > 2) {
+        json_decref(b);
+        api_error(req, 400, "invalid_body", "Cần school_year (ví dụ 2026-2027) và semester (1 hoặc 2).");
+        return;
+    }
+    size_t skip = reason ? strspn(reason, " \t\r\n") : 0;
+    if (!reason || reason[skip] == '\0' || strlen(reason) > 500) {
+        json_decref(b);
+        api_error_details(req, 400, "invalid_body",
+                          "Cần lí do mở khoá sổ (reason, 1 đến 500 kí tự).",
+                          json_pack("[{s:s,s:s}]", "field", "reason", "message",
+                                    "Thầy cô ghi lí do mở khoá sổ (1 đến 500 kí tự)."));
+        return;
+    }
+    char s[4], y[16];
+    snprintf(s, sizeof(s), "%d", (int)json_integer_value(sem));
+    snprintf(y, sizeof(y), "%s", year);
+    char *r = strdup(reason + skip);
+    json_decref(b);
+    if (!r)
+        abort();
+    const char *p[] = {y, s, r};
+    pg_query *q = api_query(req);
+    pg_query_add(q, "term_unlock", 3, p);
+    free(r); /* pg_query_add copies its parameters */
+    api_run(req, q, unlocked);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -9,6 +9,7 @@
  */
 #include "sessions.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@
     "   'submitted', count(*) FILTER (WHERE a.status = 'submitted'))"                             \
     "   FROM attempts a WHERE a.session_id = s.id),"                                              \
     " 'results_released', s.results_released, 'created_by', s.created_by,"                       \
+    " 'release_show', s.release_show,"                                                            \
+    " 'access_code', s.access_code, 'allowed_cidrs', s.allowed_cidrs,"                            \
     " 'created_at', s.created_at, 'updated_at', s.updated_at)"
 
 #define SESSION_FROM                                                                               \
@@ -125,6 +128,24 @@ static const struct pg_stmt_def session_stmts[] = {
      "     'deadlines_moved', (SELECT count(*) FROM dl)) FROM ok RETURNING 1)"
      " SELECT live, assigned, classes_ok, order_ok, long_enough, opens_free, classes_free,"
      "  closes_free, duration_seconds, (SELECT count(*) FROM u) FROM c"},
+    /* Exam-room controls (0025), after session_patch in its transaction:
+     * written only when that statement wrote (updated_at = now(), the
+     * session being locked). $2/$4: whether access_code / allowed_cidrs
+     * change; $3 the code (NULL: none), $5 the ranges ('{}': none). */
+    {"session_room",
+     "WITH u AS (UPDATE sessions s SET"
+     "   access_code = CASE WHEN $2::boolean THEN $3::text ELSE s.access_code END,"
+     "   allowed_cidrs = CASE WHEN $4::boolean THEN (SELECT array_agg(DISTINCT network(x::inet))"
+     "     FROM unnest($5::text[]) x) ELSE s.allowed_cidrs END"
+     "  FROM sessions o WHERE s.id = $1::bigint AND o.id = s.id AND s.updated_at = now()"
+     "   AND ($2::boolean OR $4::boolean)"
+     "  RETURNING s.id, s.school_id, o.access_code AS old_code, o.allowed_cidrs AS old_cidrs,"
+     "   s.access_code, s.allowed_cidrs)"
+     " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
+     "  new_value) SELECT school_id, $6::bigint, 'session.room', 'session', id::text,"
+     "  jsonb_build_object('access_code', old_code, 'allowed_cidrs', old_cidrs),"
+     "  jsonb_build_object('access_code', access_code, 'allowed_cidrs', allowed_cidrs) FROM u"
+     " RETURNING 1"},
     /* $1 session, $2 reason, $3 actor -> (assigned, already cancelled,
      * closed, written). Attempts already started are left as they are. */
     {"session_cancel",
@@ -281,31 +302,77 @@ kt_session_short_window_problem(json_t *problems, long duration_seconds)
     problem(problems, "closes_at", msg);
 }
 
-void
-kt_cursor_encode(char tag, const char *id, char *out, size_t n)
+/* ------------------------------------------------------------------------ */
+/* Exam-room controls (0025)                                                */
+
+/* One address range: "a.b.c.d/n", an IPv6 range, or a single address. */
+static int
+cidr_valid(const char *s)
 {
-    char raw[40];
-    snprintf(raw, sizeof(raw), "%c1:%s", tag, id);
-    sodium_bin2base64(out, n, (const unsigned char *)raw, strlen(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char addr[64];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n == 0 || n >= sizeof(addr))
+        return 0;
+    memcpy(addr, s, n);
+    addr[n] = '\0';
+    unsigned char buf[16];
+    int bits = inet_pton(AF_INET, addr, buf) == 1 ? 32 : inet_pton(AF_INET6, addr, buf) == 1 ? 128 : 0;
+    if (!bits)
+        return 0;
+    if (!slash)
+        return 1;
+    const char *len = slash + 1;
+    size_t d = strspn(len, "0123456789");
+    return d >= 1 && d <= 3 && len[d] == '\0' && atoi(len) <= bits;
 }
 
-long long
-kt_cursor_decode(char tag, const char *c)
+void
+kt_session_room_fields(const json_t *body, json_t *problems, struct kt_session_room *room)
 {
-    unsigned char raw[40];
-    size_t len = 0;
-    if (strlen(c) > 40 ||
-        sodium_base642bin(raw, sizeof(raw) - 1, c, strlen(c), NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return -1;
-    raw[len] = '\0';
-    const char *s = (const char *)raw;
-    if (len < 4 || s[0] != tag || strncmp(s + 1, "1:", 2) != 0 || strlen(s) != len ||
-        strlen(s + 3) > 18 || s[3 + strspn(s + 3, "0123456789")])
-        return -1;
-    long long v = strtoll(s + 3, NULL, 10);
-    return v > 0 ? v : -1;
+    memset(room, 0, sizeof(*room));
+    const json_t *code = json_object_get(body, "access_code");
+    if (code) {
+        room->code_set = 1;
+        const char *cs = json_string_value(code);
+        if (json_is_true(code)) { /* a new code, 6 digits */
+            snprintf(room->code, sizeof(room->code), "%06u", randombytes_uniform(1000000));
+        } else if (cs && strlen(cs) == 6 && strspn(cs, "0123456789") == 6) {
+            snprintf(room->code, sizeof(room->code), "%s", cs);
+        } else if (!json_is_null(code) && !json_is_false(code)) {
+            problem(problems, "access_code",
+                    "Mã vào phòng (access_code): true để tạo mã mới, 6 chữ số, hoặc null để bỏ.");
+        }
+    }
+    const json_t *cidrs = json_object_get(body, "allowed_cidrs");
+    if (cidrs) {
+        room->cidrs_set = 1;
+        snprintf(room->cidrs, sizeof(room->cidrs), "{");
+        size_t i;
+        const json_t *v;
+        if (!json_is_null(cidrs) && (!json_is_array(cidrs) || json_array_size(cidrs) > 32)) {
+            problem(problems, "allowed_cidrs",
+                    "Dải địa chỉ được phép (allowed_cidrs) là danh sách tối đa 32 dải, ví dụ "
+                    "[\"10.0.5.0/24\"].");
+            return;
+        }
+        json_array_foreach(cidrs, i, v)
+        {
+            const char *c = json_string_value(v);
+            if (!c || !cidr_valid(c)) {
+                char msg[200];
+                snprintf(msg, sizeof(msg),
+                         "Dải địa chỉ \"%.60s\" không hợp lệ; hãy ghi theo dạng 10.0.5.0/24.",
+                         c ? c : "?");
+                problem(problems, "allowed_cidrs", msg);
+                return;
+            }
+            size_t used = strlen(room->cidrs);
+            snprintf(room->cidrs + used, sizeof(room->cidrs) - used, "%s%s", i ? "," : "", c);
+        }
+        size_t used = strlen(room->cidrs);
+        snprintf(room->cidrs + used, sizeof(room->cidrs) - used, "}");
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -422,7 +489,7 @@ patched(http_request *req, pg_query *q)
     }
     const char *written = pg_value(q, 1, 0, 9);
     if (written && strcmp(written, "1") == 0) {
-        api_reply_row(req, q, 2, 200, "Không tìm thấy buổi kiểm tra.");
+        api_reply_row(req, q, 3, 200, "Không tìm thấy buổi kiểm tra.");
         return;
     }
     if (!is_true(q, 1, 1)) {
@@ -506,9 +573,13 @@ h_session_patch(http_request *req)
     const char *o = json_string_value(json_object_get(b, "opens_at"));
     const char *c = json_string_value(json_object_get(b, "closes_at"));
     int has_classes = cls && !json_is_null(cls);
-    if (json_array_size(problems) == 0 && !o && !c && !has_classes)
+    struct kt_session_room room;
+    kt_session_room_fields(b, problems, &room);
+    if (json_array_size(problems) == 0 && !o && !c && !has_classes && !room.code_set &&
+        !room.cidrs_set)
         problem(problems, "opens_at",
-                "Không có gì để sửa: hãy gửi opens_at, closes_at hoặc class_ids.");
+                "Không có gì để sửa: hãy gửi opens_at, closes_at, class_ids, access_code hoặc "
+                "allowed_cidrs.");
     if (json_array_size(problems)) {
         api_error_details(req, 422, "invalid_session",
                           "Buổi kiểm tra chưa hợp lệ (xem chi tiết từng trường).", problems);
@@ -523,6 +594,9 @@ h_session_patch(http_request *req)
     pg_query *q = api_query(req);
     pg_query_add(q, "session_lock", 1, pl);
     pg_query_add(q, "session_patch", 5, pp);
+    const char *pr[] = {s, room.code_set ? "t" : "f", room.code[0] ? room.code : NULL,
+                        room.cidrs_set ? "t" : "f", room.cidrs_set ? room.cidrs : NULL, u};
+    pg_query_add(q, "session_room", 6, pr);
     pg_query_add(q, "session_get", 1, pl);
     json_decref(b);
     api_run(req, q, patched);

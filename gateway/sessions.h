@@ -28,8 +28,19 @@ void kt_session_short_window_problem(json_t *problems, long duration_seconds);
 
 /* Opaque list cursors: base64url("<tag>1:<last id>"). decode: the id, or
  * -1 when c is not a cursor of that tag. */
-void kt_cursor_encode(char tag, const char *id, char *out, size_t n);
-long long kt_cursor_decode(char tag, const char *c);
+
+/* Exam-room controls of a body (0025): access_code true (a new random
+ * code), "NNNNNN" or null/false (none); allowed_cidrs a list of up to 32
+ * ranges ("10.0.5.0/24", IPv6, or one address) or null / [] (none).
+ * code_set / cidrs_set: the field was present. code: the 6 digits or ""
+ * (none); cidrs: a text[] literal ("{}" for none). Problems are appended
+ * as {field, message}. */
+struct kt_session_room {
+    int code_set, cidrs_set;
+    char code[8];
+    char cidrs[32 * 48];
+};
+void kt_session_room_fields(const json_t *body, json_t *problems, struct kt_session_room *room);
 
 void kt_sessions_register(void);
 

@@ -64,13 +64,17 @@ static const struct pg_stmt_def test_stmts[] = {
      /* A teacher teaches the test's subject to every class, or KT403 (0021). */
      " c AS (SELECT c.id FROM classes c LEFT JOIN t ON true WHERE c.id = ANY ($2::bigint[])"
      "  AND (t.id IS NULL OR kt_require_class(c.id, t.subject))),"
-     " s AS (INSERT INTO sessions (school_id, test_id, opens_at, closes_at, created_by)"
-     "  SELECT t.school_id, t.id, $3::timestamptz, $4::timestamptz, $5::bigint FROM t"
-     "  WHERE (SELECT count(*) FROM c) = cardinality($2::bigint[]) RETURNING id, school_id),"
+     " s AS (INSERT INTO sessions (school_id, test_id, opens_at, closes_at, created_by,"
+     "  access_code, allowed_cidrs)" /* exam-room controls (0025) */
+     "  SELECT t.school_id, t.id, $3::timestamptz, $4::timestamptz, $5::bigint, $6::text,"
+     "  (SELECT array_agg(DISTINCT network(x::inet)) FROM unnest($7::text[]) x) FROM t"
+     "  WHERE (SELECT count(*) FROM c) = cardinality($2::bigint[])"
+     "  RETURNING id, school_id, access_code, allowed_cidrs),"
      " sc AS (INSERT INTO session_classes (session_id, class_id, school_id)"
      "  SELECT s.id, c.id, s.school_id FROM s, c RETURNING class_id)"
      " SELECT json_build_object('id', s.id, 'test_id', $1::bigint, 'opens_at', $3::timestamptz,"
      "  'closes_at', $4::timestamptz, 'results_released', false,"
+     "  'access_code', s.access_code, 'allowed_cidrs', s.allowed_cidrs,"
      "  'class_ids', (SELECT json_agg(class_id ORDER BY class_id) FROM sc))::text FROM s"},
     /* Whether the window ($2, $3) holds the test's duration, and whether the
      * test is archived (0023). */
@@ -84,6 +88,7 @@ static const struct pg_stmt_def test_stmts[] = {
     {"session_view",
      "SELECT json_build_object('id', s.id, 'test_id', s.test_id, 'opens_at', s.opens_at,"
      " 'closes_at', s.closes_at, 'results_released', s.results_released,"
+     " 'release_show', s.release_show,"
      " 'class_ids', (SELECT json_agg(class_id ORDER BY class_id) FROM session_classes"
      "   WHERE session_id = s.id))::text FROM sessions s WHERE s.id = $1::bigint"},
     {"me_sessions",
@@ -93,7 +98,9 @@ static const struct pg_stmt_def test_stmts[] = {
      " 'open', now() >= s.opens_at AND now() < s.closes_at,"
      " 'attempt', (SELECT json_build_object('id', a.id, 'status', a.status)"
      "   FROM attempts a WHERE a.session_id = s.id AND a.student_id = $1::bigint),"
-     " 'results_released', s.results_released, 'cancelled', s.cancelled_at IS NOT NULL)"
+     " 'results_released', s.results_released, 'cancelled', s.cancelled_at IS NOT NULL,"
+     " 'needs_access_code', s.access_code IS NOT NULL," /* never the code itself (0025) */
+     " 'items_total', (SELECT count(*) FROM test_items ti WHERE ti.test_id = t.id))"
      " ORDER BY s.opens_at, s.id), '[]')::text"
      " FROM sessions s JOIN tests t ON t.id = s.test_id"
      " WHERE s.closes_at > now() - interval '30 days'"
@@ -102,12 +109,20 @@ static const struct pg_stmt_def test_stmts[] = {
      "     WHERE a.session_id = s.id AND a.student_id = $1::bigint))"
      "   AND EXISTS (SELECT 1 FROM session_classes sc JOIN class_members cm"
      "     ON cm.class_id = sc.class_id AND cm.user_id = $1::bigint WHERE sc.session_id = s.id)"},
+    /* $3: what the students see besides their scores (0027); releasing
+     * again with another level changes it. */
     {"session_release",
-     "WITH u AS (UPDATE sessions SET results_released = true, released_at = now()"
-     "  WHERE id = $1::bigint AND NOT results_released AND kt_require_session(id)"
-     "  RETURNING id, school_id)"
-     " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id)"
-     " SELECT school_id, $2::bigint, 'session.release', 'session', id::text FROM u RETURNING 1"},
+     "WITH o AS (SELECT id, release_show FROM sessions WHERE id = $1::bigint),"
+     " u AS (UPDATE sessions s SET results_released = true, released_at = now(),"
+     "   release_show = $3::text FROM o"
+     "  WHERE s.id = o.id AND (NOT s.results_released OR s.release_show <> $3::text)"
+     "   AND kt_require_session(s.id)"
+     "  RETURNING s.id, s.school_id, o.release_show AS old_show)"
+     " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, old_value,"
+     "  new_value)"
+     " SELECT school_id, $2::bigint, 'session.release', 'session', id::text,"
+     "  jsonb_build_object('show', old_show), jsonb_build_object('show', $3::text)"
+     " FROM u RETURNING 1"},
 };
 
 static void tests_manage_register(void);
@@ -473,6 +488,8 @@ h_session_create(http_request *req)
     if (bad)
         json_array_insert_new(problems, 0,
                               json_pack("{s:s,s:s}", "field", "class_ids", "message", bad));
+    struct kt_session_room room;
+    kt_session_room_fields(b, problems, &room);
     if (json_array_size(problems)) {
         json_decref(b);
         api_error_details(req, 422, "invalid_session",
@@ -483,9 +500,16 @@ h_session_create(http_request *req)
     char t[24], u[24];
     api_id_text(t, api_param_id(req, 0));
     api_id_text(u, req->user->id);
-    const char *p[] = {t, arr, opens, closes, u}, *pw[] = {t, arr}, *pn[] = {t, opens, closes};
+    const char *p[] = {t,
+                       arr,
+                       opens,
+                       closes,
+                       u,
+                       room.code[0] ? room.code : NULL,
+                       room.cidrs_set ? room.cidrs : NULL},
+               *pw[] = {t, arr}, *pn[] = {t, opens, closes};
     pg_query *q = api_query(req);
-    pg_query_add(q, "session_create", 5, p);
+    pg_query_add(q, "session_create", 7, p);
     pg_query_add(q, "session_create_why", 2, pw);
     pg_query_add(q, "session_create_window", 3, pn);
     json_decref(b);
@@ -519,15 +543,40 @@ released(http_request *req, pg_query *q)
     api_reply_row(req, q, 1, 200, "Không tìm thấy buổi kiểm tra.");
 }
 
+/* The body is optional: {show: "score" | "answers" | "explanations"}, by
+ * default "score" (the scores and each question's points only). */
 void
 h_session_release(http_request *req)
 {
+    const char *show = "score";
+    if (req->body && req->body_len > 0 && req->body[strspn(req->body, " \t\r\n")]) {
+        json_t *b = api_body_object(req);
+        if (!b)
+            return;
+        const json_t *v = json_object_get(b, "show");
+        const char *t = json_string_value(v);
+        if (v && !(t && (strcmp(t, "score") == 0 || strcmp(t, "answers") == 0 ||
+                         strcmp(t, "explanations") == 0))) {
+            json_decref(b);
+            api_error_details(req, 422, "invalid_show",
+                              "Mục công bố (show) phải là \"score\" (chỉ điểm), \"answers\""
+                              " (điểm và đáp án) hoặc \"explanations\" (điểm, đáp án và lời giải).",
+                              json_pack("[{s:s,s:s}]", "field", "show", "message",
+                                        "Chọn chỉ điểm, điểm và đáp án, hoặc điểm, đáp án và"
+                                        " lời giải."));
+            return;
+        }
+        if (t)
+            show = strcmp(t, "answers") == 0 ? "answers"
+                   : strcmp(t, "explanations") == 0 ? "explanations" : "score";
+        json_decref(b);
+    }
     char s[24], u[24];
     api_id_text(s, api_param_id(req, 0));
     api_id_text(u, req->user->id);
-    const char *p[] = {s, u}, *pv[] = {s};
+    const char *p[] = {s, u, show}, *pv[] = {s};
     pg_query *q = api_query(req);
-    pg_query_add(q, "session_release", 2, p);
+    pg_query_add(q, "session_release", 3, p);
     pg_query_add(q, "session_view", 1, pv);
     api_run(req, q, released);
 }
@@ -627,17 +676,7 @@ static const struct pg_stmt_def manage_stmts[] = {
      "   'answer_type', v.scoring->'answer_type', 'scoring_mode', v.scoring->'scoring_mode',"
      "   'score_table', v.scoring->'score_table', 'explanation', v.scoring->'explanation',"
      "   'model_answer', v.scoring->'model_answer', 'rubric', v.scoring->'rubric',"
-     "   'key_shown', CASE v.kind"
-     "    WHEN 'MCQ4' THEN (SELECT to_jsonb(chr(64 + o.n::int))"
-     "      FROM jsonb_array_elements(e.it->'options') WITH ORDINALITY o(opt, n)"
-     "      WHERE o.opt->>'id' = v.scoring->>'key')"
-     "    WHEN 'MR' THEN (SELECT jsonb_agg(chr(64 + o.n::int) ORDER BY o.n)"
-     "      FROM jsonb_array_elements(e.it->'options') WITH ORDINALITY o(opt, n)"
-     "      WHERE jsonb_typeof(v.scoring->'keys') = 'array' AND v.scoring->'keys' ? (o.opt->>'id'))"
-     "    WHEN 'TF4' THEN (SELECT jsonb_object_agg(chr(96 + st.n::int),"
-     "        v.scoring->'statement_keys'->(st.s->>'id'))"
-     "      FROM jsonb_array_elements(e.it->'statements') WITH ORDINALITY st(s, n))"
-     "    WHEN 'SHORT' THEN v.scoring->'key' END)) ORDER BY e.ord), '[]')"
+     "   'key_shown', kt_key_shown(v.kind, e.it, v.scoring))) ORDER BY e.ord), '[]')"
      "   FROM jsonb_array_elements(f.payload->'items') WITH ORDINALITY e(it, ord)"
      "   LEFT JOIN test_items ti ON ti.test_id = t.id AND ti.item_ref = e.it->>'ref'"
      "   LEFT JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version)"

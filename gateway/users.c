@@ -413,7 +413,7 @@ parse_date(const char *s, char out[11])
     if (y < 1900 || y > tm.tm_year + 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1] ||
         (m == 2 && d == 29 && !leap))
         return 0;
-    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
     return 1;
 }
 
@@ -433,33 +433,6 @@ clean_name(json_t *v, json_t *problems)
 
 /* ------------------------------------------------------------------------ */
 /* GET /api/v1/users                                                        */
-
-static void
-cursor_encode(const char *id, char *out, size_t n)
-{
-    char raw[40];
-    snprintf(raw, sizeof(raw), "u1:%s", id);
-    sodium_bin2base64(out, n, (const unsigned char *)raw, strlen(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-/* The last id of a cursor; -1 when malformed. */
-static long long
-cursor_decode(const char *c)
-{
-    unsigned char raw[40];
-    size_t len = 0;
-    if (strlen(c) > 40 ||
-        sodium_base642bin(raw, sizeof(raw) - 1, c, strlen(c), NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-        return -1;
-    raw[len] = '\0';
-    const char *s = (const char *)raw;
-    if (len < 4 || strncmp(s, "u1:", 3) != 0 || strlen(s) != len || strlen(s + 3) > 18 ||
-        s[3 + strspn(s + 3, "0123456789")])
-        return -1;
-    return strtoll(s + 3, NULL, 10);
-}
 
 /* "%folded%" with LIKE's wildcards escaped; NULL when q folds to nothing. */
 static char *
@@ -495,7 +468,7 @@ list_done(http_request *req, pg_query *q)
     json_t *next = json_null();
     if (last) {
         char c[80];
-        cursor_encode(last, c, sizeof(c));
+        kt_cursor_encode('u', last, c, sizeof(c));
         next = json_string(c);
     }
     api_json(req, 200,
@@ -526,7 +499,7 @@ h_users_list(http_request *req)
     long n = limit ? api_bounded(limit, 1, LIST_MAX) : LIST_DEFAULT;
     if (n < 0)
         bad = "Tham số limit phải là số từ 1 đến 200.";
-    if (cursor && (after = cursor_decode(cursor)) < 0)
+    if (cursor && (after = kt_cursor_decode('u', cursor)) < 0)
         bad = "Tham số cursor không hợp lệ; hãy dùng đúng giá trị next_cursor đã nhận.";
     if (q) {
         if (strlen(q) > MAX_Q_BYTES)

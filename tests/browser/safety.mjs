@@ -155,6 +155,7 @@ async function main() {
   await page.goto(BASE + '/student/', { waitUntil: 'domcontentloaded' });
   await login();
   await card(env.KT_SESSION_TITLE).locator('button', { hasText: 'Bắt đầu làm bài' }).click();
+  await page.click('#start-confirm'); // the start confirmation
   await page.locator('#view-test').waitFor({ state: 'visible' });
   const aid = await attemptId();
   log('logged in, test started');
@@ -279,6 +280,7 @@ async function main() {
   };
   await page.click('#done-back');
   await card(env.KT_LINEAR_TITLE).locator('button', { hasText: 'Bắt đầu làm bài' }).click();
+  await page.click('#start-confirm'); // the start confirmation
   await page.locator('#view-test').waitFor({ state: 'visible' });
   const lid = await attemptId();
   await at(1, 4);

@@ -290,6 +290,7 @@ async function main() {
   const card = page.locator('.session-card', { has: page.locator('h2', { hasText: title }) });
   await card.waitFor({ state: 'visible' });
   await card.locator('button', { hasText: 'Bắt đầu làm bài' }).click();
+  await page.click('#start-confirm'); // the start confirmation
   await page.locator('#view-test').waitFor({ state: 'visible' });
   await page.locator('#q-answer .opt').first().click();
   await waitFor('the answer is saved', () => document.getElementById('save-status')?.dataset.state === 'saved', null, 15000);

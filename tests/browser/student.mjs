@@ -177,8 +177,15 @@ async function main() {
   const start = card.locator('button', { hasText: 'Bắt đầu làm bài' });
   check(await start.count() === 1, 'the open session has no "Bắt đầu làm bài" button');
   await start.click();
+  // The start is confirmed first; nothing starts before "Bắt đầu".
+  await page.locator('#start-dialog').waitFor({ state: 'visible' });
+  const facts = await text('#start-facts');
+  check(facts.includes('45 phút'), `the start confirmation does not give the duration: ${facts}`);
+  check(await page.locator('#view-test').isHidden(), 'the test opened before the start was confirmed');
+  await page.screenshot({ path: path.join(SHOTS, 'student-start-confirm.png') });
+  await page.click('#start-confirm');
   await page.locator('#view-test').waitFor({ state: 'visible' });
-  log('ok: session listed (and tomorrow\'s shown as not open), started');
+  log('ok: session listed (and tomorrow\'s shown as not open), start confirmed');
 
   // ---------------------------------------------------------------- header
   const code = (await text('#form-code')).trim();
@@ -413,6 +420,7 @@ async function main() {
   await page.screenshot({ path: path.join(SHOTS, 'student-sessions.png') });
   const shortCard = page.locator('.session-card', { has: page.locator('h2', { hasText: env.KT_SHORT_TITLE }) });
   await shortCard.locator('button', { hasText: 'Bắt đầu làm bài' }).click();
+  await page.click('#start-confirm');
   await page.locator('#view-test').waitFor({ state: 'visible' });
   const aid2 = await attemptId();
   check(aid2 && aid2 !== aid, 'the second session did not start its own attempt');

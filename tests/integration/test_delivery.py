@@ -224,10 +224,11 @@ def test_publish_forms_and_attempt_flow(env):
                      st["tok"][u]).status == 403
 
     mon = s.request("GET", f"/api/v1/sessions/{sid}/monitor", token=st["tok"]["gv"]).json()
-    assert mon["counts"] == {"not_started": 0, "in_progress": 6, "submitted": 0,
-                             "needs_marking": 0, "scoring_failed": 0}, mon["counts"]
+    assert mon["counts"] == {"total": 6, "not_started": 0, "in_progress": 6, "submitted": 0,
+                             "auto_submitted": 0, "needs_marking": 0,
+                             "scoring_failed": 0}, mon["counts"]
     me = next(x for x in mon["students"] if x["attempt_id"] == aid)
-    assert me["answers_saved"] == 2 and me["last_seen_at"], me
+    assert me["answered"] == 2 and me["last_seen_at"], me
 
     # Submit: idempotent, scored, hidden from the student until released.
     r = s.request("POST", f"/api/v1/attempts/{aid}/submit", token=st["tok"][u])

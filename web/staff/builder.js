@@ -495,7 +495,9 @@
         el('dt', { text: 'Mã đề' }), el('dd', { class: 'form-codes', text: codes.join(', ') })),
       el('p', { class: 'actions no-print' },
         el('a', { class: 'button primary', href: `#/sessions/new?test=${t.id}`, text: 'Mở phiên kiểm tra' }), ' ',
-        el('a', { class: 'button', href: `#/sessions?test_id=${t.id}`, text: 'Các phiên của đề' }))));
+        el('a', { class: 'button', href: `#/sessions?test_id=${t.id}`, text: 'Các phiên của đề' }), ' ',
+        el('a', { class: 'button results-link', href: `#/tests/${t.id}/results`, text: 'Kết quả và thống kê' }), ' ',
+        el('a', { class: 'button print-link', href: `#/tests/${t.id}/print`, text: 'In đề' }))));
     if (Array.isArray(t.blueprint) && t.blueprint.length) {
       const tb = el('tbody');
       const nodes = await taxonomy(t.subject, t.grade);

@@ -43,6 +43,7 @@
     const headers = { Accept: 'application/json' };
     const tok = ss.get(K.token);
     if (tok) headers.Authorization = 'Bearer ' + tok;
+    if (opts.headers) Object.assign(headers, opts.headers); // e.g. If-None-Match (monitor.js)
     const init = { method, headers, cache: 'no-store', credentials: 'omit' };
     if (opts.raw !== undefined) {
       headers['Content-Type'] = opts.contentType || 'application/octet-stream';
@@ -72,7 +73,7 @@
     if (res.status === 401 && path !== '/auth/login') {
       endSession('Phiên đăng nhập đã hết hạn. Thầy cô đăng nhập lại.');
     }
-    return { status: res.status, ok: res.ok, data, error };
+    return { status: res.status, ok: res.ok, data, error, etag: res.headers.get('ETag') };
   }
   const errText = (r, fallback) => (r && r.error && r.error.message) || fallback || 'Đã có lỗi, thầy cô thử lại sau.';
 

@@ -111,10 +111,22 @@
     const opens = el('input', { name: 'opens_at', autocomplete: 'off', inputMode: 'numeric', placeholder: 'dd/mm/yyyy HH:mm', value: session ? local(session, 'opens_at') : '', spellcheck: false });
     const closes = el('input', { name: 'closes_at', autocomplete: 'off', inputMode: 'numeric', placeholder: 'dd/mm/yyyy HH:mm', value: session ? local(session, 'closes_at') : '', spellcheck: false });
     const dur = test ? Math.round(test.duration_seconds / 60) : 0;
+    // Exam-room controls (monitor.js shows the code to the proctor).
+    const hadCode = !!(session && session.access_code);
+    const needCode = el('input', { type: 'checkbox', name: 'access_code', id: 'room-code', checked: hadCode });
+    const newCode = el('input', { type: 'checkbox', name: 'new_code', id: 'room-new-code' });
+    const cidrText = ((session && session.allowed_cidrs) || []).join('\n');
+    const cidrs = el('textarea', { name: 'allowed_cidrs', class: 'short', spellcheck: false, value: cidrText });
+    cidrs.value = cidrText;
+    const room = el('fieldset', { class: 'session-room' }, el('legend', { text: 'Phòng thi' }),
+      el('label', { class: 'check', for: 'room-code' }, needCode, ' Học sinh phải nhập mã vào phòng (6 chữ số, thầy cô coi thi đọc)'),
+      hadCode ? el('label', { class: 'check', for: 'room-new-code' }, newCode, ` Tạo mã mới (mã hiện tại: ${session.access_code})`) : '',
+      KT.field('Chỉ cho bắt đầu từ các dải địa chỉ', cidrs, 'Mỗi dòng một dải, ví dụ 10.0.5.0/24 (mạng phòng máy). Bỏ trống: mọi địa chỉ.'));
     form.append(
       test ? el('p', {}, 'Đề: ', el('strong', { text: test.title }), dur ? ` · ${dur} phút` : '') : '',
       box,
       el('div', { class: 'row' }, KT.field('Mở lúc', opens, hint), KT.field('Đóng lúc', closes, dur ? `Khoảng mở phải dài ít nhất ${dur} phút (thời gian làm bài).` : hint)),
+      room,
       msg);
     const submit = el('button', { type: 'submit', class: 'primary', text: opts.submitLabel });
     form.append(el('p', { class: 'actions' }, submit));
@@ -129,7 +141,12 @@
       if (!c) probs.push({ field: 'closes_at', message: 'Thời điểm đóng chưa đúng dạng dd/mm/yyyy HH:mm.' });
       if (probs.length) { KT.showError(msg, { error: { message: 'Thầy cô kiểm tra lại các ô được đánh dấu.', details: probs } }, form); return; }
       submit.disabled = true;
-      const r = await opts.send({ class_ids: ids, opens_at: o, closes_at: c });
+      const body = { class_ids: ids, opens_at: o, closes_at: c };
+      if (needCode.checked && (!hadCode || newCode.checked)) body.access_code = true;
+      else if (!needCode.checked && hadCode) body.access_code = null;
+      const ranges = cidrs.value.split(/[\s,;]+/).filter(Boolean);
+      if (ranges.join('\n') !== cidrText) body.allowed_cidrs = ranges;
+      const r = await opts.send(body);
       submit.disabled = false;
       if (!r.ok) {
         const d = r.error && r.error.details;
@@ -196,8 +213,14 @@
           el('dt', { text: 'Mở lúc' }), el('dd', { class: 'opens', text: local(s, 'opens_at') }),
           el('dt', { text: 'Đóng lúc' }), el('dd', { class: 'closes', text: local(s, 'closes_at') }),
           test ? el('dt', { text: 'Đề' }) : '', test ? el('dd', {}, el('a', { href: `#/tests/${test.id}`, text: test.title })) : '',
-          s.cancel_reason ? el('dt', { text: 'Lí do huỷ' }) : '', s.cancel_reason ? el('dd', { text: s.cancel_reason }) : '')));
+          s.access_code ? el('dt', { text: 'Mã vào phòng' }) : '', s.access_code ? el('dd', {}, el('strong', { class: 'session-code', text: s.access_code })) : '',
+          s.allowed_cidrs ? el('dt', { text: 'Dải địa chỉ' }) : '', s.allowed_cidrs ? el('dd', { text: s.allowed_cidrs.join(', ') }) : '',
+          s.cancel_reason ? el('dt', { text: 'Lí do huỷ' }) : '', s.cancel_reason ? el('dd', { text: s.cancel_reason }) : ''),
+        el('p', { class: 'actions' }, el('a', { class: 'button primary monitor-link', href: `#/sessions/${s.id}/monitor`, text: 'Theo dõi trực tiếp' }), ' ',
+          el('a', { class: 'button results-link', href: `#/sessions/${s.id}/results`, text: 'Kết quả và thống kê' }))));
       if (st === 'cancelled') return;
+      // Marking and release (marking.js): the queue, and what the students see.
+      if (KT.releasePanel) root.append(KT.releasePanel(s));
       if (st !== 'closed') {
         root.append(el('h2', { text: 'Sửa phiên' }));
         await sessionForm(root, {

@@ -236,7 +236,8 @@
     } else if (s.open) {
       state.textContent = a ? 'Em đang làm bài này.' : 'Đang mở.';
       action = el('button', { type: 'button', class: 'primary', text: a ? 'Tiếp tục làm bài' : 'Bắt đầu làm bài' });
-      action.addEventListener('click', () => startSession(s.id, action));
+      // A new start is confirmed first: the clock starts at the server's start.
+      action.addEventListener('click', () => (a ? startSession(s.id, action) : confirmStart(s, action)));
     } else if (new Date(s.opens_at) > new Date()) {
       state.textContent = `Chưa đến giờ làm bài. Bài mở lúc ${when(s.opens_at)}.`;
     } else {
@@ -248,21 +249,77 @@
     return li;
   }
 
-  async function startSession(id, btn) {
+  /* "Bắt đầu làm bài" opens this confirmation (the test, its duration, the
+   * number of questions when known, the access code when the session needs
+   * one); only its "Bắt đầu" starts the attempt. A wrong or missing code
+   * keeps it open with the server's message on the field. */
+  function confirmStart(s, btn) {
+    const mins = Math.round((s.duration_seconds || 0) / 60);
+    const err = el('p', { class: 'notice error', role: 'alert', hidden: true, id: 'start-error' });
+    const facts = [mins ? `Thời gian làm bài: ${mins} phút.` : null,
+      s.items_total ? `Số câu hỏi: ${s.items_total}.` : null].filter(Boolean).join(' ');
+    const code = s.needs_access_code ? el('input', {
+      id: 'start-code', name: 'access_code', inputMode: 'numeric', autocomplete: 'off',
+      maxLength: 6, pattern: '[0-9]{6}', required: true, spellcheck: false, class: 'access-code-input',
+    }) : null;
+    const go = el('button', { type: 'button', class: 'primary', id: 'start-confirm', text: 'Bắt đầu' });
+    const back = el('button', { type: 'button', id: 'start-cancel', text: 'Quay lại' });
+    const d = el('dialog', { id: 'start-dialog', 'aria-labelledby': 'start-title', 'aria-describedby': 'start-facts' },
+      el('h2', { id: 'start-title', text: s.title }),
+      el('p', { id: 'start-facts', text: `${facts} Đồng hồ bắt đầu tính khi em bấm "Bắt đầu"; em làm liền một mạch cho đến khi nộp bài.` }),
+      code ? el('p', { class: 'field' }, el('label', { for: 'start-code', text: 'Mã vào phòng (6 chữ số thầy cô đọc)' }), code) : '',
+      err,
+      el('p', { class: 'actions' }, back, go));
+    const close = () => { d.close(); d.remove(); };
+    back.addEventListener('click', close);
+    d.addEventListener('cancel', (e) => { e.preventDefault(); close(); });
+    go.addEventListener('click', async () => {
+      const typed = code ? code.value.trim() : '';
+      if (code && !/^[0-9]{6}$/.test(typed)) {
+        code.setAttribute('aria-invalid', 'true');
+        showNotice(err, 'Em hãy nhập đủ 6 chữ số của mã vào phòng.');
+        code.focus();
+        return;
+      }
+      go.disabled = true;
+      const r = await startSession(s.id, btn, code ? { access_code: typed } : undefined, true);
+      go.disabled = false;
+      if (!r || r.started) { close(); return; }
+      const e = r.data && r.data.error;
+      if (code && e && /^access_code/.test(e.code)) {
+        code.setAttribute('aria-invalid', 'true');
+        showNotice(err, e.message);
+        code.select();
+        code.focus();
+        return;
+      }
+      close();
+      showNotice($('sessions-error'), errText(r, 'Không bắt đầu được bài kiểm tra.'));
+    });
+    document.body.append(d);
+    d.showModal();
+    (code || go).focus();
+  }
+
+  async function startSession(id, btn, body, confirming) {
     btn.disabled = true;
     try {
-      const r = await api('POST', `/sessions/${encodeURIComponent(id)}/attempts`);
+      const r = await api('POST', `/sessions/${encodeURIComponent(id)}/attempts`, body);
+      if (confirming && r.status !== 401 && !((r.status === 200 || r.status === 201) && r.data && r.data.id)) return r;
+      if (r.status === 401) { sessionExpired(); return { started: true }; }
       if (r.status === 401) { sessionExpired(); return; }
       if ((r.status === 200 || r.status === 201) && r.data && r.data.id) {
         enterAttempt(r.data, { fresh: true });
-        return;
+        return { started: true };
       }
       showNotice($('sessions-error'), errText(r, 'Không bắt đầu được bài kiểm tra.'));
     } catch (e) {
       showNotice($('sessions-error'), TEXT.network);
+      return { started: true }; // nothing more for the dialog to show
     } finally {
       btn.disabled = false;
     }
+    return { started: false };
   }
 
   // ---------------------------------------------------------------- attempt
@@ -989,6 +1046,7 @@
     doneId = String(view.id);
     ss.set(K.attempt, doneId);
     show('done');
+    $('view-done').classList.toggle('with-review', !!(view.result && Array.isArray(view.review) && view.review.length));
     const test = (view.payload && view.payload.test) || {};
     document.title = 'Đã nộp bài — kiemtra';
     const bits = [`Bài “${test.title || 'kiểm tra'}”`];
@@ -1004,6 +1062,7 @@
         ` / ${decimalVi(r.max_score)}`);
       const kids = [el('h2', { text: 'Kết quả' }), score];
       if (r.needs_marking) kids.push(el('p', { class: 'notice', text: 'Một số câu tự luận đang chờ thầy cô chấm; điểm có thể thay đổi.' }));
+      if (Array.isArray(view.review) && view.review.length) kids.push(reviewOf(view));
       res.replaceChildren(...kids);
       res.hidden = false;
       $('done-wait').hidden = true;
@@ -1013,6 +1072,64 @@
       $('done-wait').textContent = view.results_released ? 'Bài của em đang được chấm. Em xem lại sau ít phút.' : 'Kết quả sẽ hiển thị ở đây khi thầy cô công bố.';
     }
     $('done-title').focus();
+  }
+
+  /* The review after release (view.review, one entry per question in the
+   * form's order): the question drawn read-only by the shared renderer with
+   * the student's answer, right / wrong or the points, and, as the teacher
+   * released them, the correct answer (in this form's letters), the
+   * explanation, the model answer and the rubric; the teacher's comment. */
+  const RESULT = { correct: ['Đúng', 'ok'], partial: ['Đúng một phần', 'partial'], incorrect: ['Sai', 'bad'], pending: ['Đang chờ chấm', 'pending'] };
+  function shownText(kind, v) {
+    if (v === null || v === undefined) return '';
+    if (kind === 'TF4' && typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k}) ${x === true ? 'Đúng' : x === false ? 'Sai' : '—'}`).join('; ');
+    if (Array.isArray(v)) return v.join(', ');
+    return kind === 'SHORT' ? decimalVi(v) : String(v);
+  }
+  function reviewOf(view) {
+    const items = new Map(((view.payload && view.payload.items) || []).map((it) => [it.ref, it]));
+    const level = view.release_show || 'score';
+    const sec = el('section', { class: 'review', 'aria-labelledby': 'review-title' },
+      el('h2', { id: 'review-title', text: 'Xem lại bài làm' }),
+      el('p', { class: 'hint', text: level === 'explanations' ? 'Thầy cô đã công bố điểm, đáp án và lời giải.' : level === 'answers' ? 'Thầy cô đã công bố điểm và đáp án.' : 'Thầy cô đã công bố điểm từng câu.' }));
+    const att = view.id;
+    for (const q of view.review) {
+      const it = items.get(q.ref) || { ref: q.ref, kind: q.kind, stem: '' };
+      const [word, cls] = RESULT[q.result] || RESULT.pending;
+      const pts = q.points !== undefined ? `${decimalVi(q.points)} / ${decimalVi(q.max_points)} điểm` : `tối đa ${decimalVi(q.max_points)} điểm`;
+      const art = el('article', { class: `review-q result-${cls}`, 'data-ref': q.ref, 'aria-labelledby': `rv-h-${q.ref}` },
+        el('h3', { id: `rv-h-${q.ref}` }, `Câu ${q.number}`, el('span', { class: `rv-badge ${cls}`, text: word }), el('span', { class: 'rv-points', text: pts })));
+      const asset = (path) => R.fetchImage(`${API}/attempts/${encodeURIComponent(att)}/assets/${encodeURIComponent(q.ref)}/` + path.split('/').map(encodeURIComponent).join('/'));
+      const node = window.KT.renderItem(it, q.response === undefined ? null : q.response, { disabled: true, hint: false, name: 'rv-' + q.ref, label: `Câu trả lời của em, câu ${q.number}`, asset });
+      // Marks the options: the one chosen and, when released, the right ones.
+      const keyLetters = q.key_shown === undefined ? null : [].concat(q.key_shown);
+      if (['MCQ4', 'MR'].includes(it.kind)) {
+        node.querySelectorAll('label.opt').forEach((lab, i) => {
+          const letter = String.fromCharCode(65 + i);
+          if (keyLetters && keyLetters.includes(letter)) { lab.classList.add('is-key'); lab.append(el('span', { class: 'rv-mark', text: 'Đáp án đúng' })); }
+        });
+      }
+      art.append(node);
+      const facts = el('dl', { class: 'rv-facts' });
+      const fact = (dt, dd) => facts.append(el('dt', { text: dt }), el('dd', {}, dd));
+      if (['MCQ4', 'MR', 'TF4'].includes(it.kind)) fact('Em đã chọn', shownText(it.kind, q.response_shown) || 'Chưa trả lời');
+      if (it.kind === 'SHORT') fact('Em đã trả lời', q.response ? decimalVi(q.response) : 'Chưa trả lời');
+      if (q.key_shown !== undefined) fact('Đáp án đúng', shownText(it.kind, q.key_shown));
+      if (facts.children.length) art.append(facts);
+      if (Array.isArray(q.rubric)) {
+        art.append(el('h4', { text: 'Điểm theo hướng dẫn chấm' }), el('ul', { class: 'rv-rubric' }, ...q.rubric.map((c) =>
+          el('li', {}, el('span', { text: c.criterion }), el('strong', { text: ` ${c.given !== undefined ? decimalVi(c.given) : '—'} / ${decimalVi(c.points)}` })))));
+      }
+      if (q.comment) art.append(el('div', { class: 'rv-comment' }, el('h4', { text: 'Nhận xét của thầy cô' }), el('p', { text: q.comment })));
+      for (const [k, title] of [['explanation', 'Lời giải'], ['model_answer', 'Bài giải mẫu']]) {
+        if (!q[k]) continue;
+        const body = el('div', { class: 'rv-html' });
+        body.append(R.html(q[k], { asset }));
+        art.append(el('div', { class: 'rv-expl' }, el('h4', { text: title }), body));
+      }
+      sec.append(art);
+    }
+    return sec;
   }
 
   async function refreshDone() {
