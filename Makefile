@@ -7,7 +7,7 @@ BUILD_FUZZ ?= build-fuzz
 BUILD_BENCH ?= build-bench
 FUZZ_SECONDS ?= 20
 
-.PHONY: run test build build-san build-fuzz fuzz deps deps-test lint bench clean
+.PHONY: run test build build-san build-fuzz fuzz deps deps-test lint bench clean corpus
 
 deps:
 	@scripts/deps.sh build
@@ -52,6 +52,11 @@ lint: deps-test
 	@scripts/deps.sh lint
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@scripts/lint.sh $(BUILD)
+
+# Regenerates the .docx import corpus with LibreOffice (tests/corpus/docx/README.md).
+corpus:
+	@scripts/deps.sh corpus
+	@python3 tests/corpus/docx/make.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

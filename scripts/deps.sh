@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages kiemtra needs that are not installed yet.
-# Usage: scripts/deps.sh [build|test|lint|bench]...   (build is always included)
+# Usage: scripts/deps.sh [build|test|lint|bench|corpus]...   (build is always included)
 set -eu
 
 build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson-dev
@@ -9,6 +9,9 @@ build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson
 test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs"
 lint="clang-tidy cppcheck"
 bench="nginx-light wrk bc postgresql-contrib python3 curl"
+# corpus: regenerating tests/corpus/docx (make corpus); the tests read the
+# committed files and do not need LibreOffice.
+corpus="libreoffice-writer-nogui libreoffice-math-nogui fonts-dejavu-core python3"
 
 want="$build"
 for set in "$@"; do
@@ -17,6 +20,7 @@ for set in "$@"; do
     test) want="$want $test" ;;
     lint) want="$want $lint" ;;
     bench) want="$want $bench" ;;
+    corpus) want="$want $corpus" ;;
     *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
     esac
 done

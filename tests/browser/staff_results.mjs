@@ -166,7 +166,7 @@ async function main() {
   await shot('results');
 
   // One item's distractors, opened with the keyboard.
-  const mcq = Object.keys(EXP.items).find((k) => EXP.items[k].options);
+  const mcq = Object.keys(EXP.items).find((k) => EXP.items[k].options && EXP.items[k].kind === 'MCQ4');
   const btn = page.locator(`tr[data-item-ref="${mcq}"] button[aria-expanded]`);
   await btn.focus();
   await page.keyboard.press('Enter');

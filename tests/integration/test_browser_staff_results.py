@@ -111,7 +111,7 @@ def _test_staff_results(env):
     expect = {"session_id": sid, "test_id": tid, "n": exp["n"], "mean": exp["mean"],
               "sd": exp["sd"], "median": exp["median"], "min": exp["min"], "max": exp["max"],
               "kr20": exp["kr20"], "alpha": exp["alpha"], "hist": exp["hist"],
-              "items": {r: e for r, e in zip(order, exp["items"])}}
+              "items": {r: dict(e, kind=items[r]["kind"]) for r, e in zip(order, exp["items"])}}
     exp_path = os.path.join(tmp, "expect.json")
     with open(exp_path, "w") as f:
         json.dump(expect, f)

@@ -25,8 +25,29 @@ from test_browser import _stop_group
 from test_foundation import _roster_csv, _write
 
 BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
-QTI = os.path.join(ROOT, "..", "shared", "corpus", "qti", "qti-sdk", "test", "samples", "ims",
-                   "items", "2_1", "choice.xml")
+# A QTI 2.1 single-choice item with the standard match_correct template, as
+# the public samples write it (written here so the test needs nothing outside
+# the repository).
+QTI_CHOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="choice"
+  title="Thủ đô của Việt Nam" adaptive="false" timeDependent="false">
+  <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">
+    <correctResponse><value>ChoiceA</value></correctResponse>
+  </responseDeclaration>
+  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">
+    <defaultValue><value>0</value></defaultValue>
+  </outcomeDeclaration>
+  <itemBody>
+    <choiceInteraction responseIdentifier="RESPONSE" shuffle="false" maxChoices="1">
+      <prompt>Thủ đô của Việt Nam là thành phố nào?</prompt>
+      <simpleChoice identifier="ChoiceA">Hà Nội</simpleChoice>
+      <simpleChoice identifier="ChoiceB">Huế</simpleChoice>
+      <simpleChoice identifier="ChoiceC">Đà Nẵng</simpleChoice>
+    </choiceInteraction>
+  </itemBody>
+  <responseProcessing template="http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct"/>
+</assessmentItem>
+"""
 NODE_TIMEOUT = 300
 
 
@@ -48,7 +69,7 @@ def _test_staff_tests_sessions_people_in_chromium(env):
     creds = json.load(open(creds_path))
     roster = _write(tmp, "10a9.csv", _roster_csv(
         [[f"BRWS{i:03d}", f"Trần Thị Lớp Mới {i}", "05/06/2010", "Nữ", "10A9"] for i in range(1, 4)]))
-    assert os.path.exists(QTI), QTI
+    qti = _write(tmp, "choice.xml", QTI_CHOICE)
     bad = _write(tmp, "hong.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
                  '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1"'
                  ' identifier="hong" title="Hỏng" adaptive="false" timeDependent="false">\n'
@@ -61,7 +82,7 @@ def _test_staff_tests_sessions_people_in_chromium(env):
     os.makedirs(shots, exist_ok=True)
     e = dict(os.environ)
     e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_CREDS": creds_path,
-              "KT_ROSTER": roster, "KT_QTI": os.path.abspath(QTI), "KT_QTI_BAD": bad, "KT_SHOTS": shots,
+              "KT_ROSTER": roster, "KT_QTI": qti, "KT_QTI_BAD": bad, "KT_SHOTS": shots,
               "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
     t0 = time.time()
     proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_tests.mjs")], env=e,

@@ -227,10 +227,11 @@ def test_queue_marking_and_release_levels(env):
 def test_scoring_failed_answer_in_the_queue(env):
     s, st = _safety_setup(env)
     gv = st["tok"]["gv"]
-    for name, xml in (("saf-square.xml", SQUARE), ("saf-choice.xml", CHOICE)):
-        r = _import(s, gv, name, xml)
+    # Identifiers of its own: test_scoring_safety counts its saf-* items.
+    for name, xml in (("mq-square.xml", SQUARE), ("mq-choice.xml", CHOICE)):
+        r = _import(s, gv, name, xml.replace('identifier="saf-', 'identifier="mq-'))
         assert r.status in (200, 201), r
-    r = _import(s, gv, "saf-mq.xml", _test_doc("saf-mq", ["saf-square", "saf-choice"]))
+    r = _import(s, gv, "mq-test.xml", _test_doc("mq-test", ["mq-square", "mq-choice"]))
     assert r.status == 201, r
     qt = r.json()["tests"][0]["id"]
     body = {"subject": "TOAN", "grade": 10, "kind": "tx", "forms": 1, "duration_seconds": 600}
