@@ -72,6 +72,7 @@ static const struct kt_route routes[] = {
     {HTTP_DELETE, "/api/v1/tests/{id}", h_test_delete, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/tests/{id}/archive", h_test_archive, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/tests/{id}/unarchive", h_test_unarchive, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/tests/{id}/forms/{code}.docx", h_test_form_docx, ROLES_STAFF},
     {HTTP_GET, "/api/v1/tests/{id}/forms/{code}", h_test_form, ROLES_STAFF},
     {HTTP_POST, "/api/v1/blueprints/availability", h_blueprint_availability, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/sessions", h_sessions_list, ROLES_STAFF},
@@ -138,6 +139,7 @@ kt_api_init(void)
     kt_item_import_register();
     kt_media_register();
     kt_tests_register();
+    kt_docx_export_register();
     kt_sessions_register();
     kt_qti_publish_register();
     kt_attempts_register();
@@ -421,6 +423,13 @@ route_match(http_request *req, const char *pattern)
         if (*p == '{') {
             const char *pe = strchr(p, '}');
             size_t n = strcmp(p, "{*}") == 0 ? strlen(s) : strcspn(s, "/");
+            if (pe && pe[1] && pe[1] != '/' && pe[1] != '{') {
+                /* "{code}.docx": the segment ends with the literal after the parameter */
+                size_t lit = strcspn(pe + 1, "/{");
+                if (n <= lit || strncmp(s + n - lit, pe + 1, lit) != 0)
+                    return 0;
+                n -= lit;
+            }
             if (!pe || n == 0 || np == HTTP_MAX_PARAMS || plen + n + 1 > sizeof(params))
                 return 0;
             offs[np++] = plen;

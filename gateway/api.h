@@ -155,6 +155,9 @@ void h_test_delete(http_request *req);
 void h_test_archive(http_request *req);
 void h_test_unarchive(http_request *req);
 void h_test_form(http_request *req);
+/* docx_export.c: GET /api/v1/tests/{id}/forms/{code}.docx */
+void kt_docx_export_register(void);
+void h_test_form_docx(http_request *req);
 void h_blueprint_availability(http_request *req);
 void h_sessions_list(http_request *req);
 void h_session_get(http_request *req);

@@ -1,9 +1,12 @@
 /*
- * `kiemtra import [--school MA] [--subject MON] [--grade N] FILE|DIR...`:
+ * `kiemtra import [--school MA] [--subject MON] [--grade N] [--partial] FILE|DIR...`:
  * QTI items and tests (.xml) and IMS content packages (.zip) into the
  * question bank through kt_import_qti() (migrations/0006): items with their
- * original XML, package files, tests. One transaction per file: a file with
- * any error writes nothing.
+ * original XML, package files, tests; Word documents (.docx) through
+ * kt_import_docx() (migrations/0030, gateway/item_docx.c). One transaction
+ * per file: a file with any error writes nothing (for .docx, --partial
+ * stores the questions without errors). The exit status is 1 when a file
+ * failed, was refused or was skipped.
  */
 #include "cli.h"
 
@@ -18,10 +21,13 @@
 
 #include "config.h"
 #include "import.h"
+#include "item.h"
+#include "item_docx.h"
 #include "package.h"
 
 struct opts {
     const char *subject, *grade;
+    int partial;
     char school_id[24], province_id[24];
 };
 
@@ -169,6 +175,98 @@ import_file(PGconn *c, const struct opts *o, const char *path, struct totals *to
     free(buf);
 }
 
+static void
+import_docx(PGconn *c, const struct opts *o, const char *path, struct totals *tot)
+{
+    if (needs_subject(o, path) < 0) {
+        printf("LỖI %s: 1 lỗi\n", path);
+        tot->failed++;
+        return;
+    }
+    if (!kt_item_code_valid(o->subject)) {
+        fprintf(stderr, "%s: mã môn học '%s' không hợp lệ (viết in hoa, ví dụ TOAN).\n", path,
+                o->subject);
+        printf("LỖI %s: 1 lỗi\n", path);
+        tot->failed++;
+        return;
+    }
+    size_t len = 0;
+    char *buf = kt_read_file(path, KT_PKG_MAX_TOTAL, &len);
+    if (!buf) {
+        printf("LỖI %s: 1 lỗi\n", path);
+        tot->failed++;
+        return;
+    }
+    kt_docx_import d;
+    kt_docx_import_read(buf, len, o->subject, atoi(o->grade), &d);
+    free(buf);
+    size_t i, nerr = 0;
+    json_t *p;
+    json_array_foreach(d.problems, i, p)
+    {
+        int error = strcmp(json_string_value(json_object_get(p, "severity")), "error") == 0;
+        nerr += error;
+        fprintf(stderr, "%s: %s%s\n", path, error ? "" : "cảnh báo: ",
+                json_string_value(json_object_get(p, "message")));
+    }
+    json_t *items = json_object_get(d.plan, "items"), *res = NULL;
+    if (d.refused || (d.nbad && !o->partial) || !json_array_size(items)) {
+        printf("LỖI %s: %zu lỗi%s, chưa ghi dữ liệu nào\n", path, nerr ? nerr : 1,
+               d.nbad && !d.refused && json_array_size(items)
+                   ? " (--partial để chỉ nhập các câu hợp lệ)"
+                   : "");
+        tot->failed++;
+        kt_docx_import_free(&d);
+        return;
+    }
+    json_t *plan = d.plan;
+    json_object_set_new(plan, "school_id", json_string(o->school_id));
+    json_object_set_new(plan, "province_id", json_string(o->province_id));
+    json_object_set_new(plan, "subject", json_string(o->subject));
+    json_object_set_new(plan, "grade", json_string(o->grade));
+    char *doc = json_dumps(plan, JSON_COMPACT);
+    PGresult *r = NULL;
+    if (doc) {
+        const char *params[] = {doc};
+        r = kt_db_query(c, "SELECT kt_import_docx($1::jsonb)::text", 1, params);
+        free(doc);
+    }
+    if (r) {
+        res = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+        PQclear(r);
+    }
+    if (!res) {
+        printf("LỖI %s: 1 lỗi (cơ sở dữ liệu), chưa ghi dữ liệu nào\n", path);
+        tot->failed++;
+        kt_docx_import_free(&d);
+        return;
+    }
+    json_t *v;
+    json_array_foreach(json_object_get(res, "imported"), i, v)
+        printf("  %s: câu hỏi mới %s (mã %lld), trạng thái nháp.\n", path,
+               json_string_value(json_object_get(v, "identifier")),
+               (long long)json_integer_value(json_object_get(v, "id")));
+    json_array_foreach(json_object_get(res, "existing"), i, v)
+        printf("  %s: câu hỏi %s đã có (mã %lld), bỏ qua.\n", path,
+               json_string_value(json_object_get(v, "identifier")),
+               (long long)json_integer_value(json_object_get(v, "id")));
+    size_t n = json_array_size(json_object_get(res, "imported"));
+    size_t old = json_array_size(json_object_get(res, "existing"));
+    size_t assets = (size_t)json_integer_value(json_object_get(res, "assets"));
+    printf("OK   %s: %zu câu hỏi, 0 đề, %zu tệp đính kèm", path, n, assets);
+    if (old)
+        printf(" (%zu đã có, bỏ qua)", old);
+    if (d.nbad)
+        printf("; %zu câu có lỗi không được nhập", d.nbad);
+    printf("\n");
+    tot->ok++;
+    tot->items += n;
+    tot->assets += assets;
+    tot->existing += old;
+    json_decref(res);
+    kt_docx_import_free(&d);
+}
+
 static int
 by_name(const struct dirent **a, const struct dirent **b)
 {
@@ -219,9 +317,13 @@ import_path(PGconn *c, const struct opts *o, const char *path, int named, int de
         }
         return;
     }
+    if (has_ext(path, ".docx") || has_ext(path, ".docm")) {
+        import_docx(c, o, path, tot); /* a .docm is refused by the reader, with its reason */
+        return;
+    }
     if (!has_ext(path, ".xml") && !has_ext(path, ".zip")) {
         if (named) {
-            printf("BỎ QUA %s: chỉ nhập tệp .xml hoặc .zip\n", path);
+            printf("BỎ QUA %s: chỉ nhập tệp .xml, .zip hoặc .docx\n", path);
             tot->skipped++;
         }
         return;
@@ -233,13 +335,17 @@ static int
 usage(void)
 {
     fprintf(stderr,
-            "usage: kiemtra import [--school MA_TRUONG] [--subject MON] [--grade N] FILE|DIR...\n"
-            "  QTI 2.x/3.0 items and tests (.xml) and IMS content packages (.zip);\n"
-            "  directories are walked for .xml and .zip files. Each file is imported\n"
-            "  all-or-nothing. An item is known by its package (manifest identifier) or\n"
-            "  file name and its identifier: a document already stored is skipped, a\n"
-            "  changed one becomes a new draft version (an approved version stays in use).\n"
-            "  --subject and --grade are required when importing items.\n");
+            "usage: kiemtra import [--school MA_TRUONG] [--subject MON] [--grade N] [--partial]"
+            " FILE|DIR...\n"
+            "  QTI 2.x/3.0 items and tests (.xml), IMS content packages (.zip) and Word\n"
+            "  documents (.docx, docs/IMPORT-WORD.md); directories are walked for .xml,\n"
+            "  .zip and .docx files. Each file is imported all-or-nothing (--partial: the\n"
+            "  questions of a .docx without errors). An item is known by its package\n"
+            "  (manifest identifier), file name or .docx content and its identifier: a\n"
+            "  document already stored is skipped, a changed QTI one becomes a new draft\n"
+            "  version (an approved version stays in use). --subject and --grade are\n"
+            "  required when importing items. Exit status 1 when a file failed, was\n"
+            "  refused or was skipped.\n");
     return 2;
 }
 
@@ -259,6 +365,8 @@ kt_cmd_import(int argc, char **argv)
             o.subject = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--grade") == 0)
             o.grade = argv[++i];
+        else if (strcmp(argv[i], "--partial") == 0)
+            o.partial = 1;
         else if (strncmp(argv[i], "--", 2) == 0) {
             free(paths);
             return usage();
@@ -302,7 +410,7 @@ kt_cmd_import(int argc, char **argv)
            " %zu tệp đính kèm mới; %zu câu hỏi có phiên bản mới; %zu đã có.\n",
            tot.ok, tot.failed, tot.skipped, tot.items, tot.tests, tot.assets, tot.updated,
            tot.existing);
-    rc = tot.failed ? 1 : 0;
+    rc = tot.failed || tot.skipped ? 1 : 0;
 out:
     if (c)
         PQfinish(c);

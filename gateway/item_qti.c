@@ -17,6 +17,7 @@
 #include "cpupool.h"
 #include "import.h"
 #include "item.h"
+#include "item_docx.h"
 #include "qti_export.h"
 #include "score.h"
 #include "server.h"
@@ -82,6 +83,7 @@ void
 kt_item_import_register(void)
 {
     pg_register_statements(import_stmts, (int)(sizeof(import_stmts) / sizeof(import_stmts[0])));
+    kt_docx_import_register();
 }
 
 /* One import in flight: what the CPU pool reads and writes. */
@@ -268,7 +270,32 @@ h_items_import(http_request *req)
     }
     if (!req->body || req->body_len == 0) {
         api_error(req, 400, "empty_body",
-                  "Hãy gửi nội dung tệp QTI (.xml) hoặc gói nội dung (.zip) trong thân yêu cầu.");
+                  "Hãy gửi nội dung tệp QTI (.xml), gói nội dung (.zip) hoặc tệp Word (.docx)"
+                  " trong thân yêu cầu.");
+        return;
+    }
+    char *fname = http_query_param(req, "filename");
+    if (kt_docx_looks_like(http_header(req, "Content-Type"), fname, req->body, req->body_len)) {
+        /* A Word document (docs/IMPORT-WORD.md): item_docx.c. */
+        char *subject = http_query_param(req, "subject"), *grade = http_query_param(req, "grade");
+        char *dry = http_query_param(req, "dry_run"), *part = http_query_param(req, "partial");
+        int dry_run = dry && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);
+        int partial = part && (strcmp(part, "1") == 0 || strcmp(part, "true") == 0);
+        free(dry);
+        free(part);
+        free(fname);
+        const char *bad = NULL;
+        if (subject && !kt_item_code_valid(subject))
+            bad = "Mã môn học (subject) không hợp lệ.";
+        else if (grade && api_bounded(grade, 1, 12) < 0)
+            bad = "Khối lớp (grade) phải là số từ 1 đến 12.";
+        if (bad) {
+            free(subject);
+            free(grade);
+            api_error(req, 400, "invalid_parameter", bad);
+            return;
+        }
+        kt_items_import_docx(req, subject, grade, dry_run, partial);
         return;
     }
     struct import_job *j = calloc(1, sizeof(*j));
@@ -295,7 +322,6 @@ h_items_import(http_request *req)
             return;
         }
     }
-    char *fname = http_query_param(req, "filename");
     int zip = req->body_len >= 4 && memcmp(req->body, "PK\003\004", 4) == 0;
     snprintf(j->name, sizeof(j->name), "%s",
              fname && *fname ? fname : zip ? "tep-tai-len.zip" : "tep-tai-len.xml");

@@ -5,8 +5,10 @@ set -eu
 
 build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson-dev
        libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev libjs-katex"
-# chromium and nodejs: the browser tests (tests/browser, playwright-core from npm)
-test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs"
+# chromium and nodejs: the browser tests (tests/browser, playwright-core from npm);
+# LibreOffice and poppler-utils: the .docx export is converted to PDF and read back
+test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs
+      libreoffice-writer-nogui libreoffice-math-nogui poppler-utils"
 lint="clang-tidy cppcheck"
 bench="nginx-light wrk bc postgresql-contrib python3 curl"
 # corpus: regenerating tests/corpus/docx (make corpus); the tests read the

@@ -281,6 +281,20 @@ async function main() {
   facts.imported_item = Number((await page.locator('table.import-done a').first().getAttribute('href')).split('/')[2]);
   await shot('import-done');
   log(`ok: QTI previewed (${prevText.replace(/\s+/g, ' ').trim()}) and imported as item ${facts.imported_item}`);
+  // A Word file with one bad question: previewed per question with the problem, then only
+  // the good questions imported.
+  await open('#/import');
+  await page.setInputFiles('#import-files', [env.KT_DOCX]);
+  await waitFor('the Word preview lists its questions and names the bad one', () => {
+    const t = document.querySelector('table.import-table');
+    const e = document.querySelector('.import-errors');
+    return t && /Câu 1/.test(t.textContent) && /Câu 3/.test(t.textContent) && e && /Câu 2 \(đoạn \d+\)/.test(e.textContent);
+  }, null, 20000);
+  facts.docx_error = (await text('.import-errors li')).trim();
+  await page.click('button:has-text("Chỉ nhập các câu hợp lệ")');
+  await dlg('Nhập');
+  await waitFor('the two good questions are imported', () => document.querySelectorAll('table.import-done a[href^="#/items/"]').length === 2, null, 20000);
+  log('ok: Word file previewed with its problem; the good questions imported');
   await logout();
 
   // ---------------------------------------------------------------- student takes it

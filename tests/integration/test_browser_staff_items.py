@@ -8,12 +8,10 @@ the image as media/<sha256>.png copied with the version, two versions,
 approved."""
 import json
 import os
-import subprocess
 import tempfile
-import time
 
-from harness import ROOT, Env
-from test_browser import BROWSER_DIR, _stop_group
+from browser_run import in_own_cluster, run_script, screenshots
+from harness import ROOT
 
 PW = "mat-khau-giao-vien-ly"
 NODE_TIMEOUT = 180
@@ -22,11 +20,7 @@ NODE_TIMEOUT = 180
 def test_staff_item_screens_in_chromium(shared_env):
     # Its own cluster: the screens change the demo school (accounts, classes,
     # archived tests) that other modules check as `kiemtra demo` left it.
-    env = Env(os.path.dirname(shared_env.binary))
-    try:
-        _test_staff_item_screens_in_chromium(env)
-    finally:
-        env.close()
+    in_own_cluster(shared_env, _test_staff_item_screens_in_chromium)
 
 
 def _test_staff_item_screens_in_chromium(env):
@@ -43,31 +37,11 @@ def _test_staff_item_screens_in_chromium(env):
         env.cli("users", "add", "--username", "gv.ly.web", "--full-name", "Cô Vật Lí",
                 "--role", "teacher", "--school", "DEMO-THPT", "--subject", "VL",
                 env={"KIEMTRA_NEW_PASSWORD": PW})
-    setup = subprocess.run([os.path.join(BROWSER_DIR, "setup.sh")], capture_output=True,
-                           text=True, timeout=300)
-    assert setup.returncode == 0, f"tests/browser/setup.sh failed:\n{setup.stdout}{setup.stderr}"
-    shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
-                                                       "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    e = dict(os.environ)
     who = lambda k: f"{creds[k]['username']}:{creds[k]['password']}"  # noqa: E731
-    e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_TEACHER": who("teacher"),
-              "KT_HEAD": who("subject_head"), "KT_OTHER": f"gv.ly.web:{PW}", "KT_SHOTS": shots,
-              "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
-    t0 = time.time()
-    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_items.mjs")], env=e,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=NODE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        out, _ = proc.communicate()
-        raise AssertionError("staff_items.mjs timed out:\n" + out)
-    finally:
-        _stop_group(proc)
-    print(f"staff_items.mjs: {time.time() - t0:.1f}s", flush=True)
-    assert proc.returncode == 0 and "ALL OK" in out, f"staff_items.mjs exited {proc.returncode}:\n{out}"
+    shots = screenshots(env)
+    out = run_script(env, s, "staff_items.mjs", {"KT_TEACHER": who("teacher"),
+                     "KT_HEAD": who("subject_head"), "KT_OTHER": f"gv.ly.web:{PW}"},
+                     NODE_TIMEOUT)
 
     item_id = int([ln for ln in out.splitlines() if ln.startswith("ITEM ")][0].split()[1])
     row = env.cluster.psql(f"SELECT status, current_version FROM items WHERE id = {item_id}")

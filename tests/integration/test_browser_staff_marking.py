@@ -13,26 +13,18 @@ and 390 px) go to BUILD/screenshots.
 """
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 
-from harness import ROOT, Env
-from test_browser import _stop_group
+from browser_run import in_own_cluster, run_script, screenshots
 
-BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
 NODE_TIMEOUT = 240
 STUDENTS = 3
 
 
 def test_staff_marking_in_chromium(shared_env):
     # Its own cluster: the marks and the release change the demo school.
-    env = Env(os.path.dirname(shared_env.binary))
-    try:
-        _test_staff_marking_in_chromium(env)
-    finally:
-        env.close()
+    in_own_cluster(shared_env, _test_staff_marking_in_chromium)
 
 
 def _test_staff_marking_in_chromium(env):
@@ -91,33 +83,12 @@ def _test_staff_marking_in_chromium(env):
             assert r.status == 200, r
         assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
 
-    setup = subprocess.run([os.path.join(BROWSER_DIR, "setup.sh")], capture_output=True,
-                           text=True, timeout=300)
-    assert setup.returncode == 0, f"tests/browser/setup.sh failed:\n{setup.stdout}{setup.stderr}"
-    shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
-                                                       "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    e = dict(os.environ)
-    e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_CREDS": creds_path,
-              "KT_SESSION": str(sid), "KT_STUDENTS": str(STUDENTS), "KT_SHOTS": shots,
-              "KT_ESSAYS": json.dumps([{"ref": ref, "criteria": [
-                  c["points"] for c in items[ref]["scoring"]["rubric"]]} for ref in essays]),
-              "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
-    t0 = time.time()
-    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_marking.mjs")], env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=NODE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        out, _ = proc.communicate()
-        raise AssertionError("staff_marking.mjs timed out:\n" + out)
-    finally:
-        _stop_group(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"staff_marking.mjs: {time.time() - t0:.1f}s", flush=True)
-    assert proc.returncode == 0 and "ALL OK" in out, f"staff_marking.mjs exited {proc.returncode}:\n{out}"
+    shots = screenshots(env)
+    essays_env = json.dumps([{"ref": ref, "criteria": [
+        c["points"] for c in items[ref]["scoring"]["rubric"]]} for ref in essays])
+    out = run_script(env, s, "staff_marking.mjs", {
+        "KT_CREDS": creds_path, "KT_SESSION": str(sid), "KT_STUDENTS": str(STUDENTS),
+        "KT_ESSAYS": essays_env}, NODE_TIMEOUT)
     done = json.loads(next(l for l in out.splitlines() if l.startswith("@@ "))[3:])
 
     # Every answer marked as typed, with its comment; every attempt totalled.

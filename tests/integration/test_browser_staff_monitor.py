@@ -12,25 +12,16 @@ BUILD/screenshots. This side checks the database against what the page did.
 """
 import json
 import os
-import shutil
-import subprocess
 import tempfile
-import time
 
-from harness import ROOT, Env
-from test_browser import _stop_group
+from browser_run import in_own_cluster, run_script, screenshots
 
-BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
 NODE_TIMEOUT = 300
 
 
 def test_staff_monitor_in_chromium(shared_env):
     # Its own cluster: the screens change the demo session and its attempts.
-    env = Env(os.path.dirname(shared_env.binary))
-    try:
-        _test_staff_monitor_in_chromium(env)
-    finally:
-        env.close()
+    in_own_cluster(shared_env, _test_staff_monitor_in_chromium)
 
 
 def _test_staff_monitor_in_chromium(env):
@@ -39,31 +30,9 @@ def _test_staff_monitor_in_chromium(env):
     creds_path = os.path.join(tmp, "demo-credentials.json")
     env.cli("demo", "--credentials", creds_path)
     sid = int(env.cluster.psql("SELECT min(id) FROM sessions"))
-    setup = subprocess.run([os.path.join(BROWSER_DIR, "setup.sh")], capture_output=True,
-                           text=True, timeout=300)
-    assert setup.returncode == 0, f"tests/browser/setup.sh failed:\n{setup.stdout}{setup.stderr}"
-    shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
-                                                       "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    e = dict(os.environ)
-    e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_CREDS": creds_path,
-              "KT_SESSION": str(sid), "KT_SHOTS": shots,
-              "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
-    t0 = time.time()
-    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_monitor.mjs")], env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=NODE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        out, _ = proc.communicate()
-        raise AssertionError("staff_monitor.mjs timed out:\n" + out)
-    finally:
-        _stop_group(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"staff_monitor.mjs: {time.time() - t0:.1f}s", flush=True)
-    assert proc.returncode == 0 and "ALL OK" in out, f"staff_monitor.mjs exited {proc.returncode}:\n{out}"
+    shots = screenshots(env)
+    out = run_script(env, s, "staff_monitor.mjs", {"KT_CREDS": creds_path,
+                     "KT_SESSION": str(sid)}, NODE_TIMEOUT)
     done = [json.loads(line[3:]) for line in out.splitlines() if line.startswith("@@ ")]
     assert len(done) == 1 and done[0]["event"] == "done", out
     f = done[0]

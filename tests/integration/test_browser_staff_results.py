@@ -15,25 +15,17 @@ results-test-1366/390 in BUILD/screenshots.
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 
-from harness import ROOT, Env
-from test_browser import _stop_group
+from browser_run import in_own_cluster, run_script, screenshots
 from test_results_stats import TOL, expected_stats, read_xlsx
 
-BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
 NODE_TIMEOUT = 200
 STUDENTS = 20
 
 
 def test_staff_results_in_chromium(shared_env):
-    env = Env(os.path.dirname(shared_env.binary))
-    try:
-        _test_staff_results(env)
-    finally:
-        env.close()
+    in_own_cluster(shared_env, _test_staff_results)
 
 
 def _answer(s, tok, aid, ref, resp):
@@ -116,33 +108,11 @@ def _test_staff_results(env):
     with open(exp_path, "w") as f:
         json.dump(expect, f)
 
-    setup = subprocess.run([os.path.join(BROWSER_DIR, "setup.sh")], capture_output=True,
-                           text=True, timeout=300)
-    assert setup.returncode == 0, f"tests/browser/setup.sh failed:\n{setup.stdout}{setup.stderr}"
-    shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
-                                                       "screenshots")
-    os.makedirs(shots, exist_ok=True)
     xlsx_path = os.path.join(tmp, "download.xlsx")
-    e = dict(os.environ)
-    e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_CREDS": creds_path,
-              "KT_EXPECT": exp_path, "KT_XLSX": xlsx_path, "KT_SHOTS": shots,
-              "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
-    t0 = time.time()
-    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_results.mjs")], env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    shots = screenshots(env)
     try:
-        out, _ = proc.communicate(timeout=NODE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        out, _ = proc.communicate()
-        raise AssertionError("staff_results.mjs timed out:\n" + out)
-    finally:
-        _stop_group(proc)
-    print(f"staff_results.mjs: {time.time() - t0:.1f}s", flush=True)
-    try:
-        assert proc.returncode == 0 and "ALL OK" in out, \
-            f"staff_results.mjs exited {proc.returncode}:\n{out}"
+        out = run_script(env, s, "staff_results.mjs", {"KT_CREDS": creds_path,
+                         "KT_EXPECT": exp_path, "KT_XLSX": xlsx_path}, NODE_TIMEOUT)
         done = [json.loads(line[3:]) for line in out.splitlines() if line.startswith("@@ ")]
         assert len(done) == 1 and done[0]["event"] == "done", out
         f = done[0]

@@ -15,16 +15,12 @@ This side checks the database against what the page reported.
 """
 import json
 import os
-import shutil
-import subprocess
 import tempfile
-import time
 
-from harness import ROOT, Env
-from test_browser import _stop_group
+from browser_run import in_own_cluster, run_script, screenshots
+from harness import ROOT
 from test_foundation import _roster_csv, _write
 
-BROWSER_DIR = os.path.join(ROOT, "tests", "browser")
 # A QTI 2.1 single-choice item with the standard match_correct template, as
 # the public samples write it (written here so the test needs nothing outside
 # the repository).
@@ -54,11 +50,7 @@ NODE_TIMEOUT = 300
 def test_staff_tests_sessions_people_in_chromium(shared_env):
     # Its own cluster: the screens change the demo school (accounts, classes,
     # archived tests) that other modules check as `kiemtra demo` left it.
-    env = Env(os.path.dirname(shared_env.binary))
-    try:
-        _test_staff_tests_sessions_people_in_chromium(env)
-    finally:
-        env.close()
+    in_own_cluster(shared_env, _test_staff_tests_sessions_people_in_chromium)
 
 
 def _test_staff_tests_sessions_people_in_chromium(env):
@@ -74,31 +66,11 @@ def _test_staff_tests_sessions_people_in_chromium(env):
                  '<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1"'
                  ' identifier="hong" title="Hỏng" adaptive="false" timeDependent="false">\n'
                  '<itemBody><p>Thiếu thẻ đóng</itemBody>\n</assessmentItem>\n')
-    setup = subprocess.run([os.path.join(BROWSER_DIR, "setup.sh")], capture_output=True,
-                           text=True, timeout=300)
-    assert setup.returncode == 0, f"tests/browser/setup.sh failed:\n{setup.stdout}{setup.stderr}"
-    shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
-                                                       "screenshots")
-    os.makedirs(shots, exist_ok=True)
-    e = dict(os.environ)
-    e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_CREDS": creds_path,
-              "KT_ROSTER": roster, "KT_QTI": qti, "KT_QTI_BAD": bad, "KT_SHOTS": shots,
-              "KT_PROFILE": tempfile.mkdtemp(prefix="chromium-", dir=env.cluster.dir)})
-    t0 = time.time()
-    proc = subprocess.Popen(["node", os.path.join(BROWSER_DIR, "staff_tests.mjs")], env=e,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=NODE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        out, _ = proc.communicate()
-        raise AssertionError("staff_tests.mjs timed out:\n" + out)
-    finally:
-        _stop_group(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"staff_tests.mjs: {time.time() - t0:.1f}s", flush=True)
-    assert proc.returncode == 0 and "ALL OK" in out, f"staff_tests.mjs exited {proc.returncode}:\n{out}"
+    shots = screenshots(env)
+    out = run_script(env, s, "staff_tests.mjs", {
+        "KT_CREDS": creds_path, "KT_ROSTER": roster, "KT_QTI": qti, "KT_QTI_BAD": bad,
+        "KT_DOCX": os.path.join(ROOT, "tests", "corpus", "docx", "m1_thieu_dap_an.docx")},
+        NODE_TIMEOUT)
     done = [json.loads(line[3:]) for line in out.splitlines() if line.startswith("@@ ")]
     assert len(done) == 1 and done[0]["event"] == "done", out
     f = done[0]
@@ -130,6 +102,9 @@ def _test_staff_tests_sessions_people_in_chromium(env):
     # Only the good file of the two was imported; the broken one's error named it.
     assert q("SELECT count(*) FROM items WHERE identifier = 'hong'") == "0"
     assert "hong.xml" in f["import_error"], f
+    # The Word file: its bad question named, only the two good ones stored.
+    assert "Câu 2 (đoạn" in f["docx_error"] and "đáp án" in f["docx_error"], f
+    assert q("SELECT count(*) FROM items WHERE origin LIKE 'docx-sha256:%'") == "2"
     # The second session: moved, then cancelled with its reason, audited.
     s2 = int(f["session2_id"])
     assert q(f"SELECT cancel_reason, closes_at - opens_at = interval '2 hours'"

@@ -529,6 +529,30 @@
     const printBtn = el('button', { type: 'button', class: 'small', text: 'In mã đề' });
     printBtn.addEventListener('click', () => window.print());
     pick.append(printBtn);
+    // Each form as the Word document a school prints, fetched with the token.
+    const words = el('p', { class: 'actions no-print docx-links' });
+    const wordMsg = el('span', { role: 'status' });
+    for (const c of codes) {
+      const a = el('a', { href: '#', class: 'button small', text: `Tải Word (.docx) mã đề ${c}`, 'data-code': c });
+      a.addEventListener('click', async (ev) => {
+        ev.preventDefault();
+        wordMsg.className = '';
+        wordMsg.setAttribute('role', 'status');
+        wordMsg.textContent = 'Đang tạo tệp Word…';
+        const r = await KT.api('GET', `/tests/${t.id}/forms/${encodeURIComponent(c)}.docx`, undefined, { blob: true, timeout: 60000 });
+        if (!r.ok || !(r.data instanceof Blob)) { KT.showError(wordMsg, r); return; }
+        const url = URL.createObjectURL(r.data);
+        const link = el('a', { href: url, download: `de-${c}.docx`, hidden: true });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+        wordMsg.textContent = `Đã tải mã đề ${c}.`;
+      });
+      words.append(a, ' ');
+    }
+    words.append(wordMsg);
+    view.before(words);
     await show(query.get('form') && codes.includes(query.get('form')) ? query.get('form') : codes[0]);
   }
 
