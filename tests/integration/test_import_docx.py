@@ -12,6 +12,7 @@ import time
 import zipfile
 import io
 
+from browser_run import in_own_cluster
 from test_items import _setup
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,7 +52,11 @@ def _check_item(s, tok, want, got):
     return v
 
 
-def test_corpus_over_http(env):
+def test_corpus_over_http(shared_env):
+    in_own_cluster(shared_env, _test_corpus_over_http)
+
+
+def _test_corpus_over_http(env):
     s, tok = _setup(env)
     t = tok["gv.itema"]
     for name, want in sorted(EXPECTED.items()):
@@ -101,7 +106,11 @@ def test_corpus_over_http(env):
         assert _counts(env) == before, name
 
 
-def test_malformed_partial_and_refusals(env):
+def test_malformed_partial_and_refusals(shared_env):
+    in_own_cluster(shared_env, _test_malformed_partial_and_refusals)
+
+
+def _test_malformed_partial_and_refusals(env):
     s, tok = _setup(env)
     t = tok["gv.itema"]
     before = _counts(env)
@@ -149,7 +158,11 @@ def x_names(p):
     return re.match(r"Câu \d+ \(đoạn \d+\): ", p["message"]) and p["paragraph"] > 0
 
 
-def test_cli(env):
+def test_cli(shared_env):
+    in_own_cluster(shared_env, _test_cli)
+
+
+def _test_cli(env):
     s, tok = _setup(env)
     if env.cluster.psql("SELECT count(*) FROM schools WHERE code = 'DOCX-C'") == "0":
         env.cli("schools", "add", "DOCX-C", "Trường DOCX C", "--province", "TST", "Sở thử nghiệm")
@@ -202,7 +215,11 @@ def _hundred():
     return b.getvalue()
 
 
-def test_benchmark_hundred_questions(env):
+def test_benchmark_hundred_questions(shared_env):
+    in_own_cluster(shared_env, _test_benchmark_hundred_questions)
+
+
+def _test_benchmark_hundred_questions(env):
     """Not a timed assertion: prints the time of a 100-question import end to
     end through HTTP (docs/BENCHMARKS.md, "Word import")."""
     s, tok = _setup(env)
