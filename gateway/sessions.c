@@ -243,7 +243,7 @@ kt_rfc3339_parse(const char *s, int64_t *epoch)
     } else {
         return -1;
     }
-    *epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *epoch = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec - off;
     return 0;
 }
 

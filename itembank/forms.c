@@ -302,7 +302,7 @@ kt_forms_availability(const json_t *bp, const json_t *candidates)
                                                   "Ma trận đề phải có ít nhất một dòng."));
     kt_bp_cell *valid = calloc(nrows ? nrows : 1, sizeof(*valid));
     size_t *valid_row = calloc(nrows ? nrows : 1, sizeof(*valid_row));
-    json_t **row_json = calloc(nrows ? nrows : 1, sizeof(*row_json));
+    json_t **row_json = calloc(nrows ? nrows : 1, sizeof(json_t *));
     if (!valid || !valid_row || !row_json)
         abort();
     size_t nitems = json_array_size(candidates), nvalid = 0;
