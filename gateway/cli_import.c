@@ -3,9 +3,10 @@
  * QTI items and tests (.xml) and IMS content packages (.zip) into the
  * question bank through kt_import_qti() (migrations/0006): items with their
  * original XML, package files, tests; Word documents (.docx) through
- * kt_import_docx() (migrations/0030, gateway/item_docx.c). One transaction
- * per file: a file with any error writes nothing (for .docx, --partial
- * stores the questions without errors). The exit status is 1 when a file
+ * kt_import_docx() (migrations/0030, gateway/item_docx.c), and question
+ * sheets (.xlsx, .csv, itembank/qsheet.h) the same way. One transaction
+ * per file: a file with any error writes nothing (for .docx, .xlsx and
+ * .csv, --partial stores the questions without errors). The exit status is 1 when a file
  * failed, was refused or was skipped.
  */
 #include "cli.h"
@@ -175,8 +176,9 @@ import_file(PGconn *c, const struct opts *o, const char *path, struct totals *to
     free(buf);
 }
 
+/* A Word document (sheet < 0) or a question sheet (a kt_qsheet_format). */
 static void
-import_docx(PGconn *c, const struct opts *o, const char *path, struct totals *tot)
+import_docx(PGconn *c, const struct opts *o, const char *path, int sheet, struct totals *tot)
 {
     if (needs_subject(o, path) < 0) {
         printf("LỖI %s: 1 lỗi\n", path);
@@ -198,7 +200,10 @@ import_docx(PGconn *c, const struct opts *o, const char *path, struct totals *to
         return;
     }
     kt_docx_import d;
-    kt_docx_import_read(buf, len, o->subject, atoi(o->grade), &d);
+    if (sheet >= 0)
+        kt_qsheet_import_read(buf, len, (kt_qsheet_format)sheet, o->subject, atoi(o->grade), &d);
+    else
+        kt_docx_import_read(buf, len, o->subject, atoi(o->grade), &d);
     free(buf);
     size_t i, nerr = 0;
     json_t *p;
@@ -318,12 +323,16 @@ import_path(PGconn *c, const struct opts *o, const char *path, int named, int de
         return;
     }
     if (has_ext(path, ".docx") || has_ext(path, ".docm")) {
-        import_docx(c, o, path, tot); /* a .docm is refused by the reader, with its reason */
+        import_docx(c, o, path, -1, tot); /* a .docm is refused by the reader, with its reason */
+        return;
+    }
+    if (has_ext(path, ".xlsx") || has_ext(path, ".csv")) {
+        import_docx(c, o, path, has_ext(path, ".xlsx") ? KT_QSHEET_XLSX : KT_QSHEET_CSV, tot);
         return;
     }
     if (!has_ext(path, ".xml") && !has_ext(path, ".zip")) {
         if (named) {
-            printf("BỎ QUA %s: chỉ nhập tệp .xml, .zip hoặc .docx\n", path);
+            printf("BỎ QUA %s: chỉ nhập tệp .xml, .zip, .docx, .xlsx hoặc .csv\n", path);
             tot->skipped++;
         }
         return;
@@ -337,11 +346,12 @@ usage(void)
     fprintf(stderr,
             "usage: kiemtra import [--school MA_TRUONG] [--subject MON] [--grade N] [--partial]"
             " FILE|DIR...\n"
-            "  QTI 2.x/3.0 items and tests (.xml), IMS content packages (.zip) and Word\n"
-            "  documents (.docx, docs/IMPORT-WORD.md); directories are walked for .xml,\n"
-            "  .zip and .docx files. Each file is imported all-or-nothing (--partial: the\n"
-            "  questions of a .docx without errors). An item is known by its package\n"
-            "  (manifest identifier), file name or .docx content and its identifier: a\n"
+            "  QTI 2.x/3.0 items and tests (.xml), IMS content packages (.zip), Word\n"
+            "  documents (.docx) and question sheets (.xlsx, .csv; docs/IMPORT-WORD.md);\n"
+            "  directories are walked for all of them. Each file is imported\n"
+            "  all-or-nothing (--partial: the questions without errors of a .docx, .xlsx\n"
+            "  or .csv). An item is known by its package (manifest identifier), file\n"
+            "  name or .docx/.xlsx/.csv content and its identifier: a\n"
             "  document already stored is skipped, a changed QTI one becomes a new draft\n"
             "  version (an approved version stays in use). --subject and --grade are\n"
             "  required when importing items. Exit status 1 when a file failed, was\n"

@@ -1,6 +1,7 @@
 /*
  * Word (.docx) question import: the plan of item_docx.h built on the CPU
- * pool, and POST /api/v1/items/import for a Word document: ?dry_run=1
+ * pool, and POST /api/v1/items/import for a Word document or a question
+ * sheet (.xlsx, .csv; the same plan, see qsheet.h): ?dry_run=1
  * shows per question what would be created and every problem, storing
  * nothing; otherwise a file with any question in error is refused (422,
  * nothing stored) unless ?partial=1, and the good questions are stored with
@@ -119,37 +120,43 @@ error_seen(const json_t *problems, size_t upto, json_int_t q, json_int_t para)
     return 0;
 }
 
-void
-kt_docx_import_read(const void *buf, size_t len, const char *subject, int grade,
-                    kt_docx_import *out)
+static void
+file_sha256(const void *buf, size_t len, char sha[2 * crypto_hash_sha256_BYTES + 1])
 {
-    memset(out, 0, sizeof(*out));
     unsigned char h[crypto_hash_sha256_BYTES];
-    char sha[2 * crypto_hash_sha256_BYTES + 1];
     crypto_hash_sha256(h, buf, len);
-    sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
+    sodium_bin2hex(sha, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof(h));
+}
 
-    kt_docx_result r;
-    int rc = kt_docx_read(buf, len, &r);
-    out->problems = r.problems ? json_incref(r.problems) : json_array();
+/* The plan of what a reader gave (rc, r: kt_docx_read's or kt_qsheet_read's
+ * for out->format); r is freed. */
+static void
+plan_of(int rc, kt_docx_result *r, const char *sha, const char *subject, int grade,
+        kt_docx_import *out)
+{
+    int sheet = strcmp(out->format, "docx") != 0;
+    out->problems = r->problems ? json_incref(r->problems) : json_array();
     out->plan = json_pack("{s:o,s:[],s:[]}", "origin", json_sprintf("docx-sha256:%s", sha),
                           "items", "images");
     if (rc < 0) {
         out->refused = 1;
-        kt_docx_result_free(&r);
+        kt_docx_result_free(r);
         return;
     }
     json_t *items = json_object_get(out->plan, "items"), *used = json_object();
     size_t i;
     json_t *q;
-    json_array_foreach(r.questions, i, q)
+    json_array_foreach(r->questions, i, q)
     {
         json_t *item = json_object_get(q, "item");
         json_int_t number = json_integer_value(json_object_get(q, "number"));
         json_int_t part = json_integer_value(json_object_get(q, "part"));
         json_int_t para = json_integer_value(json_object_get(q, "paragraph"));
         char ident[101];
-        if (part > 0)
+        if (sheet) /* the row: a question's place in the file */
+            snprintf(ident, sizeof(ident), "%s-%d-%s-%.10s-r%lld", subject, grade, out->format,
+                     sha, (long long)para);
+        else if (part > 0)
             snprintf(ident, sizeof(ident), "%s-%d-docx-%.10s-p%lld-%lld", subject, grade, sha,
                      (long long)part, (long long)number);
         else
@@ -164,13 +171,19 @@ kt_docx_import_read(const void *buf, size_t len, const char *subject, int grade,
             /* What the reader's check could not see (the caller's fields). */
             size_t k;
             json_t *p;
+            char where[64];
+            if (sheet)
+                snprintf(where, sizeof(where), "Dòng %lld (Câu %lld)", (long long)para,
+                         (long long)number);
+            else
+                snprintf(where, sizeof(where), "Câu %lld (đoạn %lld)", (long long)number,
+                         (long long)para);
             json_array_foreach(probs, k, p)
                 json_array_append_new(
                     out->problems,
                     json_pack("{s:s,s:I,s:I,s:o}", "severity", "error", "question", number,
                               "paragraph", para, "message",
-                              json_sprintf("Câu %lld (đoạn %lld): %s: %s", (long long)number,
-                                           (long long)para,
+                              json_sprintf("%s: %s: %s", where,
                                            json_string_value(json_object_get(p, "field")),
                                            json_string_value(json_object_get(p, "message")))));
             json_decref(probs);
@@ -205,8 +218,8 @@ kt_docx_import_read(const void *buf, size_t len, const char *subject, int grade,
     }
     /* The pictures of the questions kept, as media rows. */
     json_t *images = json_object_get(out->plan, "images");
-    for (size_t n = 0; n < r.nimages; n++) {
-        const kt_docx_image *im = &r.images[n];
+    for (size_t n = 0; n < r->nimages; n++) {
+        const kt_docx_image *im = &r->images[n];
         if (!json_object_get(used, im->path) || strncmp(im->path, "media/", 6) != 0)
             continue;
         size_t cap = sodium_base64_encoded_len(im->len, sodium_base64_VARIANT_ORIGINAL);
@@ -229,7 +242,33 @@ kt_docx_import_read(const void *buf, size_t len, const char *subject, int grade,
             !error_seen(out->problems, n, qn, para))
             out->nbad++;
     }
-    kt_docx_result_free(&r);
+    kt_docx_result_free(r);
+}
+
+void
+kt_docx_import_read(const void *buf, size_t len, const char *subject, int grade,
+                    kt_docx_import *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->format = "docx";
+    char sha[2 * crypto_hash_sha256_BYTES + 1];
+    file_sha256(buf, len, sha);
+    kt_docx_result r;
+    int rc = kt_docx_read(buf, len, &r);
+    plan_of(rc, &r, sha, subject, grade, out);
+}
+
+void
+kt_qsheet_import_read(const void *buf, size_t len, kt_qsheet_format fmt, const char *subject,
+                      int grade, kt_docx_import *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->format = fmt == KT_QSHEET_XLSX ? "xlsx" : "csv";
+    char sha[2 * crypto_hash_sha256_BYTES + 1];
+    file_sha256(buf, len, sha);
+    kt_docx_result r;
+    int rc = kt_qsheet_read(buf, len, fmt, &r);
+    plan_of(rc, &r, sha, subject, grade, out);
 }
 
 void
@@ -268,9 +307,45 @@ ends_with(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+static int
+type_is(const char *content_type, const char *type)
+{
+    size_t n = strcspn(content_type, "; \t");
+    return n == strlen(type) && strncasecmp(content_type, type, n) == 0;
+}
+
+/* The sheet format of an upload (declared type, then file name, then a zip
+ * holding a workbook), or -1 when it is not a sheet. */
+static int
+sheet_format(const char *content_type, const char *filename, const void *buf, size_t len)
+{
+    if (content_type) {
+        if (type_is(content_type, KT_XLSX_CONTENT_TYPE))
+            return KT_QSHEET_XLSX;
+        if (type_is(content_type, "text/csv") || type_is(content_type, "application/csv"))
+            return KT_QSHEET_CSV;
+        if (type_is(content_type, KT_DOCX_CONTENT_TYPE) ||
+            type_is(content_type, "application/vnd.ms-word.document.macroenabled.12"))
+            return -1;
+    }
+    if (filename && ends_with(filename, ".xlsx"))
+        return KT_QSHEET_XLSX;
+    if (filename && ends_with(filename, ".csv"))
+        return KT_QSHEET_CSV;
+    if (filename && (ends_with(filename, ".docx") || ends_with(filename, ".docm")))
+        return -1;
+    if (len >= 4 && memcmp(buf, "PK\003\004", 4) == 0 &&
+        memmem(buf, len, "xl/workbook.xml", 15) != NULL &&
+        memmem(buf, len, "word/document.xml", 17) == NULL)
+        return KT_QSHEET_XLSX;
+    return -1;
+}
+
 int
 kt_docx_looks_like(const char *content_type, const char *filename, const void *buf, size_t len)
 {
+    if (sheet_format(content_type, filename, buf, len) >= 0)
+        return 1;
     if (content_type) {
         size_t n = strcspn(content_type, "; \t");
         if ((n == strlen(KT_DOCX_CONTENT_TYPE) &&
@@ -309,6 +384,7 @@ struct docx_job {
     http_request *req;
     char *subject, *grade;
     int dry_run, partial;
+    int sheet; /* kt_qsheet_format, or -1 for a Word document */
     kt_docx_import d;
     char *doc; /* the plan as JSON text, to store */
 };
@@ -334,7 +410,11 @@ static void
 docx_work(void *arg)
 {
     struct docx_job *j = arg;
-    kt_docx_import_read(j->req->body, j->req->body_len, j->subject, atoi(j->grade), &j->d);
+    if (j->sheet >= 0)
+        kt_qsheet_import_read(j->req->body, j->req->body_len, (kt_qsheet_format)j->sheet,
+                              j->subject, atoi(j->grade), &j->d);
+    else
+        kt_docx_import_read(j->req->body, j->req->body_len, j->subject, atoi(j->grade), &j->d);
     if (!j->dry_run && !j->d.refused && (!j->d.nbad || j->partial) &&
         json_array_size(json_object_get(j->d.plan, "items"))) {
         json_t *plan = j->d.plan;
@@ -353,7 +433,7 @@ docx_work(void *arg)
 static json_t *
 summary(const struct docx_job *j)
 {
-    return json_pack("{s:s,s:O,s:I,s:I,s:O}", "format", "docx", "origin",
+    return json_pack("{s:s,s:O,s:I,s:I,s:O}", "format", j->d.format, "origin",
                      json_object_get(j->d.plan, "origin"), "valid",
                      (json_int_t)json_array_size(json_object_get(j->d.plan, "items")), "invalid",
                      (json_int_t)j->d.nbad, "problems", j->d.problems);
@@ -422,11 +502,18 @@ docx_done(void *arg)
     }
     if (j->d.refused || (j->d.nbad && !j->partial) ||
         !json_array_size(json_object_get(j->d.plan, "items"))) {
-        const char *msg =
-            j->d.refused ? "Tệp Word không nhập được; chưa có gì được ghi. Xem danh sách lỗi."
-            : j->d.nbad  ? "Có câu hỏi bị lỗi nên chưa có gì được ghi. Sửa tệp rồi nhập lại, hoặc"
-                           " chọn chỉ nhập các câu hợp lệ (partial=1)."
-                         : "Tệp Word không có câu hỏi nào hợp lệ; chưa có gì được ghi.";
+        const char *file = j->sheet == KT_QSHEET_XLSX ? "Tệp Excel"
+                           : j->sheet == KT_QSHEET_CSV ? "Tệp CSV"
+                                                       : "Tệp Word";
+        char refused[160], none[160];
+        snprintf(refused, sizeof(refused),
+                 "%s không nhập được; chưa có gì được ghi. Xem danh sách lỗi.", file);
+        snprintf(none, sizeof(none), "%s không có câu hỏi nào hợp lệ; chưa có gì được ghi.",
+                 file);
+        const char *msg = j->d.refused ? refused
+                          : j->d.nbad  ? "Có câu hỏi bị lỗi nên chưa có gì được ghi. Sửa tệp rồi"
+                                         " nhập lại, hoặc chọn chỉ nhập các câu hợp lệ (partial=1)."
+                                       : none;
         json_t *res = summary(j);
         json_object_set_new(res, "imported", json_array());
         json_object_set_new(res, "errors", json_array());
@@ -447,16 +534,22 @@ docx_done(void *arg)
 void
 kt_items_import_docx(http_request *req, char *subject, char *grade, int dry_run, int partial)
 {
+    char *fname = http_query_param(req, "filename");
+    int sheet = sheet_format(http_header(req, "Content-Type"), fname, req->body, req->body_len);
+    free(fname);
     if (!subject || !grade) {
         free(subject);
         free(grade);
         api_error(req, 400, "invalid_parameter",
-                  "Tệp Word có câu hỏi: hãy chỉ rõ môn học (subject) và khối lớp (grade).");
+                  sheet >= 0
+                      ? "Tệp câu hỏi Excel/CSV: hãy chỉ rõ môn học (subject) và khối lớp (grade)."
+                      : "Tệp Word có câu hỏi: hãy chỉ rõ môn học (subject) và khối lớp (grade).");
         return;
     }
     struct docx_job *j = calloc(1, sizeof(*j));
     if (!j)
         abort();
+    j->sheet = sheet;
     j->req = req;
     j->subject = subject;
     j->grade = grade;

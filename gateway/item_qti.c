@@ -270,13 +270,13 @@ h_items_import(http_request *req)
     }
     if (!req->body || req->body_len == 0) {
         api_error(req, 400, "empty_body",
-                  "Hãy gửi nội dung tệp QTI (.xml), gói nội dung (.zip) hoặc tệp Word (.docx)"
-                  " trong thân yêu cầu.");
+                  "Hãy gửi nội dung tệp QTI (.xml), gói nội dung (.zip), tệp Word (.docx)"
+                  " hoặc bảng câu hỏi Excel (.xlsx, .csv) trong thân yêu cầu.");
         return;
     }
     char *fname = http_query_param(req, "filename");
     if (kt_docx_looks_like(http_header(req, "Content-Type"), fname, req->body, req->body_len)) {
-        /* A Word document (docs/IMPORT-WORD.md): item_docx.c. */
+        /* A Word document or a question sheet (docs/IMPORT-WORD.md): item_docx.c. */
         char *subject = http_query_param(req, "subject"), *grade = http_query_param(req, "grade");
         char *dry = http_query_param(req, "dry_run"), *part = http_query_param(req, "partial");
         int dry_run = dry && (strcmp(dry, "1") == 0 || strcmp(dry, "true") == 0);

@@ -4,9 +4,11 @@
  * and a macro-enabled document is refused; word/document.xml is parsed
  * without DTD or entities as qti.c does. The body becomes a list of blocks
  * (paragraphs as text with per-byte run marks and embedded objects, tables
- * as cells of paragraphs), and one pass over the blocks recognises the
- * conventions of docs/IMPORT-WORD.md: questions, options, statements, keys,
- * explanations, rubrics, parts, levels, codes and the answer key section.
+ * as cells of paragraphs; the label of Word's automatic numbering is put
+ * before a numbered paragraph's text), and one pass over the blocks
+ * recognises the conventions of docs/IMPORT-WORD.md: questions, options,
+ * statements, keys, explanations, rubrics, parts, levels, codes and the
+ * answer key section (with rubrics and worked solutions per question).
  */
 #include "docx.h"
 
@@ -35,8 +37,8 @@
 #define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE)
 #define OBJ '\x01' /* an embedded object (picture, equation) in a paragraph's text */
 
-enum { F_B = 1, F_I = 2, F_U = 4, F_RED = 8, F_SUP = 16, F_SUB = 32, F_OBJ = 64 };
-enum { P_MATHTYPE = 1, P_BADIMG = 2, P_LATEX = 4 };
+enum { F_B = 1, F_I = 2, F_U = 4, F_RED = 8, F_SUP = 16, F_SUB = 32, F_OBJ = 64, F_HL = 128 };
+enum { P_MATHTYPE = 1, P_BADIMG = 2, P_LATEX = 4, P_MATHTYPE_LOST = 8 };
 
 /* A paragraph: its text with the run marks of every byte, and the HTML of
  * the objects (one per OBJ byte, in order). */
@@ -79,6 +81,11 @@ struct question {
     kt_strbuf stem, expl;
     kt_strbuf model; /* the "Hướng dẫn chấm" lines as HTML (ESSAY model_answer) */
     struct opt opts[16];
+    /* Outside the parts, lines "a)" ... "d)" at the end of the stem: the
+     * statements of a Đúng/Sai question if the answer section gives it Đ/S
+     * marks, else stem text (an essay's sub-questions) */
+    struct opt alt[4];
+    size_t nalt, alt_from, alt_to; /* the stem's bytes they took */
     size_t nopts;
     int options_outside; /* more options than fit */
     char *inline_key;    /* "Đáp án: ..." inside the question */
@@ -113,6 +120,45 @@ struct ctx {
     size_t nqs, qs_cap;
     struct key *keys;
     size_t nkeys, keys_cap;
+    /* the answer section's "Câu N." entries: rubric and explanation of
+     * question N of the part (key_part), merged into it when built */
+    struct question *aq; /* the entry being read, NULL when none */
+    struct question **extras;
+    size_t nextras, extras_cap;
+    int ans_expl; /* the section is a "HƯỚNG DẪN GIẢI": "Câu N. text" is text */
+    size_t bi;    /* index of the block being handled */
+    /* Word's automatic numbering (numbering.xml): the label of a numbered
+     * paragraph ("Câu 3.", "B.", "c)") is read as if typed */
+    char *numbering_part;
+    struct numdef *nums;
+    size_t nnums;
+    struct abstract_num *absnums;
+    size_t nabsnums;
+};
+
+/* A level of a numbering definition: its format, label text, start value
+ * and the run marks of its label. */
+struct numlvl {
+    char fmt[16];  /* decimal, upperLetter, lowerLetter, upperRoman, ... */
+    char text[48]; /* "Câu %1." */
+    int start;
+    unsigned char fl;
+};
+
+/* A w:abstractNum with its counters: the paragraphs of every w:num that
+ * refers to it count on, a w:num with a start override restarts it when
+ * first used (as LibreOffice writes "restart numbering"). */
+struct abstract_num {
+    int id;
+    struct numlvl lvl[9];
+    int count[9];
+    int counted[9]; /* whether count[] holds a value */
+};
+
+struct numdef {
+    int id, abstract;
+    int start_override[9]; /* -1: none */
+    int used;
 };
 
 static void *
@@ -367,6 +413,11 @@ load_rels(struct ctx *c)
              *mode = attr(r, NULL, "TargetMode");
         char *res =
             id && t && !(mode && strcmp(mode, "External") == 0) ? resolve_target(dir, t) : NULL;
+        char *type = res ? attr(r, NULL, "Type") : NULL;
+        size_t tl = type ? strlen(type) : 0;
+        if (tl > 10 && strcmp(type + tl - 10, "/numbering") == 0 && !c->numbering_part)
+            c->numbering_part = xstrndup(res, strlen(res));
+        free(type);
         if (res) {
             *PUSH(c->rel_ids, c->nrels, c->rels_cap) = id;
             c->rel_targets = xrealloc(c->rel_targets, c->rels_cap * sizeof *c->rel_targets);
@@ -439,6 +490,184 @@ find_desc(const xmlNode *n, const char *ns, const char *local)
     return NULL;
 }
 
+/* ---- automatic numbering -------------------------------------------------- */
+
+static unsigned char run_flags(const xmlNode *rpr);
+static void para_add(struct para *p, const char *s, size_t n, unsigned char fl);
+static void add_text(struct para *p, const char *s, unsigned char fl);
+
+static int
+int_attr(const xmlNode *n, int dflt)
+{
+    char *v = n ? attr(n, W_NS, "val") : NULL;
+    int r = v && *v ? atoi(v) : dflt;
+    free(v);
+    return r;
+}
+
+static const xmlNode *
+child_el(const xmlNode *n, const char *local)
+{
+    for (const xmlNode *k = n ? n->children : NULL; k; k = k->next)
+        if (is_el(k, W_NS, local))
+            return k;
+    return NULL;
+}
+
+/* The numbering part's definitions; a part missing or broken gives none. */
+static void
+load_numbering(struct ctx *c)
+{
+    size_t len;
+    char *buf = c->numbering_part ? read_entry(c, c->numbering_part, &len) : NULL;
+    xmlDoc *d = buf ? parse_xml(buf, len, c->numbering_part) : NULL;
+    free(buf);
+    const xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
+    for (const xmlNode *e = root ? root->children : NULL; e; e = e->next) {
+        if (is_el(e, W_NS, "abstractNum") && c->nabsnums < 1000) {
+            c->absnums = xrealloc(c->absnums, (c->nabsnums + 1) * sizeof *c->absnums);
+            struct abstract_num *a = &c->absnums[c->nabsnums++];
+            memset(a, 0, sizeof *a);
+            char *id = attr(e, W_NS, "abstractNumId");
+            a->id = id ? atoi(id) : -1;
+            free(id);
+            for (int l = 0; l < 9; l++)
+                a->lvl[l].start = 1;
+            for (const xmlNode *lv = e->children; lv; lv = lv->next) {
+                if (!is_el(lv, W_NS, "lvl"))
+                    continue;
+                char *il = attr(lv, W_NS, "ilvl");
+                int l = il ? atoi(il) : -1;
+                free(il);
+                if (l < 0 || l > 8)
+                    continue;
+                struct numlvl *x = &a->lvl[l];
+                x->start = int_attr(child_el(lv, "start"), 1);
+                char *f = attr(child_el(lv, "numFmt") ? child_el(lv, "numFmt") : lv, W_NS, "val");
+                char *t =
+                    child_el(lv, "lvlText") ? attr(child_el(lv, "lvlText"), W_NS, "val") : NULL;
+                snprintf(x->fmt, sizeof x->fmt, "%s", f ? f : "decimal");
+                snprintf(x->text, sizeof x->text, "%s", t ? t : "");
+                free(f);
+                free(t);
+                x->fl = run_flags(child_el(lv, "rPr"));
+            }
+        } else if (is_el(e, W_NS, "num") && c->nnums < 5000) {
+            c->nums = xrealloc(c->nums, (c->nnums + 1) * sizeof *c->nums);
+            struct numdef *n = &c->nums[c->nnums++];
+            char *id = attr(e, W_NS, "numId");
+            n->id = id ? atoi(id) : -1;
+            free(id);
+            n->abstract = int_attr(child_el(e, "abstractNumId"), -1);
+            n->used = 0;
+            for (int l = 0; l < 9; l++)
+                n->start_override[l] = -1;
+            for (const xmlNode *o = e->children; o; o = o->next) {
+                char *il = is_el(o, W_NS, "lvlOverride") ? attr(o, W_NS, "ilvl") : NULL;
+                int l = il ? atoi(il) : -1;
+                free(il);
+                if (l >= 0 && l <= 8 && child_el(o, "startOverride"))
+                    n->start_override[l] = int_attr(child_el(o, "startOverride"), 1);
+            }
+        }
+    }
+    xmlFreeDoc(d);
+}
+
+/* A counter value in a level's format: "3", "C", "c", "III", "iii". */
+static void
+format_counter(char *out, size_t n, int v, const char *fmt)
+{
+    if (strcmp(fmt, "upperLetter") == 0 || strcmp(fmt, "lowerLetter") == 0) {
+        char base = fmt[0] == 'u' ? 'A' : 'a';
+        int k = v < 1 ? 1 : (v - 1) / 26 + 1; /* Word: AA, BB ... after Z */
+        size_t o = 0;
+        for (int i = 0; i < k && o + 1 < n && i < 8; i++)
+            out[o++] = (char)(base + (v < 1 ? 0 : (v - 1) % 26));
+        out[o] = '\0';
+    } else if (strcmp(fmt, "upperRoman") == 0 || strcmp(fmt, "lowerRoman") == 0) {
+        static const char *const R[] = {"m",  "cm", "d",  "cd", "c",  "xc", "l",
+                                        "xl", "x",  "ix", "v",  "iv", "i"};
+        static const int V[] = {1000, 900, 500, 400, 100, 90, 50, 40, 10, 9, 5, 4, 1};
+        size_t o = 0;
+        for (int i = 0; i < 13 && v > 0 && v < 4000; i++)
+            while (v >= V[i] && o + 3 < n) {
+                for (const char *r = R[i]; *r; r++)
+                    out[o++] = fmt[0] == 'u' ? (char)toupper((unsigned char)*r) : *r;
+                v -= V[i];
+            }
+        out[o] = '\0';
+    } else {
+        snprintf(out, n, "%d", v);
+    }
+}
+
+/* The label of a paragraph numbered with numId at level ilvl, counting it
+ * ("Câu 3.", "B.", "c)"); NULL for a bullet, no format or an unknown list.
+ * Its run marks in *fl. */
+static char *
+number_label(struct ctx *c, int num_id, int ilvl, unsigned char *fl)
+{
+    struct numdef *n = NULL;
+    struct abstract_num *a = NULL;
+    for (size_t i = 0; i < c->nnums && !n; i++)
+        if (c->nums[i].id == num_id)
+            n = &c->nums[i];
+    for (size_t i = 0; n && i < c->nabsnums && !a; i++)
+        if (c->absnums[i].id == n->abstract)
+            a = &c->absnums[i];
+    if (!a || ilvl < 0 || ilvl > 8)
+        return NULL;
+    const struct numlvl *lv = &a->lvl[ilvl];
+    if (strcmp(lv->fmt, "bullet") == 0 || strcmp(lv->fmt, "none") == 0 || !lv->text[0])
+        return NULL;
+    if (!n->used && n->start_override[ilvl] >= 0) {
+        a->count[ilvl] = n->start_override[ilvl];
+        a->counted[ilvl] = 1;
+    } else if (a->counted[ilvl]) {
+        a->count[ilvl]++;
+    } else {
+        a->count[ilvl] = lv->start;
+        a->counted[ilvl] = 1;
+    }
+    n->used = 1;
+    for (int l = ilvl + 1; l < 9; l++)
+        a->counted[l] = 0; /* deeper levels restart */
+    kt_strbuf b = {0};
+    for (const char *t = lv->text; *t; t++) {
+        if (t[0] == '%' && t[1] >= '1' && t[1] <= '9') {
+            int l = t[1] - '1';
+            char v[40];
+            format_counter(v, sizeof v, a->counted[l] ? a->count[l] : a->lvl[l].start,
+                           a->lvl[l].fmt);
+            kt_strbuf_puts(&b, v);
+            t++;
+        } else {
+            kt_strbuf_add(&b, t, 1);
+        }
+    }
+    *fl = lv->fl;
+    return kt_strbuf_take(&b);
+}
+
+/* The numbering of paragraph pn (w:pPr/w:numPr) as text before its own. */
+static void
+para_number(struct ctx *c, struct para *p, const xmlNode *pn)
+{
+    const xmlNode *ppr = child_el(pn, "pPr"), *numpr = child_el(ppr, "numPr");
+    if (!numpr || !c->nnums)
+        return;
+    int id = int_attr(child_el(numpr, "numId"), 0), ilvl = int_attr(child_el(numpr, "ilvl"), 0);
+    unsigned char fl = 0;
+    char *label = id > 0 ? number_label(c, id, ilvl, &fl) : NULL;
+    if (!label)
+        return;
+    fl |= run_flags(child_el(ppr, "rPr")); /* the number takes the paragraph mark's format */
+    add_text(p, label, fl & (F_B | F_I | F_U | F_RED | F_HL));
+    para_add(p, " ", 1, 0);
+    free(label);
+}
+
 /* ---- paragraphs ---------------------------------------------------------- */
 
 static void
@@ -491,6 +720,16 @@ run_flags(const xmlNode *rpr)
                 ((rgb >> 8) & 0xFF) < 0x60 && (rgb & 0xFF) < 0x60)
                 f |= F_RED;
             free(v);
+        } else if (is_el(e, W_NS, "highlight")) { /* a highlighter colour */
+            char *v = attr(e, W_NS, "val");
+            if (v && strcmp(v, "none") != 0 && strcmp(v, "white") != 0)
+                f |= F_HL;
+            free(v);
+        } else if (is_el(e, W_NS, "shd")) { /* character shading, as LibreOffice writes it */
+            char *v = attr(e, W_NS, "fill");
+            if (v && strlen(v) == 6 && strcmp(v, "FFFFFF") != 0 && strcmp(v, "ffffff") != 0)
+                f |= F_HL;
+            free(v);
         } else if (is_el(e, W_NS, "vertAlign")) {
             char *v = attr(e, W_NS, "val");
             if (v && strcmp(v, "superscript") == 0)
@@ -523,6 +762,12 @@ add_picture(struct ctx *c, struct para *p, const xmlNode *n, int ole)
     char *rid = blip ? attr(blip, R_NS, "embed") : imd ? attr(imd, R_NS, "id") : NULL;
     char *html = rid ? image_html(c, rid) : NULL;
     free(rid);
+    if (ole && !html) {
+        /* a WMF/EMF preview, which no browser shows: the place is marked */
+        p->pflags |= P_MATHTYPE_LOST;
+        add_text(p, "[công thức MathType]", 0);
+        return;
+    }
     if (ole)
         p->pflags |= P_MATHTYPE;
     if (html)
@@ -591,6 +836,7 @@ read_para(struct ctx *c, const xmlNode *pn)
         abort();
     p->index = ++c->para_counter;
     para_add(p, "", 0, 0);
+    para_number(c, p, pn);
     walk_inline(c, p, pn, 0);
     const char *d = strchr(p->text, '$');
     if (d && strchr(d + 1, '$'))
@@ -911,7 +1157,7 @@ static const struct {
               {"VẬN DỤNG", "MD.V"},
               {NULL, NULL}};
 
-static const char *
+const char *
 level_of(const char *s, size_t n)
 {
     for (size_t i = 0; LEVELS[i].word; i++)
@@ -936,7 +1182,7 @@ code_char(char ch)
 
 /* Adds each code of s[from, to) (separated by spaces, commas, semicolons)
  * that is a taxonomy code; returns how many. */
-static int
+int
 add_codes(json_t *codes, const char **level, const char *s, size_t from, size_t to)
 {
     int found = 0;
@@ -1022,7 +1268,7 @@ take_tags(struct para *p, const char **level, json_t *codes)
 /* Reads a key value at s[*k]: a letter ("A"), a Đúng/Sai sequence (stored
  * as "DSDS"), or a number (decimal comma to dot). Returns it malloc'd, or
  * NULL (with *k unchanged) when there is none. */
-static char *
+char *
 read_value(const char *s, size_t *k, size_t end)
 {
     size_t i = skip_ws(s, *k, end);
@@ -1078,6 +1324,40 @@ read_value(const char *s, size_t *k, size_t end)
     return NULL;
 }
 
+/* A key value of the answer section: read_value's, and the letters of a
+ * multiple-response key, "A, C", "A; C", "A C" or "AC" (ascending, as a
+ * key is written), stored as "A,C". */
+static char *
+read_key(const char *s, size_t *k, size_t end)
+{
+    size_t i = skip_ws(s, *k, end), j = i, last = i;
+    char buf[16];
+    size_t o = 0;
+    while (o < sizeof buf - 2 && j < end && s[j] >= 'A' && s[j] <= 'H' &&
+           (o == 0 || s[j] > buf[o - 1])) {
+        size_t after = j + 1;
+        int run = after < end && s[after] >= 'A' && s[after] <= 'H' && s[after] > s[j];
+        if (!run && after < end && (isalpha((unsigned char)s[after]) || (s[after] & 0x80)))
+            break; /* a word, not a letter */
+        if (o)
+            buf[o++] = ',';
+        buf[o++] = s[j];
+        last = after;
+        if (run) {
+            j = after;
+            continue;
+        }
+        j = skip_ws(s, after, end);
+        if (j < end && (s[j] == ',' || s[j] == ';' || s[j] == '/'))
+            j = skip_ws(s, j + 1, end);
+    }
+    if (o >= 3 && !(last < end && (isalpha((unsigned char)s[last]) || (s[last] & 0x80)))) {
+        *k = last;
+        return xstrndup(buf, o);
+    }
+    return read_value(s, k, end);
+}
+
 static void
 add_key(struct ctx *c, int number, char *value)
 {
@@ -1105,7 +1385,7 @@ parse_pairs(struct ctx *c, const char *s, size_t i, size_t end, int store)
         size_t k = skip_ws(s, i, end);
         if (k < end && (s[k] == '.' || s[k] == '-' || s[k] == ':' || s[k] == ')'))
             k++;
-        char *v = read_value(s, &k, end);
+        char *v = read_key(s, &k, end);
         if (!v)
             continue;
         pairs++;
@@ -1166,7 +1446,7 @@ key_table(struct ctx *c, const struct block *t)
                 found = 1;
                 for (size_t kk = 1; kk < t->cols; kk++) {
                     size_t at = 0;
-                    char *v = read_value(TX(r + 1, kk), &at, strlen(TX(r + 1, kk)));
+                    char *v = read_key(TX(r + 1, kk), &at, strlen(TX(r + 1, kk)));
                     int num = atoi(TX(r, kk));
                     if (v && num > 0)
                         add_key(c, num, v);
@@ -1217,7 +1497,7 @@ key_table(struct ctx *c, const struct block *t)
                         v = o ? xstrndup(marks, o) : NULL;
                     } else {
                         size_t at = 0;
-                        v = read_value(TX(rr, k + 1), &at, strlen(TX(rr, k + 1)));
+                        v = read_key(TX(rr, k + 1), &at, strlen(TX(rr, k + 1)));
                     }
                     if (v && num > 0)
                         add_key(c, num, v);
@@ -1248,7 +1528,7 @@ static void
 option_marks(const struct para *p, size_t label_at, size_t from, size_t to, int star,
              unsigned *marks)
 {
-    unsigned all = F_U | F_RED | F_B;
+    unsigned all = F_U | F_RED | F_HL | F_B;
     int any = 0;
     for (size_t i = from; i < to; i++) {
         if (is_ws(p->text[i]) || p->text[i] == OBJ)
@@ -1256,7 +1536,7 @@ option_marks(const struct para *p, size_t label_at, size_t from, size_t to, int 
         all &= p->fl[i];
         any = 1;
     }
-    *marks = (p->fl[label_at] & (F_U | F_RED | F_B)) | (any ? all : 0) | (star ? F_OBJ : 0);
+    *marks = (p->fl[label_at] & (F_U | F_RED | F_HL | F_B)) | (any ? all : 0) | (star ? F_OBJ : 0);
 }
 
 /* Options "A. ... B. ..." (or statements "a) ... b) ...") of paragraph p
@@ -1351,8 +1631,10 @@ rubric_line(struct question *q, const struct para *p, size_t from)
     const char *s = p->text;
     size_t end = trim_end(s, from, p->n);
     const char *pt = NULL;
-    for (size_t i = from; i + 1 < end; i++)
-        if (strncmp(s + i, "điểm", strlen("điểm")) == 0 || strncmp(s + i, "đ)", 3) == 0) {
+    /* the last "điểm" with a number: "Tìm 2 điểm A, B (1 điểm)" */
+    for (size_t i = end; i-- > from;)
+        if (i + 1 < end &&
+            (strncmp(s + i, "điểm", strlen("điểm")) == 0 || strncmp(s + i, "đ)", 3) == 0)) {
             size_t j = i;
             while (j > from && j + 8 > i && is_ws(s[j - 1]))
                 j--;
@@ -1444,6 +1726,59 @@ new_question(struct ctx *c, int number, int para)
     return q;
 }
 
+/* "Lời giải:" / "Hướng dẫn giải" (strong forms without a colon) at i:
+ * returns the offset of the text after it, 0 when none. */
+static size_t
+expl_marker(const char *s, size_t i, size_t end)
+{
+    size_t k = starts(s, i, EXPL);
+    if (!k)
+        return 0;
+    size_t j = skip_ws(s, i + k, end);
+    int colon = j < end && (s[j] == ':' || s[j] == '.');
+    int strong =
+        strncmp(s + i, "Giải", strlen("Giải")) != 0 && strncmp(s + i, "GIẢI", strlen("GIẢI")) != 0;
+    if (colon)
+        return j + 1;
+    if (strong && (j >= end || s[i + k] == ' ' || s[i + k] == '\t'))
+        return j;
+    return 0;
+}
+
+/* A heading of worked solutions at the end of the document: "HƯỚNG DẪN
+ * GIẢI", "LỜI GIẢI" (also "... CHI TIẾT"), in capitals and alone on its
+ * line, followed by a "Câu N." whose number a question already has (in a
+ * question, a line "HƯỚNG DẪN GIẢI" starts that question's explanation). */
+static int
+solutions_heading(const struct ctx *c, const char *s, size_t i, size_t end)
+{
+    static const char *const H[] = {"HƯỚNG DẪN GIẢI", "LỜI GIẢI", NULL};
+    size_t k = starts(s, i, H);
+    if (!k)
+        return 0;
+    size_t j = skip_ws(s, i + k, end);
+    if (j < end && strncmp(s + j, "CHI TIẾT", strlen("CHI TIẾT")) == 0)
+        j = skip_ws(s, j + strlen("CHI TIẾT"), end);
+    while (j < end && (s[j] == ':' || s[j] == '.'))
+        j = skip_ws(s, j + 1, end);
+    if (j < end)
+        return 0;
+    for (size_t b = c->bi + 1; b < c->nblocks; b++) {
+        const struct para *p = c->blocks[b].p;
+        int num = 0;
+        size_t a = p ? skip_ws(p->text, 0, p->n) : 0;
+        if (p && (starts(p->text, a, H) || starts(p->text, a, DAPAN)))
+            return 0; /* the section is further on */
+        if (!p || !question_marker(p->text, a, p->n, &num))
+            continue;
+        for (size_t q = 0; q < c->nqs; q++)
+            if (c->qs[q]->number == num)
+                return 1;
+        return c->q && c->q->number == num;
+    }
+    return 0;
+}
+
 static const char *
 heading_mode(const char *s, size_t i, size_t end, enum mode *m)
 {
@@ -1462,6 +1797,82 @@ heading_mode(const char *s, size_t i, size_t end, enum mode *m)
     return NULL;
 }
 
+/* A paragraph of the answer section: keys ("1.A 2.C", "Câu 1: A"), or a
+ * "Câu N." entry whose "Hướng dẫn chấm:" lines are question N's rubric and
+ * whose "Lời giải:" lines (or, in a "HƯỚNG DẪN GIẢI" section, the text
+ * after "Câu N.") its explanation. */
+static void
+answer_para(struct ctx *c, struct para *p, size_t i)
+{
+    const char *s = p->text;
+    size_t end = p->n, k;
+    int num = 0;
+    size_t qm = question_marker(s, i, end, &num);
+    if (qm) {
+        c->aq = NULL;
+        if (qm < end && s[qm] == '(') { /* "Câu 1 (2 điểm)." */
+            const char *e = memchr(s + qm, ')', end - qm);
+            qm = e ? (size_t)(e - s) + 1 : qm;
+        }
+        size_t j = skip_ws(s, qm, end);
+        while (j < end && (s[j] == '.' || s[j] == ':'))
+            j = skip_ws(s, j + 1, end);
+        if (j < end && (!c->ans_expl || parse_pairs(c, s, i, end, 0) > 0)) {
+            size_t at = j;
+            char *v = read_key(s, &at, end);
+            int only_key = v && skip_ws(s, at, end) >= trim_end(s, at, end);
+            free(v);
+            if (!c->ans_expl || only_key) {
+                parse_pairs(c, s, i, end, 1);
+                return;
+            }
+        }
+        struct question *q = calloc(1, sizeof *q);
+        if (!q)
+            abort();
+        q->number = num;
+        q->part = c->key_part;
+        q->para = p->index;
+        *PUSH(c->extras, c->nextras, c->extras_cap) = q; // NOLINT(bugprone-sizeof-expression)
+        c->aq = q;
+        if (j < end) {
+            q->zone = Z_EXPL;
+            add_block_html(&q->expl, p, j, end);
+        } else {
+            q->zone = c->ans_expl ? Z_EXPL : Z_STEM;
+        }
+        q->pflags |= p->pflags;
+        return;
+    }
+    struct question *q = c->aq;
+    if (q) {
+        q->pflags |= p->pflags;
+        if ((k = starts(s, i, RUBRIC))) {
+            size_t j = skip_ws(s, i + k, end);
+            if (j < end && s[j] == ':')
+                j++;
+            q->zone = Z_RUBRIC;
+            if (skip_ws(s, j, end) < end)
+                rubric_line(q, p, j);
+            return;
+        }
+        if ((k = expl_marker(s, i, end))) {
+            q->zone = Z_EXPL;
+            add_block_html(&q->expl, p, k, end);
+            return;
+        }
+        if (q->zone == Z_RUBRIC) {
+            rubric_line(q, p, i);
+            return;
+        }
+        if (q->zone == Z_EXPL) {
+            add_block_html(&q->expl, p, i, end);
+            return;
+        }
+    }
+    parse_pairs(c, s, i, end, 1);
+}
+
 static void
 handle_para_in(struct ctx *c, struct para *p)
 {
@@ -1476,6 +1887,7 @@ handle_para_in(struct ctx *c, struct para *p)
         return;
     if ((k = starts(s, i, PHAN)) && (r = roman_at(s, skip_ws(s, i + k, end), end, &after))) {
         finish_question(c);
+        c->aq = NULL;
         if (c->in_answers) {
             c->key_part = r;
         } else {
@@ -1502,6 +1914,10 @@ handle_para_in(struct ctx *c, struct para *p)
             (!c->q && parse_pairs(c, s, rest, tail, 0) == 1) || (!colon && heading)) {
             finish_question(c);
             c->in_answers = 1;
+            c->aq = NULL;
+            for (size_t t = rest; t + strlen("GIẢI") <= tail; t++)
+                if (strncmp(s + t, "GIẢI", strlen("GIẢI")) == 0)
+                    c->ans_expl = 1; /* "ĐÁP ÁN VÀ HƯỚNG DẪN GIẢI" */
             parse_pairs(c, s, rest, tail, 1);
             return;
         }
@@ -1513,7 +1929,13 @@ handle_para_in(struct ctx *c, struct para *p)
     }
 not_key:
     if (c->in_answers) {
-        parse_pairs(c, s, i, end, 1);
+        answer_para(c, p, i);
+        return;
+    }
+    if (solutions_heading(c, s, i, end)) {
+        finish_question(c);
+        c->in_answers = 1;
+        c->ans_expl = 1;
         return;
     }
     if (only_rule_and(s, i, end, "HẾT") || only_rule_and(s, i, end, "Hết")) {
@@ -1573,16 +1995,10 @@ not_key:
             return;
         }
     }
-    if ((k = starts(s, i, EXPL))) {
-        size_t j = skip_ws(s, i + k, end);
-        int colon = j < end && (s[j] == ':' || s[j] == '.');
-        int strong = strncmp(s + i, "Giải", strlen("Giải")) != 0 &&
-                     strncmp(s + i, "GIẢI", strlen("GIẢI")) != 0;
-        if (colon || (strong && (j >= end || s[i + k] == ' ' || s[i + k] == '\t'))) {
-            q->zone = Z_EXPL;
-            add_block_html(&q->expl, p, colon ? j + 1 : j, end);
-            return;
-        }
+    if ((k = expl_marker(s, i, end))) {
+        q->zone = Z_EXPL;
+        add_block_html(&q->expl, p, k, end);
+        return;
     }
     if ((k = starts(s, i, RUBRIC))) {
         size_t j = skip_ws(s, i + k, end);
@@ -1615,6 +2031,21 @@ not_key:
     }
     if ((q->zone == Z_OPTIONS || q->zone == Z_STATEMENTS) && q->nopts > 0) {
         append_to_last_option(q, p, i);
+        return;
+    }
+    size_t len;
+    if (q->mode == M_ANY && q->zone == Z_STEM && q->nalt < 4 &&
+        (len = option_label(s, i, end, 1, &letter, &star)) != 0 &&
+        letter == (char)('a' + q->nalt) && (q->nalt == 0 || q->alt_to == q->stem.n)) {
+        struct opt *o = &q->alt[q->nalt++];
+        if (q->nalt == 1)
+            q->alt_from = q->stem.n;
+        o->label = letter;
+        o->html = slice_string(p, i + len, end, 0);
+        o->empty = !*o->html;
+        option_marks(p, i + len - 2, i + len, end, star, &o->marks);
+        add_block_html(&q->stem, p, i, end);
+        q->alt_to = q->stem.n;
         return;
     }
     add_block_html(&q->stem, p, i, end);
@@ -1667,6 +2098,11 @@ handle_table(struct ctx *c, const struct block *t)
         return;
     if (key_table(c, t)) {
         finish_question(c);
+        c->aq = NULL;
+        return;
+    }
+    if (c->in_answers && c->aq && (c->aq->zone == Z_EXPL || c->aq->zone == Z_RUBRIC)) {
+        table_html(&c->aq->expl, t);
         return;
     }
     struct question *q = c->q;
@@ -1698,9 +2134,10 @@ table_key(const struct ctx *c, const struct question *q, char type)
         const struct key *k = &c->keys[i];
         if (k->number != q->number)
             continue;
-        char t = isupper((unsigned char)k->value[0]) && k->value[1] == '\0' ? 'L'
-                 : (k->value[0] == 'D' || k->value[0] == 'S')               ? 'T'
-                                                                            : 'N';
+        char t = isupper((unsigned char)k->value[0]) &&
+                         (k->value[1] == '\0' || k->value[1] == ',') /* "A,C": read_key */
+                     ? 'L'
+                     : (k->value[0] == 'D' || k->value[0] == 'S') ? 'T' : 'N';
         if (t != type)
             continue;
         if (k->part == q->part)
@@ -1717,8 +2154,8 @@ table_key(const struct ctx *c, const struct question *q, char type)
 static unsigned
 marked(const struct question *q, int statements)
 {
-    static const unsigned order[] = {F_OBJ, F_U, F_RED, F_B};
-    for (size_t m = 0; m < 4; m++) {
+    static const unsigned order[] = {F_OBJ, F_U, F_RED, F_HL, F_B};
+    for (size_t m = 0; m < 5; m++) {
         unsigned set = 0;
         size_t n = 0;
         for (size_t i = 0; i < q->nopts; i++)
@@ -1825,10 +2262,66 @@ title_of(const struct question *q)
     return j;
 }
 
+/* The answer section's entry for q (same part first, then one given
+ * without parts) completes it: its rubric and explanation when q has none. */
+static void
+merge_extra(struct ctx *c, struct question *q)
+{
+    struct question *x = NULL;
+    for (size_t i = 0; i < c->nextras; i++) {
+        struct question *e = c->extras[i];
+        if (e->number != q->number)
+            continue;
+        if (e->part == q->part) {
+            x = e;
+            break;
+        }
+        if (!x && (e->part == 0 || q->part == 0))
+            x = e;
+    }
+    if (!x)
+        return;
+    if (!q->rubric && x->rubric && q->nopts == 0 &&
+        (q->mode == M_ANY || q->mode == M_ESSAY)) { /* a rubric is an essay's */
+        q->rubric = x->rubric;
+        x->rubric = NULL;
+        kt_strbuf m = q->model;
+        q->model = x->model;
+        x->model = m;
+    }
+    if (!q->expl.n && x->expl.n) {
+        kt_strbuf e = q->expl;
+        q->expl = x->expl;
+        x->expl = e;
+    }
+    q->pflags |= x->pflags;
+}
+
+/* The lines a) ... d) ending the stem of a question outside the parts
+ * become its statements when the answer section has Đ/S marks for it. */
+static void
+alt_statements(const struct ctx *c, struct question *q)
+{
+    if (q->mode != M_ANY || q->nopts || q->nalt != 4 || q->alt_to != q->stem.n)
+        return;
+    const char *v = table_key(c, q, 'T');
+    if (!v || strlen(v) != 4 || q->inline_key)
+        return;
+    for (size_t i = 0; i < 4; i++) {
+        q->opts[i] = q->alt[i];
+        q->alt[i].html = NULL;
+    }
+    q->nopts = 4;
+    q->stem.n = q->alt_from;
+    q->stem.s[q->stem.n] = '\0';
+}
+
 static void
 build_question(struct ctx *c, struct question *q)
 {
     int bad = 0;
+    merge_extra(c, q);
+    alt_statements(c, q);
     json_t *item = json_object();
     int statements = q->nopts > 0 && islower((unsigned char)q->opts[0].label);
     const char *kind;
@@ -1878,10 +2371,16 @@ build_question(struct ctx *c, struct question *q)
                             keys |= 1u << i;
         }
         const char *tk = keys ? NULL : table_key(c, q, 'L');
-        for (size_t i = 0; tk && i < q->nopts; i++)
-            if (q->opts[i].label == tk[0])
-                keys |= 1u << i;
-        if (tk && !keys)
+        int unknown = 0;
+        for (const char *t = tk; t && *t; t++) {
+            unsigned bit = 0;
+            for (size_t i = 0; *t != ',' && i < q->nopts; i++)
+                if (q->opts[i].label == *t)
+                    bit = 1u << i;
+            keys |= bit;
+            unknown |= *t != ',' && !bit;
+        }
+        if (unknown)
             err(c, q, &bad, "đáp án %s trong bảng đáp án không có trong các phương án.", tk);
         for (size_t i = 0; i < q->nopts; i++)
             nmarks += (keys >> i) & 1;
@@ -1987,6 +2486,11 @@ build_question(struct ctx *c, struct question *q)
     }
     if (q->pflags & P_MATHTYPE)
         qproblem(c, q, "warning", "công thức MathType được giữ dưới dạng ảnh.");
+    if (q->pflags & P_MATHTYPE_LOST)
+        qproblem(c, q, "warning",
+                 "công thức MathType chỉ có ảnh xem trước dạng WMF/EMF, không hiển thị được trên "
+                 "web: đã thay bằng \"[công thức MathType]\", hãy nhập lại công thức trong trình "
+                 "soạn thảo.");
     if (q->pflags & P_BADIMG)
         qproblem(c, q, "warning",
                  "có hình ảnh hoặc công thức không đọc được hay không phải PNG, JPEG, GIF, WebP "
@@ -2008,6 +2512,8 @@ question_free(struct question *q)
 {
     for (size_t i = 0; i < q->nopts; i++)
         free(q->opts[i].html);
+    for (size_t i = 0; i < q->nalt; i++)
+        free(q->alt[i].html);
     free(q->stem.s);
     free(q->expl.s);
     free(q->model.s);
@@ -2106,6 +2612,7 @@ read_document(struct ctx *c)
         return -1;
     }
     free(main_part);
+    load_numbering(c);
     read_blocks(c, body);
     return 0;
 }
@@ -2134,6 +2641,7 @@ kt_docx_read(const void *buf, size_t len, kt_docx_result *out)
     }
     if (vet_archive(&c) == 0 && read_document(&c) == 0) {
         for (size_t i = 0; i < c.nblocks; i++) {
+            c.bi = i;
             if (c.blocks[i].p)
                 handle_para(&c, c.blocks[i].p);
             else
@@ -2152,6 +2660,9 @@ kt_docx_read(const void *buf, size_t len, kt_docx_result *out)
     for (size_t i = 0; i < c.nqs; i++)
         question_free(c.qs[i]);
     free(c.qs);
+    for (size_t i = 0; i < c.nextras; i++)
+        question_free(c.extras[i]);
+    free(c.extras);
     for (size_t i = 0; i < c.nkeys; i++)
         free(c.keys[i].value);
     free(c.keys);
@@ -2161,6 +2672,9 @@ kt_docx_read(const void *buf, size_t len, kt_docx_result *out)
     }
     free(c.rel_ids);
     free(c.rel_targets);
+    free(c.numbering_part);
+    free(c.nums);
+    free(c.absnums);
     blocks_free(&c);
     xmlFreeDoc(c.doc);
     zip_discard(c.zip);

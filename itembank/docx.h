@@ -51,4 +51,20 @@ void kt_docx_result_free(kt_docx_result *r);
 /* Number of problems of the given severity. */
 size_t kt_docx_count(const kt_docx_result *r, const char *severity);
 
+/* Pieces of the Word conventions shared with the question-sheet reader
+ * (qsheet.c), so that a cell is read as the same text in a document is. */
+/* The level code (MD.B, MD.H, MD.V, MD.VC) of exactly s[0, n) when it is a
+ * level word (NB, TH, VD, VDC, Nhận biết, Biết, Thông hiểu, Hiểu, Vận dụng,
+ * Vận dụng cao, also in capitals), else NULL. */
+const char *level_of(const char *s, size_t n);
+/* Appends each taxonomy code of s[from, to) (separated by spaces, commas,
+ * semicolons) to codes, an MD.* code setting *level instead; returns how
+ * many codes it found. */
+int add_codes(json_t *codes, const char **level, const char *s, size_t from, size_t to);
+/* The key value at s[*k] (spaces skipped): a letter A-H ("A"), a Đúng/Sai
+ * sequence ("Đ S Đ S", "ĐSĐS", "a) Đ, b) S ...", as "DSDS"), or a number
+ * (decimal comma to dot: "2,5" -> "2.5"); malloc'd, *k past it, or NULL
+ * with *k unchanged when there is none. */
+char *read_value(const char *s, size_t *k, size_t end);
+
 #endif

@@ -1165,13 +1165,20 @@ key_text(const json_t *it)
     } else if (json_is_string(k)) {
         puts_b(&b, json_string_value(k));
     } else if (json_is_array(k)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(k, i, v)
-        {
-            if (i)
-                puts_b(&b, ", ");
-            puts_b(&b, json_string_value(v) ? json_string_value(v) : "?");
+        /* the letters in order, as a key is read ("A, C") */
+        for (int c = 'A'; c <= 'Z'; c++) {
+            size_t i;
+            json_t *v;
+            json_array_foreach(k, i, v)
+            {
+                const char *l = json_string_value(v);
+                if (l && l[0] == c && !l[1]) {
+                    if (b.n)
+                        puts_b(&b, ", ");
+                    puts_b(&b, l);
+                    break;
+                }
+            }
         }
     } else if (json_is_object(k)) {
         for (int c = 'a'; c <= 'h'; c++) {
@@ -1290,6 +1297,48 @@ key_tf(struct doc *d, const json_t *items, const int *numbers, size_t from, size
     puts_b(b, "</w:tbl>");
 }
 
+/* After the key table: per question of items[from, to) with a rubric or an
+ * explanation, "Câu N." then "Hướng dẫn chấm:" and a line per criterion
+ * with its points ("(0,5 điểm)"), and "Lời giải:" with the explanation,
+ * which the reader attaches to question N of the part. */
+static void
+worked_answers(struct doc *d, const json_t *items, const int *numbers, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        const json_t *it = json_array_get(items, i);
+        const json_t *rubric = json_object_get(it, "rubric");
+        const char *expl = str_of(it, "explanation", "");
+        if (!json_array_size(rubric) && !*expl)
+            continue;
+        kt_strbuf lead = {0};
+        question_lead(&lead, numbers[i], it);
+        puts_b(&d->body, "<w:p>" PPR_KEEP);
+        puts_b(&d->body, lead.s);
+        puts_b(&d->body, "</w:p>");
+        free(lead.s);
+        if (json_array_size(rubric)) {
+            para_text(d, PPR_KEEP, "Hướng dẫn chấm:", (struct fmt){.i = true});
+            size_t k;
+            const json_t *r;
+            json_array_foreach(rubric, k, r)
+            {
+                char pts[32], line[2048];
+                points_text(pts, sizeof(pts), str_of(r, "points", "0"));
+                snprintf(line, sizeof(line), "%s (%s điểm)", str_of(r, "criterion", ""), pts);
+                para_text(d, NULL, line, (struct fmt){0});
+            }
+        }
+        if (*expl) {
+            kt_strbuf l = {0};
+            text_run(&l, "Lời giải:", strlen("Lời giải:"), (struct fmt){.i = true});
+            text_run(&l, " ", 1, (struct fmt){0});
+            char *ls = kt_strbuf_take(&l);
+            write_html(d, expl, ls, NULL);
+            free(ls);
+        }
+    }
+}
+
 static void
 answer_key(struct doc *d, const json_t *form, const json_t *items, const int *part_no,
            const int *numbers, bool y2025)
@@ -1303,6 +1352,7 @@ answer_key(struct doc *d, const json_t *form, const json_t *items, const int *pa
     size_t n = json_array_size(items);
     if (!y2025) {
         key_rows(d, items, numbers, 0, n);
+        worked_answers(d, items, numbers, 0, n);
         return;
     }
     for (size_t i = 0; i < n;) {
@@ -1316,6 +1366,7 @@ answer_key(struct doc *d, const json_t *form, const json_t *items, const int *pa
         else
             key_rows(d, items, numbers, i, j);
         para_text(d, NULL, "", (struct fmt){0});
+        worked_answers(d, items, numbers, i, j);
         i = j;
     }
 }

@@ -4,9 +4,10 @@
  * the questions numbered "Câu N." with options "A." ... and statements
  * "a)" ..., the 2025 parts PHẦN I-IV when the test is built of those
  * formats, math as Word equations (MathML to OMML), pictures, tables, and
- * on its own page the answer key table ("ĐÁP ÁN"), in the conventions
- * itembank/docx.c reads (docs/IMPORT-WORD.md, "Export"). Pure: JSON and
- * bytes in, the .docx bytes out.
+ * on its own page the answer key table ("ĐÁP ÁN") followed by each
+ * question's rubric ("Hướng dẫn chấm:") and explanation ("Lời giải:"), in
+ * the conventions itembank/docx.c reads back (docs/IMPORT-WORD.md,
+ * "Export"). Pure: JSON and bytes in, the .docx bytes out.
  */
 #ifndef KT_DOCX_WRITE_H
 #define KT_DOCX_WRITE_H
@@ -30,7 +31,7 @@ typedef struct {
 
 /* form: the form preview of GET /api/v1/tests/{id}/forms/{code} (title,
  * subject, grade, duration_seconds, form_code, parts, items in the form's
- * order with their student content and key_shown). Returns the document,
+ * order with their student content, key_shown, rubric and explanation). Returns the document,
  * malloc'd, its size in *len; NULL when the form has no items or the
  * archive cannot be written. An image the assets do not hold is left out
  * (its alt text, if any, is written instead). */

@@ -147,6 +147,28 @@ Test(docx, key_by_bold_letter_or_text_but_not_when_every_letter_is_bold)
                      "7");
 }
 
+/* A highlighter (w:highlight) or a character shading (w:shd, as LibreOffice
+ * writes a highlight) on the letter or the text; not when on every option. */
+Test(docx, key_by_highlight)
+{
+#define RHL(t)                                                                                     \
+    "<w:r><w:rPr><w:highlight w:val=\"yellow\"/></w:rPr><w:t xml:space=\"preserve\">" t            \
+    "</w:t></w:r>"
+#define RSHD(t)                                                                                    \
+    "<w:r><w:rPr><w:shd w:val=\"clear\" w:color=\"auto\" w:fill=\"FFFF00\"/></w:rPr><w:t "         \
+    "xml:space=\"preserve\">" t "</w:t></w:r>"
+    READ_OK(P("Câu 1. Một?") PR(R("A. a") TAB R("B. b") TAB RHL("C.") R(" c") TAB R("D. d"))
+                P("Câu 2. Hai?") PR(R("A. ") RSHD("a") TAB R("B. b") TAB R("C. c") TAB R("D. d"))
+                    P("Câu 3. Ba?") PR(RHL("A. a") TAB RHL("B. b") TAB RHL("C. c") TAB RHL("D. d"))
+                        P("Đáp án: B"));
+#undef RHL
+#undef RSHD
+    cr_assert_eq(nq(), 3, "%s", all_problems);
+    cr_expect_str_eq(field(0, "key"), "C");
+    cr_expect_str_eq(field(1, "key"), "A");
+    cr_expect_str_eq(field(2, "key"), "B");
+}
+
 Test(docx, key_by_leading_star)
 {
     READ_OK(P("Câu 1. Thủ đô của Việt Nam là") P("A. Huế") P("*B. Hà Nội") P("C. Đà Nẵng")
@@ -183,8 +205,8 @@ Test(docx, multiple_response)
     P("Câu 1. Một?")                                                                               \
     P("A. a\tB. b\tC. c\tD. d")                                                                    \
     P("Câu 2. Hai?")                                                                               \
-    P("A. a\tB. b\tC. c\tD. d") P("Câu 3. Ba?") P("A. a\tB. b\tC. c\tD. d") P("Câu 4. Bốn?")       \
-        P("A. a\tB. b\tC. c\tD. d")
+    P("A. a\tB. b\tC. c\tD. d")                                                                    \
+    P("Câu 3. Ba?") P("A. a\tB. b\tC. c\tD. d") P("Câu 4. Bốn?") P("A. a\tB. b\tC. c\tD. d")
 
 static void
 expect_keys(const char *k1, const char *k2, const char *k3, const char *k4)
@@ -227,6 +249,240 @@ Test(docx, answer_table_in_columns_side_by_side)
     READ_OK(FOUR_QUESTIONS TBL(TR(TC("Câu") TC("Đáp án") TC("Câu") TC("Đáp án")) TR(
         TC("1") TC("B") TC("3") TC("D")) TR(TC("2") TC("C") TC("4") TC("A"))));
     expect_keys("B", "C", "D", "A");
+}
+
+/* A multiple-response key in the answer table or list: "A, C", "A; C", "AC". */
+Test(docx, multiple_response_keys_from_the_answer_section)
+{
+    READ_OK(P("Câu 1. Chọn các số chẵn.") P("A. 2\tB. 3\tC. 4\tD. 5\tE. 6")
+                P("Câu 2. Chọn các số lẻ.") P("A. 2\tB. 3\tC. 4\tD. 5") P("Câu 3. Chọn số 7.")
+                    P("A. 6\tB. 7\tC. 8\tD. 9") P("Câu 4. Chọn các số nguyên tố.")
+                        P("A. 2\tB. 3\tC. 4\tD. 9") P("ĐÁP ÁN")
+                            TBL(TR(TC("Câu") TC("1") TC("2") TC("3"))
+                                    TR(TC("Đáp án") TC("A, C, E") TC("B; D") TC("B"))) P("4. AB"));
+    cr_assert_eq(nq(), 4, "%s", all_problems);
+    const char *want[][4] = {{"A", "C", "E", NULL}, {"B", "D", NULL}, {NULL}, {"A", "B", NULL}};
+    for (size_t q = 0; q < 4; q++) {
+        if (q == 2) {
+            cr_expect_str_eq(field(2, "kind"), "MCQ4");
+            cr_expect_str_eq(field(2, "key"), "B");
+            continue;
+        }
+        cr_expect_str_eq(field(q, "kind"), "MR", "question %zu", q + 1);
+        json_t *keys = json_object_get(item(q), "keys");
+        size_t n = 0;
+        while (want[q][n])
+            n++;
+        cr_assert_eq(json_array_size(keys), n, "question %zu", q + 1);
+        for (size_t k = 0; k < n; k++)
+            cr_expect_str_eq(json_string_value(json_array_get(keys, k)), want[q][k]);
+    }
+    /* a letter the options lack is an error naming it */
+    kt_docx_result_free(&res);
+    cr_assert_eq(read_doc(DX_DOCUMENT(P("Câu 1. Chọn.") P("A. 2\tB. 3\tC. 4\tD. 5") P("ĐÁP ÁN")
+                                          P("1. A, F"))),
+                 0);
+    EXPECT_PROBLEM("error", "Câu 1 (đoạn 1): đáp án A,F trong bảng đáp án không có trong các "
+                            "phương án.");
+}
+
+/* After the key, "Câu N." entries: "Hướng dẫn chấm:" lines are question N's
+ * rubric, "Lời giải:" its explanation (the layout of the export). */
+Test(docx, rubric_and_explanation_after_the_key)
+{
+    READ_OK(P("PHẦN I. Trắc nghiệm") P("Câu 1. Một?") P("A. a\tB. b\tC. c\tD. d")
+                P("PHẦN IV. Tự luận") P("Câu 1 (2 điểm). Giải phương trình x² − 1 = 0.")
+                    P("Câu 2 (1 điểm). Nêu 2 điểm của đồ thị.") P("ĐÁP ÁN") P("PHẦN I")
+                        TBL(TR(TC("Câu") TC("1")) TR(TC("Đáp án") TC("C"))) P("Câu 1.")
+                            P("Lời giải: Vì c đúng.") P("Kết luận C.") P("PHẦN IV")
+                                P("Câu 1 (2 điểm).") P("Hướng dẫn chấm:")
+                                    P("Đưa về (x − 1)(x + 1) = 0 (1,5 điểm)")
+                                        P("Kết luận x = ±1 (0,5 điểm)") P("Câu 2 (1 điểm).")
+                                            P("Hướng dẫn chấm: Tìm 2 điểm A, B (1 điểm)"));
+    cr_assert_eq(nq(), 3, "%s", all_problems);
+    cr_expect_eq(kt_docx_count(&res, "error"), 0, "%s", all_problems);
+    cr_expect_str_eq(field(0, "key"), "C");
+    cr_expect_str_eq(field(0, "explanation"), "<p>Vì c đúng.</p><p>Kết luận C.</p>");
+    cr_expect_str_eq(field(1, "kind"), "ESSAY");
+    cr_expect_null(json_object_get(item(1), "explanation"));
+    char *r = json_dumps(json_object_get(item(1), "rubric"), JSON_COMPACT);
+    cr_expect_str_eq(r, "[{\"criterion\":\"Đưa về (x − 1)(x + 1) = 0\",\"points\":\"1.5\"},"
+                        "{\"criterion\":\"Kết luận x = ±1\",\"points\":\"0.5\"}]");
+    free(r);
+    r = json_dumps(json_object_get(item(2), "rubric"), JSON_COMPACT);
+    cr_expect_str_eq(r, "[{\"criterion\":\"Tìm 2 điểm A, B\",\"points\":\"1\"}]");
+    free(r);
+    /* a rubric written under the question wins over one after the key */
+    kt_docx_result_free(&res);
+    READ_OK(P("Tự luận") P("Câu 1. Chứng minh.") P("Hướng dẫn chấm:") P("Ý một (1 điểm)")
+                P("ĐÁP ÁN") P("Câu 1.") P("Hướng dẫn chấm:") P("Ý khác (2 điểm)"));
+    r = json_dumps(json_object_get(item(0), "rubric"), JSON_COMPACT);
+    cr_expect_str_eq(r, "[{\"criterion\":\"Ý một\",\"points\":\"1\"}]");
+    free(r);
+    /* an entry without a part goes to the question of that number it fits:
+     * a rubric to the essay, not to the single choice of PHẦN I */
+    kt_docx_result_free(&res);
+    READ_OK(P("PHẦN I") P("Câu 1. Một?") P("*A. a\tB. b\tC. c\tD. d") P("PHẦN IV") P(
+        "Câu 1. Chứng minh.") P("ĐÁP ÁN") P("Câu 1.") P("Hướng dẫn chấm:") P("Ý một (1 điểm)"));
+    cr_assert_eq(nq(), 2, "%s", all_problems);
+    r = json_dumps(json_object_get(item(1), "rubric"), JSON_COMPACT);
+    cr_expect_str_eq(r, "[{\"criterion\":\"Ý một\",\"points\":\"1\"}]");
+    free(r);
+}
+
+/* Outside the 2025 parts, lines a) ... d) ending a stem are a Đúng/Sai
+ * question's statements when the answer section gives it Đ/S marks; an
+ * essay's sub-questions a) ... d) stay its text. */
+Test(docx, true_false_outside_the_parts_by_its_key)
+{
+    READ_OK(P("Câu 1. Xét các ý.") P("a) Một") P("b) Hai") P("c) Ba") P("d) Bốn")
+                P("Câu 2. Tự luận nhỏ.") P("a) Tính A.") P("b) Tính B.") P("c) Tính C.")
+                    P("d) Tính D.") P("Hướng dẫn chấm:") P("Đúng mỗi ý (0,25 điểm)") P("ĐÁP ÁN")
+                        P("1. S Đ S S"));
+    cr_assert_eq(nq(), 2, "%s", all_problems);
+    cr_expect_str_eq(field(0, "kind"), "TF4");
+    cr_expect_str_eq(field(0, "stem"), "<p>Xét các ý.</p>");
+    json_t *st = json_object_get(item(0), "statements");
+    cr_assert_eq(json_array_size(st), 4);
+    cr_expect(json_is_true(json_object_get(json_array_get(st, 1), "key")));
+    cr_expect(json_is_false(json_object_get(json_array_get(st, 0), "key")));
+    cr_expect_str_eq(field(1, "kind"), "ESSAY");
+    cr_expect_str_eq(field(1, "stem"), "<p>Tự luận nhỏ.</p><p>a) Tính A.</p><p>b) Tính B.</p>"
+                                       "<p>c) Tính C.</p><p>d) Tính D.</p>");
+}
+
+/* "HƯỚNG DẪN GIẢI" at the end: "Câu N. text" lines are explanations. A line
+ * "HƯỚNG DẪN GIẢI" within a question is still its explanation marker. */
+Test(docx, worked_solutions_section_at_the_end)
+{
+    READ_OK(P("Câu 1. Một?") P("A. a\t*B. b\tC. c\tD. d") P("Câu 2. Hai?")
+                P("A. a\tB. b\tC. c\tD. d") P("Câu 3. Ba?") P("HƯỚNG DẪN GIẢI") P("Ba là số lẻ.")
+                    P("Đáp án: 3") P("HƯỚNG DẪN GIẢI CHI TIẾT") P("Câu 1. Chọn B vì b đúng.")
+                        P("Xét thêm a.") P("Câu 2: D") P("Câu 3.") P("Lời giải: Không cần."));
+    cr_assert_eq(nq(), 3, "%s", all_problems);
+    cr_expect_eq(kt_docx_count(&res, "error"), 0, "%s", all_problems);
+    cr_expect_str_eq(field(0, "explanation"), "<p>Chọn B vì b đúng.</p><p>Xét thêm a.</p>");
+    cr_expect_str_eq(field(1, "key"), "D");
+    cr_expect_null(json_object_get(item(1), "explanation"));
+    cr_expect_str_eq(field(2, "kind"), "SHORT");
+    cr_expect_str_eq(field(2, "key"), "3");
+    /* the question's own explanation wins */
+    cr_expect_str_eq(field(2, "explanation"), "<p>Ba là số lẻ.</p>");
+}
+
+/* ---- Word's automatic numbering ---------------------------------------------- */
+
+#define NUM_LVL(fmt, text, rpr)                                                                    \
+    "<w:lvl w:ilvl=\"0\"><w:start w:val=\"1\"/><w:numFmt w:val=\"" fmt                             \
+    "\"/><w:lvlText w:val=\"" text "\"/>" rpr "</w:lvl>"
+#define ABSTRACT(id, lvl) "<w:abstractNum w:abstractNumId=\"" id "\">" lvl "</w:abstractNum>"
+#define NUM(id, abstract)                                                                          \
+    "<w:num w:numId=\"" id "\"><w:abstractNumId w:val=\"" abstract "\"/></w:num>"
+#define NUM_RESTART(id, abstract)                                                                  \
+    "<w:num w:numId=\"" id "\"><w:abstractNumId w:val=\"" abstract "\"/><w:lvlOverride "           \
+    "w:ilvl=\"0\"><w:startOverride w:val=\"1\"/></w:lvlOverride></w:num>"
+
+static const char NUMBERING[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:numbering " DX_NS
+    ">" ABSTRACT("1", NUM_LVL("decimal", "Câu %1.", "<w:rPr><w:b/></w:rPr>"))
+        ABSTRACT("2", NUM_LVL("upperLetter", "%1.", ""))
+            ABSTRACT("3", NUM_LVL("lowerLetter", "%1)", ""))
+                ABSTRACT("4", NUM_LVL("bullet", "•", ""))
+                    ABSTRACT("5", NUM_LVL("decimal", "%1.", "")) NUM("1", "1") NUM("2", "2")
+                        NUM_RESTART("3", "2") NUM("4", "3") NUM_RESTART("5", "3") NUM("6", "4")
+                            NUM("7", "5") NUM_RESTART("8", "1") NUM_RESTART("9", "2")
+                                NUM_RESTART("10", "1") "</w:numbering>";
+
+/* A paragraph numbered by list id. */
+#define PN(id, runs)                                                                               \
+    "<w:p><w:pPr><w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"" id "\"/></w:numPr></w:pPr>" runs \
+    "</w:p>"
+
+/* A .docx of document with extra parts named by the main part's
+ * relationships rels (Relationship elements). */
+static int
+read_custom(const char *document, const char *rels, const struct dx_part *extra, size_t nextra)
+{
+    char ct[1024], rel[2048];
+    size_t len;
+    snprintf(ct, sizeof ct,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types "
+             "xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default "
+             "Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships"
+             "+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override "
+             "PartName=\"/word/document.xml\" ContentType=\"%s\"/></Types>",
+             DX_CT_MAIN);
+    snprintf(rel, sizeof rel,
+             "<?xml version=\"1.0\"?><Relationships "
+             "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">%s"
+             "</Relationships>",
+             rels);
+    struct dx_part parts[8] = {
+        {"[Content_Types].xml", ct, 0},
+        {"_rels/.rels",
+         "<?xml version=\"1.0\"?><Relationships "
+         "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship "
+         "Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+         "officeDocument\" Target=\"word/document.xml\"/></Relationships>",
+         0},
+        {"word/_rels/document.xml.rels", rel, 0},
+        {"word/document.xml", document, 0},
+    };
+    for (size_t i = 0; i < nextra && i < 4; i++)
+        parts[4 + i] = extra[i];
+    void *buf = dx_zip(parts, 4 + (nextra < 4 ? nextra : 4), &len);
+    int rc = read_buf(buf, len);
+    free(buf);
+    return rc;
+}
+
+#define REL(id, type, target)                                                                      \
+    "<Relationship Id=\"" id "\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"    \
+    "relationships/" type "\" Target=\"" target "\"/>"
+
+static int
+read_numbered(const char *document)
+{
+    const struct dx_part numbering = {"word/numbering.xml", NUMBERING, 0};
+    return read_custom(document, REL("rId3", "numbering", "numbering.xml"), &numbering, 1);
+}
+
+/* "Câu %1." questions, "%1." capital-letter options restarting per question
+ * (a list with a start override, first used), "%1)" statements: read as if
+ * typed; the lists of one definition count on. A bullet adds nothing; a
+ * plain "%1." list is "1." as typed, not a question. */
+Test(docx, word_automatic_numbering)
+{
+    cr_assert_eq(
+        read_numbered(DX_DOCUMENT(
+            PN("8", R("Chọn số chẵn.")) PN("6", R("Gợi ý: số chia hết cho 2.")) PN("3", R("1"))
+                PN("2", R("3")) PN("2", RU("4")) PN("2", R("5")) PN("1", R("Cho các số:")) PN(
+                    "7", R("một")) PN("7", R("hai")) PN("9", R("2")) PN("2", R("3")) PN("2", R("4"))
+                    PN("2", R("6")) P("Đáp án: D") P("PHẦN II") PN("10", R("Xét các ý."))
+                        PN("5", RU("Một")) PN("4", R("Hai")) PN("4", RU("Ba")) PN("4", R("Bốn")))),
+        0);
+    cr_assert_eq(nq(), 3, "%s", all_problems);
+    cr_expect_eq(kt_docx_count(&res, "error"), 0, "%s", all_problems);
+    json_t *q = json_array_get(res.questions, 1);
+    cr_expect_eq(json_integer_value(json_object_get(q, "number")), 2);
+    cr_expect_str_eq(field(0, "stem"), "<p>Chọn số chẵn.</p><p>Gợi ý: số chia hết cho 2.</p>");
+    cr_expect_str_eq(field(0, "key"), "C");
+    json_t *opts = json_object_get(item(0), "options");
+    cr_assert_eq(json_array_size(opts), 4);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(opts, 3), "id")), "D");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(opts, 3), "html")), "5");
+    cr_expect_str_eq(field(1, "stem"), "<p>Cho các số:</p><p>1. một</p><p>2. hai</p>");
+    cr_expect_str_eq(field(1, "key"), "D");
+    cr_expect_str_eq(field(2, "kind"), "TF4");
+    q = json_array_get(res.questions, 2);
+    cr_expect_eq(json_integer_value(json_object_get(q, "number")), 1);
+    cr_expect_eq(json_integer_value(json_object_get(q, "part")), 2);
+    json_t *st = json_object_get(item(2), "statements");
+    cr_assert_eq(json_array_size(st), 4, "%s", all_problems);
+    const int keys[] = {1, 0, 1, 0};
+    for (size_t i = 0; i < 4; i++)
+        cr_expect_eq(json_is_true(json_object_get(json_array_get(st, i), "key")), keys[i]);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(st, 2), "id")), "c");
 }
 
 Test(docx, inline_answer_line)
@@ -387,6 +643,27 @@ Test(docx, mathtype_object_gives_its_fallback_picture_and_a_note)
     cr_expect_eq(res.nimages, 1);
     cr_expect(strstr(field(0, "stem"), "<img src=\"media/") != NULL);
     EXPECT_PROBLEM("warning", "Câu 1 (đoạn 1): công thức MathType được giữ dưới dạng ảnh.");
+}
+
+/* A MathType object whose preview is a WMF (as Word keeps it): no browser
+ * shows it, so the place says "[công thức MathType]" and one warning names
+ * the question. */
+Test(docx, mathtype_with_a_wmf_preview_is_marked_and_named)
+{
+    static const unsigned char wmf[] = {0xD7, 0xCD, 0xC6, 0x9A, 0,    0, 0, 0, 0, 0,    0x10,
+                                        0x02, 0x40, 0x01, 0xE8, 0x03, 0, 0, 0, 0, 0x1B, 0x66};
+    const struct dx_part parts[] = {{"word/media/image1.wmf", wmf, sizeof wmf}};
+    cr_assert_eq(read_custom(DX_DOCUMENT(P("Câu 1. Một?") P("*A. a\tB. b\tC. c\tD. d") PR(R(
+                                 "Câu 2. Tính ") MATHTYPE R(" bằng")) P("*A. 1\tB. 2\tC. 3\tD. 4")),
+                             REL("rId5", "image", "media/image1.wmf"), parts, 1),
+                 0);
+    cr_assert_eq(nq(), 2, "%s", all_problems);
+    cr_expect_str_eq(field(1, "stem"), "<p>Tính [công thức MathType] bằng</p>");
+    cr_expect_eq(json_array_size(res.problems), 1, "%s", all_problems);
+    EXPECT_PROBLEM("warning", "Câu 2 (đoạn 3): công thức MathType chỉ có ảnh xem trước dạng "
+                              "WMF/EMF, không hiển thị được trên web: đã thay bằng \"[công thức "
+                              "MathType]\", hãy nhập lại công thức trong trình soạn thảo.");
+    cr_expect_eq(res.nimages, 0);
 }
 
 Test(docx, word_equation_as_mathml)

@@ -397,6 +397,74 @@ Test(docx_write, round_trip_through_the_reader)
     kt_docx_result_free(&r);
 }
 
+/* Every kind in the 2025 layout, with a multiple-response key, an essay's
+ * rubric and explanations: all of it comes back through the reader. */
+static const char FORM_EVERY_KIND[] =
+    "{\"title\": \"Khứ hồi\", \"subject\": \"TOAN\", \"grade\": 10, \"duration_seconds\": 2700,"
+    " \"form_code\": \"101\","
+    " \"parts\": [{\"part\": 1}, {\"part\": 2}, {\"part\": 3}, {\"part\": 4}],"
+    " \"items\": ["
+    "  {\"part\": 1, \"kind\": \"MR\", \"stem\": \"<p>Chọn các số nguyên tố.</p>\","
+    "   \"options\": [{\"id\": \"A\", \"html\": \"2\"}, {\"id\": \"B\", \"html\": \"4\"},"
+    " {\"id\": \"C\", \"html\": \"5\"}, {\"id\": \"D\", \"html\": \"9\"},"
+    " {\"id\": \"E\", \"html\": \"11\"}],"
+    "   \"key_shown\": [\"E\", \"A\", \"C\"],"
+    "   \"explanation\": \"<p>Số nguyên tố có đúng hai ước.</p><p>Loại 4 và 9.</p>\"},"
+    "  {\"part\": 1, \"kind\": \"MCQ4\", \"stem\": \"<p>Một?</p>\", \"options\": [{\"id\": \"A\","
+    " \"html\": \"a\"}, {\"id\": \"B\", \"html\": \"b\"}, {\"id\": \"C\", \"html\": \"c\"},"
+    " {\"id\": \"D\", \"html\": \"d\"}], \"key_shown\": \"D\"},"
+    "  {\"part\": 2, \"kind\": \"TF4\", \"stem\": \"<p>Cho tam giác ABC vuông tại A.</p>\","
+    "   \"statements\": [{\"id\": \"a\", \"html\": \"BC là cạnh huyền\"}, {\"id\": \"b\", \"html\":"
+    " \"AB là cạnh huyền\"}, {\"id\": \"c\", \"html\": \"Góc A vuông\"}, {\"id\": \"d\", \"html\":"
+    " \"Góc B vuông\"}], \"key_shown\": {\"a\": true, \"b\": false, \"c\": true, \"d\": false}},"
+    "  {\"part\": 3, \"kind\": \"SHORT\", \"stem\": \"<p>Tính 5 : 2.</p>\","
+    "   \"key_shown\": \"2.5\"},"
+    "  {\"part\": 4, \"kind\": \"ESSAY\", \"points\": \"2\","
+    "   \"stem\": \"<p>Giải phương trình.</p>\","
+    "   \"rubric\": [{\"criterion\": \"Đưa về (x − 1)(x + 1) = 0\", \"points\": \"1.5\"},"
+    " {\"criterion\": \"Tìm 2 nghiệm\", \"points\": \"0.5\"}]}"
+    " ]}";
+
+Test(docx_write, every_kind_with_rubric_and_explanations_round_trips)
+{
+    write(FORM_EVERY_KIND, NULL, 0);
+    char *t = document_text();
+    const char *key = strstr(t, "ĐÁP ÁN\n");
+    cr_assert(key, "%s", t);
+    HAS(key, "Đáp án\nA, C, E\nD\n");
+    HAS(key, "Câu 1. \nLời giải: Số nguyên tố có đúng hai ước.\nLoại 4 và 9.\nPHẦN II\n");
+    HAS(key, "PHẦN IV\n");
+    HAS(key, "Câu 1 (2 điểm). \nHướng dẫn chấm:\nĐưa về (x − 1)(x + 1) = 0 (1,5 điểm)\n"
+             "Tìm 2 nghiệm (0,5 điểm)\n");
+    free(t);
+    kt_docx_result r;
+    cr_assert_eq(kt_docx_read(pk.buf, pk.len, &r), 0);
+    char *problems = json_dumps(r.problems, 0);
+    cr_expect_eq(json_array_size(r.problems), 0, "%s", problems);
+    free(problems);
+    cr_assert_eq(json_array_size(r.questions), 5);
+    const char *kinds[] = {"MR", "MCQ4", "TF4", "SHORT", "ESSAY"};
+    for (size_t i = 0; i < 5; i++)
+        cr_expect_str_eq(json_string_value(json_object_get(
+                             json_object_get(json_array_get(r.questions, i), "item"), "kind")),
+                         kinds[i]);
+    json_t *q = json_object_get(json_array_get(r.questions, 0), "item");
+    char *k = json_dumps(json_object_get(q, "keys"), JSON_COMPACT);
+    cr_expect_str_eq(k, "[\"A\",\"C\",\"E\"]");
+    free(k);
+    cr_expect_str_eq(json_string_value(json_object_get(q, "explanation")),
+                     "<p>Số nguyên tố có đúng hai ước.</p><p>Loại 4 và 9.</p>");
+    q = json_object_get(json_array_get(r.questions, 1), "item");
+    cr_expect_str_eq(json_string_value(json_object_get(q, "key")), "D");
+    cr_expect_null(json_object_get(q, "explanation"));
+    q = json_object_get(json_array_get(r.questions, 4), "item");
+    k = json_dumps(json_object_get(q, "rubric"), JSON_COMPACT);
+    cr_expect_str_eq(k, "[{\"criterion\":\"Đưa về (x − 1)(x + 1) = 0\",\"points\":\"1.5\"},"
+                        "{\"criterion\":\"Tìm 2 nghiệm\",\"points\":\"0.5\"}]");
+    free(k);
+    kt_docx_result_free(&r);
+}
+
 /* Items outside the 2025 parts (a multiple-response question before a
  * single choice in one part): numbered through, the part's name without
  * its numeral, the key as letters. An essay says "tự luận". */

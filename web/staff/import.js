@@ -1,13 +1,15 @@
 /*
  * kiemtra — importing questions into the bank: QTI .xml, content
- * packages (.zip) and Word documents (.docx, docs/IMPORT-WORD.md), several
+ * packages (.zip), Word documents (.docx) and question sheets (.xlsx,
+ * .csv; docs/IMPORT-WORD.md), several
  * files at once, chosen or dropped. Each file is first sent with
  * ?dry_run=1 (nothing stored) for a preview: per item its identifier (for
  * Word, the question number), title or stem excerpt, format, key and level,
  * and what would happen (mới / phiên bản mới / không đổi), and every error
- * with its file and line (for Word, question and paragraph). Only when the
- * teacher confirms is the same request sent without dry_run; a Word file
- * with some bad questions can be imported with only its good ones
+ * with its file and line (for Word, question and paragraph; for a sheet,
+ * its row). Only when the teacher confirms is the same request sent
+ * without dry_run; a Word file or sheet with some bad questions can be
+ * imported with only its good ones
  * ("Chỉ nhập các câu hợp lệ", ?partial=1). The results link to the items.
  */
 'use strict';
@@ -19,6 +21,7 @@
   const ACTION = { new: 'mới', new_version: 'phiên bản mới', unchanged: 'không đổi', existing: 'đã có' };
   const ROMAN = ['', 'I', 'II', 'III', 'IV'];
   const isWord = (f) => /\.doc[xm]$/i.test(f.name);
+  const isSheet = (f) => /\.(xlsx|csv)$/i.test(f.name);
   const keyText = (k) => (k === null || k === undefined ? '' : Array.isArray(k) ? k.join(', ')
     : typeof k === 'object' ? Object.keys(k).map((s) => `${s}) ${k[s] ? 'Đ' : 'S'}`).join(' ') : String(k));
   const ACTION_BADGE = { new: 'approved', new_version: 'submitted', unchanged: 'draft' };
@@ -28,7 +31,8 @@
 
   const typeOf = (f) => (/\.zip$/i.test(f.name) ? 'application/zip' : /\.xml$/i.test(f.name) ? 'application/xml'
     : /\.docx$/i.test(f.name) ? 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
-      : /\.xlsx$/i.test(f.name) ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'application/octet-stream');
+      : /\.xlsx$/i.test(f.name) ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+        : /\.csv$/i.test(f.name) ? 'text/csv' : 'application/octet-stream');
   const where = (e) => [e.file, e.line ? `dòng ${e.line}` : '', e.column ? `cột ${e.column}` : '', e.element ? `<${e.element}>` : ''].filter(Boolean).join(', ');
 
   KT.route('/import', {
@@ -39,10 +43,10 @@
         : ((me.subjects && me.subjects.length ? me.subjects : [me.subject]).filter(Boolean));
       const subject = KT.select('subject', (subjects.length ? subjects : Object.keys(KT.labels.subjects)).map((s) => [s, KT.subjectName(s)]), me.subject || subjects[0]);
       const grade = KT.select('grade', Array.from({ length: 12 }, (_, i) => [String(i + 1), 'Khối ' + (i + 1)]), '10');
-      const input = el('input', { type: 'file', id: 'import-files', multiple: true, accept: '.xml,.zip,.docx,.xlsx,application/xml,text/xml,application/zip,application/vnd.openxmlformats-officedocument.wordprocessingml.document' });
+      const input = el('input', { type: 'file', id: 'import-files', multiple: true, accept: '.xml,.zip,.docx,.xlsx,.csv,application/xml,text/xml,application/zip,application/vnd.openxmlformats-officedocument.wordprocessingml.document,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv' });
       const drop = el('div', { class: 'dropzone', tabindex: '0', role: 'button', 'aria-describedby': 'import-hint' },
         el('p', {}, el('strong', { text: 'Kéo thả tệp vào đây' }), ' hoặc bấm để chọn tệp.'));
-      const hint = el('p', { class: 'hint', id: 'import-hint', text: 'Nhận tệp QTI 2.x/3.0 (.xml), gói nội dung IMS (.zip) và tệp Word (.docx) soạn theo mẫu “Câu 1.”, “A.”… (đáp án gạch chân, tô đỏ, in đậm hoặc bảng đáp án), nhiều tệp một lúc, mỗi tệp tối đa 32 MB. Nhập thử trước: chưa có gì được ghi vào ngân hàng cho đến khi thầy cô xác nhận.' });
+      const hint = el('p', { class: 'hint', id: 'import-hint', text: 'Nhận tệp QTI 2.x/3.0 (.xml), gói nội dung IMS (.zip), tệp Word (.docx) soạn theo mẫu “Câu 1.”, “A.”… (đáp án gạch chân, tô đỏ, in đậm hoặc bảng đáp án) và bảng tính Excel (.xlsx) hoặc CSV mỗi dòng một câu (cột STT, Loại, Câu hỏi, A, B, C, D, Đáp án, Mức độ, Mã, Lời giải, Điểm), nhiều tệp một lúc, mỗi tệp tối đa 32 MB. Nhập thử trước: chưa có gì được ghi vào ngân hàng cho đến khi thầy cô xác nhận.' });
       const files = el('ul', { class: 'file-list', 'aria-live': 'polite' });
       const msg = el('div', { class: 'notice', hidden: true });
       const preview = el('div', { class: 'import-preview' });
@@ -85,7 +89,8 @@
         if (!r.ok) errors.push({ file: file.name, message: KT.errText(r) });
         const items = (d.items || []).map((it) => ({
           file: file.name,
-          identifier: `Câu ${it.number}` + (it.part ? ` (phần ${ROMAN[it.part]})` : ''),
+          identifier: `Câu ${it.number}` + (it.part ? ` (phần ${ROMAN[it.part]})` : '')
+            + (d.format === 'xlsx' || d.format === 'csv' ? ` (dòng ${it.paragraph})` : ''),
           title: [it.excerpt || it.title || '', it.key !== null && it.key !== undefined ? `Đáp án: ${keyText(it.key)}` : '',
             it.level ? (KT.labels.levels && KT.labels.levels[it.level]) || it.level : ''].filter(Boolean).join(' — '),
           kind: it.kind, action: it.action === 'existing' ? 'unchanged' : it.action, id: it.item_id,
@@ -95,7 +100,7 @@
       }
       function dryOf(file, r) {
         const d = r.data && typeof r.data === 'object' ? r.data : {};
-        if (isWord(file) || d.format === 'docx') return wordDryOf(file, r, d);
+        if (isWord(file) || isSheet(file) || ['docx', 'xlsx', 'csv'].includes(d.format)) return wordDryOf(file, r, d);
         let errors = Array.isArray(d.errors) ? d.errors.slice() : [];
         if (!r.ok && !errors.length) {
           let m = KT.errText(r);
@@ -103,9 +108,6 @@
         }
         const items = (d.items || []).map((it) => Object.assign({ file: file.name }, it));
         for (const it of items) if (it.error) errors.push({ file: file.name, message: `${it.identifier}: ${it.error}` });
-        if (/\.xlsx$/i.test(file.name) && (!r.ok || errors.length || d.would_import === false)) {
-          errors.push({ file: file.name, message: 'Tệp Excel (.xlsx) chưa được nhận; thầy cô dùng tệp Word (.docx), QTI (.xml) hoặc gói nội dung (.zip).' });
-        }
         return { ok: r.ok && d.would_import !== false && !errors.length, items, tests: d.tests || [], errors };
       }
       function drawPreview() {
@@ -150,7 +152,7 @@
             el('ul', { class: 'error-list' }, ...warns.slice(0, 300).map((e) => el('li', {}, el('span', { class: 'where', text: e.file + ': ' }), e.message)))));
         }
         if (partialable) {
-          out.push(el('p', { class: 'hint', text: `Tệp Word có câu bị lỗi: có thể chỉ nhập ${partialable} câu hợp lệ (các câu lỗi được bỏ qua).` }));
+          out.push(el('p', { class: 'hint', text: `Tệp Word hoặc bảng tính có câu bị lỗi: có thể chỉ nhập ${partialable} câu hợp lệ (các câu lỗi được bỏ qua).` }));
         }
         const okFiles = chosen.filter((c) => c.dry && c.dry.ok).length;
         out.push(el('p', { class: 'hint', text: `${okFiles}/${chosen.length} tệp nhập được; ${importable} câu mới hoặc phiên bản mới.` }));
@@ -160,7 +162,7 @@
       }
       async function runImport(withPartial) {
         const okFiles = chosen.filter((c) => c.dry && (c.dry.ok || (withPartial && c.dry.partial)));
-        const ok = await KT.confirm('Nhập vào ngân hàng', `Nhập ${okFiles.length} tệp vào ngân hàng câu hỏi (${KT.subjectName(subject.value)}, khối ${grade.value})?${withPartial ? ' Các câu bị lỗi trong tệp Word được bỏ qua.' : ''} Câu mới và phiên bản mới được lưu ở trạng thái nháp, chờ duyệt.`, 'Nhập');
+        const ok = await KT.confirm('Nhập vào ngân hàng', `Nhập ${okFiles.length} tệp vào ngân hàng câu hỏi (${KT.subjectName(subject.value)}, khối ${grade.value})?${withPartial ? ' Các câu bị lỗi trong tệp Word hoặc bảng tính được bỏ qua.' : ''} Câu mới và phiên bản mới được lưu ở trạng thái nháp, chờ duyệt.`, 'Nhập');
         if (!ok) return;
         go.disabled = true;
         goPartial.disabled = true;

@@ -281,7 +281,7 @@ def F(name, convention, sections, **kw):
     d = {"name": name, "convention": convention, "sections": sections, "sep": ".", "label_bold": True,
          "layout": "lines", "key": "underline", "scope": "letter", "expl": "Lời giải:", "level": "after",
          "codes": None, "header": None, "tf_key": "table", "short_key": "table", "expl_multi": False,
-         "problems": [], "raw": None}
+         "problems": [], "raw": None, "numbering": None}
     d.update(kw)
     return d
 
@@ -349,6 +349,15 @@ FILES = [
       sep=":", key="red", tf_key="list", short_key="line", codes="line", header=HEADER),
     F("22_nhieu_dong_cong_thuc", "Options one per line with equations, key bold whole option, “Hướng dẫn giải:”.",
       [(None, pick(MCQ, 13, 15, 21, 23))], key="bold", scope="all", expl="Hướng dẫn giải:"),
+    F("23_danh_so_tu_dong", "Word automatic numbering (w:numPr, numbering.xml): questions numbered “Câu %1.”, "
+      "options “%1.” in capital letters restarting at A in each question, key: option text underlined; "
+      "“Lời giải:”.",
+      [(None, pick(MCQ, 0, 2, 5, 7) + [dict(MR[0])])], numbering="all", scope="all"),
+    F("24_danh_so_tu_dong_2025", "2025 format with Word automatic numbering: “Câu %1.” restarting in each "
+      "part, options “%1.” (A, B, …), Đúng/Sai statements “%1)” in small letters (a, b, …); keys in the "
+      "per-part answer tables at the end.",
+      [(P1, pick(MCQ, 1, 3, 8)), (P2, pick(TF, 0, 2)), (P3, pick(SHORT, 1, 3))],
+      numbering="all", key="table", tf_key="table", short_key="table"),
 ]
 
 # Malformed files: the data says what is wrong; "problems" are what the reader
@@ -397,6 +406,18 @@ STYLES = """<office:font-face-decls><style:font-face style:name="Times New Roman
 <style:style style:name="PT" style:family="paragraph"><style:paragraph-properties>
 <style:tab-stops><style:tab-stop style:position="4.5cm"/><style:tab-stop style:position="9cm"/>
 <style:tab-stop style:position="13.5cm"/></style:tab-stops></style:paragraph-properties></style:style>
+<text:list-style style:name="LQ"><text:list-level-style-number text:level="1" text:style-name="B"
+ style:num-prefix="Câu " style:num-suffix="." style:num-format="1"><style:list-level-properties
+ text:list-level-position-and-space-mode="label-alignment"><style:list-level-label-alignment
+ text:label-followed-by="space"/></style:list-level-properties></text:list-level-style-number></text:list-style>
+<text:list-style style:name="LO"><text:list-level-style-number text:level="1" style:num-suffix="."
+ style:num-format="A"><style:list-level-properties text:list-level-position-and-space-mode="label-alignment">
+<style:list-level-label-alignment text:label-followed-by="space"/></style:list-level-properties>
+</text:list-level-style-number></text:list-style>
+<text:list-style style:name="LS"><text:list-level-style-number text:level="1" style:num-suffix=")"
+ style:num-format="a"><style:list-level-properties text:list-level-position-and-space-mode="label-alignment">
+<style:list-level-label-alignment text:label-followed-by="space"/></style:list-level-properties>
+</text:list-level-style-number></text:list-style>
 <style:style style:name="Tb" style:family="table"><style:table-properties style:width="16cm" table:align="left"/>
 </style:style>
 <style:style style:name="Cb" style:family="table-cell"><style:table-cell-properties fo:border="0.5pt solid #000000"
@@ -467,6 +488,22 @@ class Doc:
         st = ' text:style-name="%s"' % style if style else ""
         self.body.append("<text:p%s>%s</text:p>" % (st, xml))
 
+    def li(self, xml, list_style, restart=False):
+        """A paragraph numbered automatically by list_style: the list goes on
+        from the previous paragraph of that style (text:continue-list) unless
+        restart (then it starts at 1)."""
+        self.nlists = getattr(self, "nlists", 0) + 1
+        ids = getattr(self, "list_ids", {})
+        self.list_ids = ids
+        if restart or list_style not in ids:
+            ids[list_style] = "L%d" % self.nlists
+            attrs = ' xml:id="%s"' % ids[list_style]
+        else:
+            attrs = ' text:continue-list="%s"' % ids[list_style]
+        self.body.append('<text:list text:style-name="%s"%s><text:list-item%s><text:p>%s</text:p>'
+                         '</text:list-item></text:list>' % (
+                             list_style, attrs, ' text:start-value="1"' if restart else "", xml))
+
     def table(self, rows, border=True, raw=False):
         n = max(len(r) for r in rows)
         cell = "Cb" if border else "Cn"
@@ -527,14 +564,19 @@ def render_question(d, f, q, i):
     stem = q["stem"] + (" (nhiều đáp án)" if kind == "MR" else "")
     if where == "end":
         stem += " " + lv
-    d.p(lab + " " + (escape(pre) + " " if pre else "") + d.inline(stem))
+    if f["numbering"]:  # "Câu N." is Word's automatic numbering, not text
+        d.li((escape(pre) + " " if pre else "") + d.inline(stem), "LQ", restart=i == 1)
+    else:
+        d.p(lab + " " + (escape(pre) + " " if pre else "") + d.inline(stem))
     if q.get("table"):
         d.table(q["table"])
     if kind in ("MCQ4", "MR"):
         render_options(d, f, q, i)
     elif kind == "TF4":
         for s, text in zip("abcd", q["stmts"]):
-            if f["tf_key"] == "underline" and q["key"][s]:
+            if f["numbering"] == "all":
+                d.li(d.inline(text), "LS", restart=s == "a")
+            elif f["tf_key"] == "underline" and q["key"][s]:
                 d.p(d.span("U", s + ")") + " " + d.inline(text))
             else:
                 d.p(escape(s + ") ") + d.inline(text))
@@ -563,7 +605,9 @@ def render_options(d, f, q, i):
     for L, text in zip(LETTERS, q["opts"]):
         marked = L in keyset and f["key"] in ("underline", "red", "bold", "star")
         style = {"underline": "U", "red": "R", "bold": "B"}.get(f["key"]) if marked else None
-        if f["key"] == "star" and marked:
+        if f["numbering"] == "all":  # the letter is Word's automatic numbering
+            cells.append(d.span(style, text) if style else d.inline(text))
+        elif f["key"] == "star" and marked:
             cells.append(escape("*") + d.span(None, L + ". " + text))
         elif style and f["scope"] == "all":
             cells.append(d.span(style, L + ". " + text))
@@ -573,7 +617,10 @@ def render_options(d, f, q, i):
             cells.append(d.inline(L + ". " + text))
     if i in f.get("empty_e", ()):
         cells.append("E.")
-    if f["layout"] == "lines":
+    if f["numbering"] == "all":
+        for k, c in enumerate(cells):
+            d.li(c, "LO", restart=k == 0)
+    elif f["layout"] == "lines":
         for c in cells:
             d.p(c)
     elif f["layout"] == "line":
@@ -714,8 +761,13 @@ def check(path, d, items, f):
     if n_draw != want_img or len(media) != want_img:
         probs.append("w:drawing: %d, media: %d, expected %d" % (n_draw, len(media), want_img))
     alltext = "".join(r[0] for r in rs)
+    if f["numbering"]:
+        probs += check_numbering(path, root, items, f)
     for it in items:
-        if it["kind"] != "ESSAY" and ("Câu %d%s" % (it["number"], f["sep"])) not in alltext:
+        if f["numbering"]:
+            if "Câu %d" % it["number"] in alltext:
+                probs.append("label Câu %d typed, not numbered" % it["number"])
+        elif it["kind"] != "ESSAY" and ("Câu %d%s" % (it["number"], f["sep"])) not in alltext:
             probs.append("label Câu %d%s missing" % (it["number"], f["sep"]))
         for c in it["codes"]:
             if c not in alltext:
@@ -732,6 +784,31 @@ def check(path, d, items, f):
     return probs
 
 
+def check_numbering(path, root, items, f):
+    """The questions (and options, statements) carry w:numPr, and numbering.xml
+    has the levels "Câu %1." (decimal), "%1." (upperLetter), "%1)" (lowerLetter)."""
+    probs = []
+    with zipfile.ZipFile(path) as z:
+        if "word/numbering.xml" not in z.namelist():
+            return ["no word/numbering.xml"]
+        num = ET.fromstring(z.read("word/numbering.xml"))
+    levels = set()
+    for lvl in num.iter(W + "lvl"):
+        fmt, text = lvl.find(W + "numFmt"), lvl.find(W + "lvlText")
+        if fmt is not None and text is not None:
+            levels.add((fmt.get(W + "val"), text.get(W + "val")))
+    want = {("decimal", "Câu %1."), ("upperLetter", "%1.")}
+    if any(it["kind"] == "TF4" for it in items):
+        want.add(("lowerLetter", "%1)"))
+    for w in want - levels:
+        probs.append("numbering.xml has no level %s %r" % w)
+    n_numpr = len(list(root.iter(W + "numPr")))
+    want_n = sum(1 + it.get("options", 0) + (4 if it["kind"] == "TF4" else 0) for it in items)
+    if n_numpr < want_n:
+        probs.append("w:numPr: %d, expected at least %d" % (n_numpr, want_n))
+    return probs
+
+
 def convert(soffice, srcs, outdir, profile, fmt):
     cmd = ["timeout", "300", soffice, "-env:UserInstallation=file://" + profile, "--headless", "--norestore",
            "--convert-to", fmt, "--outdir", outdir] + srcs
@@ -744,6 +821,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--soffice", default=shutil.which("soffice") or "soffice")
     ap.add_argument("--keep", action="store_true", help="keep the .fodt sources in the work directory")
+    ap.add_argument("--only", nargs="+", metavar="NAME",
+                    help="write only these files (names without extension); expected.json is "
+                         "still written for all")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="kt-docx-corpus-")
     profile = os.path.join(work, "profile")
@@ -754,18 +834,29 @@ def main():
                 "files": {}}
     failures = 0
     rendered = []
+    with open(os.path.join(HERE, "expected.json"), encoding="utf-8") as fh:
+        previous = json.load(fh)["files"]
     for f in FILES + BAD:
         d, items = render(f)
         with open(os.path.join(work, f["name"] + ".fodt"), "w", encoding="utf-8") as fh:
             fh.write(d.xml())
         rendered.append((f, d, items))
     # One soffice run per output format (a start costs seconds).
+    wanted = lambda f: not a.only or f["name"] in a.only  # noqa: E731
     for fmt, ext, sel in (("docx", "docx", lambda f: f["raw"] != "docm"),
                           ("docm:MS Word 2007 XML VBA", "docm", lambda f: f["raw"] == "docm")):
-        srcs = [os.path.join(work, f["name"] + ".fodt") for f, _, _ in rendered if sel(f)]
-        convert(a.soffice, srcs, work, profile, fmt)
+        srcs = [os.path.join(work, f["name"] + ".fodt") for f, _, _ in rendered
+                if sel(f) and wanted(f)]
+        if srcs:
+            convert(a.soffice, srcs, work, profile, fmt)
     for f, d, items in rendered:
         ext = "docm" if f["raw"] == "docm" else "docx"
+        if not wanted(f):  # the committed file stays as it is
+            entry = dict(previous.get(f["name"] + "." + ext) or {})
+            if not entry:
+                sys.exit("%s.%s: not generated yet, run without --only" % (f["name"], ext))
+            expected["files"][f["name"] + "." + ext] = entry
+            continue
         out = os.path.join(work, f["name"] + "." + ext)
         probs = check(out, d, items, f)
         for p in probs:
