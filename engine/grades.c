@@ -38,14 +38,14 @@ static const kt_tt27_grade_tests tt27_grades[] = {
 
 const kt_ruleset kt_rules_tt22_2021 = {
     .id = "TT22-2021",
-    .version = "1",
+    .version = "2", /* v2: khoản 3 ONE_UP; comment subjects wait for every assessment */
     .kind = KT_RULES_TT22,
     .tt22 =
         {
             .tot = {.floor = 65, .many_min = 80, .many_count = 6, .comment_fail_max = 0},
             .kha = {.floor = 50, .many_min = 65, .many_count = 6, .comment_fail_max = 0},
             .dat = {.floor = 35, .many_min = 50, .many_count = 6, .comment_fail_max = 1},
-            .khoan3 = KT_KHOAN3_BELOW_TARGET,
+            .khoan3 = KT_KHOAN3_ONE_UP, /* Điều 9 khoản 3: one level up (grades.h) */
             /* rows HK I, columns HK II: Chưa đạt, Đạt, Khá, Tốt (DOMAIN-VN §1.6) */
             .conduct_year =
                 {
@@ -687,18 +687,15 @@ kt_tt22_comment_semester(const kt_ruleset *rs, const kt_subject_cfg *cfg,
             note(rep, KT_GRADE_OK, "Môn %s: %s được đánh giá Chưa đạt.", code, periodic[i].what);
         if (v == -1) {
             out->missing++;
-            note(rep, KT_GRADE_OK, "Môn %s: chưa có %s, nên học kì chưa đủ điều kiện Đạt.", code,
-                 periodic[i].what);
+            note(rep, KT_GRADE_INCOMPLETE, "Môn %s: chưa có %s.", code, periodic[i].what);
         }
         all_dat &= v == 1;
     }
     if (slots > 0 && taken < (size_t)slots) {
         out->missing += slots - (int)taken;
-        all_dat = false;
-        note(rep, KT_GRADE_OK,
-             "Môn %s: mới có %zu trong %d lần đánh giá thường xuyên, nên học kì chưa đủ điều "
-             "kiện Đạt.",
-             code, taken, slots);
+        note(rep, KT_GRADE_INCOMPLETE,
+             "Môn %s: mới có %zu trong %d lần đánh giá thường xuyên của học kì.", code, taken,
+             slots);
     }
     if (slots > 0 && taken > (size_t)slots)
         note(rep, KT_GRADE_INVALID,
@@ -706,7 +703,7 @@ kt_tt22_comment_semester(const kt_ruleset *rs, const kt_subject_cfg *cfg,
              code, taken, slots);
     if (rep->status == KT_GRADE_OK)
         out->result = all_dat ? KT_COMMENT_DAT : KT_COMMENT_CHUA_DAT;
-    else
+    else if (rep->status == KT_GRADE_INVALID)
         out->missing = 0;
     return rep->status;
 }

@@ -98,10 +98,13 @@ typedef struct kt_tt22_level_rule {
 } kt_tt22_level_rule;
 
 /* Where khoản 3 raises a level that one single subject pulled two or more
- * levels below Tốt or Khá ("điều chỉnh lên mức liền kề", [V2]). The only
- * case where the two differ is Tốt pulled down to Chưa đạt: Khá with
- * BELOW_TARGET (the built-in TT22-2021), Đạt with ONE_UP (the reading of
- * the old TT58/2011 Điều 13 khoản 3, which spelled its cases out). */
+ * levels below Tốt or Khá ("được điều chỉnh lên mức liền kề", TT22 Điều 9
+ * khoản 3, [V2]). The only case where the two readings differ is Tốt
+ * pulled down to Chưa đạt: ONE_UP, the built-in reading since TT22-2021
+ * v2, takes "mức liền kề" as the level adjacent above the computed one
+ * (Chưa đạt -> Đạt; the old TT58/2011 Điều 13 khoản 3 spelled its cases
+ * out this way); BELOW_TARGET, kept as a rule-set option (v1 used it),
+ * takes the level next below Tốt (resp. Khá) (Chưa đạt -> Khá). */
 typedef enum {
     KT_KHOAN3_BELOW_TARGET = 1, /* to the level next below Tốt (resp. Khá) */
     KT_KHOAN3_ONE_UP,           /* one level above the level by the thresholds */
@@ -278,13 +281,16 @@ typedef struct kt_comment_semester {
 typedef struct kt_tt22_comment_result {
     kt_grade_report report;
     kt_comment result; /* when report.status is KT_GRADE_OK */
-    int missing;       /* required assessments not taken (they make the result Chưa đạt) */
+    int missing;       /* required assessments not recorded yet (no result until 0) */
 } kt_tt22_comment_result;
 
-/* Semester result of a comment subject: Đạt when the configured ĐĐGtx, the
- * mid-term and the end-of-term assessments were all taken and all are Đạt,
- * otherwise Chưa đạt (status OK, with a note for each assessment missing
- * or Chưa đạt). INVALID for values outside the enum or too many ĐĐGtx. */
+/* Semester result of a comment subject (TT22 Điều 9 khoản 1 điểm b): no
+ * result (INCOMPLETE, missing counts them, a note names each) until the
+ * configured ĐĐGtx, the mid-term and the end-of-term assessments all exist;
+ * then Đạt when all are Đạt, otherwise Chưa đạt (a note for each Chưa đạt).
+ * An assessment the pupil did not take is recorded as Chưa đạt by the
+ * teacher, not left empty. INVALID for values outside the enum or too many
+ * ĐĐGtx. */
 kt_grade_status kt_tt22_comment_semester(const kt_ruleset *rs, const kt_subject_cfg *cfg,
                                          const kt_comment_semester *rec,
                                          kt_tt22_comment_result *out);

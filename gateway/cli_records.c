@@ -3,6 +3,8 @@
  * --semester 1|2 --subject MON [--format xlsx|csv|json] [--decimal
  * comma|dot] --out FILE`: the same sheet or exchange records as
  * GET /api/v1/exports/records, for a school's IT officer at the console.
+ * CSV: ';' between fields with a decimal comma by default, ',' with a
+ * decimal point for --decimal dot (itembank/sheet.h).
  * The số định danh is never written here: only the school_admin's API
  * export carries it.
  */

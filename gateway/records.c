@@ -22,6 +22,8 @@
 #include "item.h"
 #include "national_id.h"
 #include "record_calc.h"
+#include "records_year.h"
+#include "yearresult.h"
 #include "secret.h"
 #include "server.h"
 #include "sheet.h"
@@ -44,7 +46,8 @@ static const struct pg_stmt_def record_stmts[] = {
      * class's generation (migration 0029) as of the same snapshot. */
     {"records_input",
      "SELECT json_build_object('grade', c.grade, 'subjects', coalesce(" SUBJECTS_OF_GRADE ", '[]'),"
-     " 'students', coalesce((SELECT json_agg(json_build_object('id', u.id, 'marks',"
+     " 'students', coalesce((SELECT json_agg(json_build_object('id', u.id,"
+     "   'subjects', kt_student_subjects(c.id, u.id), 'marks',"
      "   coalesce((SELECT json_object_agg(x.subject, x.sems) FROM (SELECT m.subject,"
      "     json_object_agg(m.semester::text, m.slots) AS sems FROM (SELECT subject, semester,"
      "       json_object_agg(slot, value) AS slots FROM record_marks"
@@ -61,44 +64,28 @@ static const struct pg_stmt_def record_stmts[] = {
      * edit commits in between; the first column says whether it applied. */
     {"records_store",
      "WITH g AS (SELECT kt_record_gen_hold($6::bigint, $1, $7::bigint) AS ok),"
+     " x AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(student bigint,"
+     "   subject text, semester smallint, status text, value text, notes jsonb,"
+     "   by_thresholds text, reason jsonb)),"
      " r AS (INSERT INTO record_results (school_id, student_id, subject, school_year,"
      "   semester, status, value, detail, ruleset, ruleset_version)"
      "  SELECT $2::bigint, x.student, x.subject, $1, x.semester, x.status, x.value,"
-     "   jsonb_build_object('notes', x.notes, 'by_thresholds', x.by_thresholds), $4, $5"
-     "  FROM jsonb_to_recordset($3::jsonb) AS x(student bigint, subject text, semester smallint,"
-     "   status text, value text, notes jsonb, by_thresholds text) WHERE (SELECT ok FROM g)"
+     "   jsonb_build_object('notes', x.notes, 'by_thresholds', x.by_thresholds,"
+     "    'reason', x.reason), $4, $5"
+     "  FROM x WHERE (SELECT ok FROM g)"
      "  ON CONFLICT (student_id, subject, school_year, semester) DO UPDATE"
      "  SET status = EXCLUDED.status, value = EXCLUDED.value, detail = EXCLUDED.detail,"
      "   ruleset = EXCLUDED.ruleset, ruleset_version = EXCLUDED.ruleset_version,"
-     "   computed_at = now() RETURNING 1)"
+     "   computed_at = now() RETURNING 1),"
+     /* A result no longer computed (a subject the student's study plan
+      * dropped) goes away. */
+     " d AS (DELETE FROM record_results rr WHERE (SELECT ok FROM g) AND rr.school_year = $1"
+     "  AND rr.student_id IN (SELECT x.student FROM x)"
+     "  AND (rr.student_id, rr.subject, rr.semester) NOT IN"
+     "   (SELECT x.student, x.subject, x.semester FROM x) RETURNING 1)"
      " SELECT (SELECT ok FROM g), (SELECT count(*) FROM r)"},
-    {"records_outbox",
-     "WITH g AS (SELECT kt_record_gen_hold($1::bigint, $2, $4::bigint) AS ok),"
-     " p AS (SELECT u.id AS student, s.code || '-' || u.student_code || '-' || $2 || '-' ||"
-     "   h.sem AS record_id, jsonb_build_object('ma_truong', s.code, 'ma_hoc_sinh',"
-     "   u.student_code, 'nam_hoc', $2, 'hoc_ky', h.sem,"
-     "   'diem_mon', coalesce((SELECT jsonb_agg(jsonb_build_object('ma_mon', rr.subject,"
-     "     'diem', CASE WHEN rr.value ~ '^[0-9]+$' THEN round(rr.value::numeric / 10, 1) END,"
-     "     'ket_qua', CASE WHEN rr.value !~ '^[0-9]+$' THEN rr.value END) ORDER BY rr.subject)"
-     "     FROM record_results rr WHERE rr.student_id = u.id AND rr.school_year = $2"
-     "       AND rr.semester = h.sem AND rr.subject <> '' AND rr.status = 'ok'), '[]'),"
-     "   'ma_hoc_luc', (SELECT CASE rr.value WHEN 'TOT' THEN 1 WHEN 'KHA' THEN 2"
-     "     WHEN 'DAT' THEN 3 WHEN 'CD' THEN 4 END FROM record_results rr"
-     "     WHERE rr.student_id = u.id AND rr.school_year = $2 AND rr.semester = h.sem"
-     "       AND rr.subject = '' AND rr.status = 'ok')) AS payload"
-     "  FROM classes c JOIN schools s ON s.id = c.school_id"
-     "  JOIN class_members cm ON cm.class_id = c.id"
-     "  JOIN users u ON u.id = cm.user_id AND u.role = 'student',"
-     "  (VALUES (0), (1), (2)) h(sem)"
-     "  WHERE c.id = $1::bigint AND (SELECT ok FROM g) AND EXISTS (SELECT 1 FROM record_results rr"
-     "    WHERE rr.student_id = u.id AND rr.school_year = $2 AND rr.semester = h.sem"
-     "      AND rr.subject <> '' AND rr.status = 'ok')),"
-     " o AS (INSERT INTO csdl_outbox AS ob (record_id, school_id, student_id, version, event,"
-     "   payload) SELECT record_id, $3::bigint, student, 1, 'NEW', payload FROM p"
-     "  ON CONFLICT (record_id) DO UPDATE SET version = ob.version + 1, event = 'UPDATE',"
-     "   payload = EXCLUDED.payload, next_attempt_at = now(), attempts = 0, updated_at = now()"
-     "  WHERE ob.payload IS DISTINCT FROM EXCLUDED.payload RETURNING 1)"
-     " SELECT count(*) FROM o"},
+    /* The exchange records are refreshed by the year step that follows
+     * every store (records_year.c, kt_outbox_refresh of migration 0033). */
     {"record_publish_load",
      "SELECT t.subject, t.grade, se.test_id,"
      " (SELECT sc.mode FROM subject_configs sc WHERE sc.subject = t.subject AND sc.grade = t.grade"
@@ -128,7 +115,7 @@ static const struct pg_stmt_def record_stmts[] = {
     /* Marks from a session; a teacher's manual mark in the slot is kept. */
     {"record_publish_store",
      "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(student bigint, class bigint,"
-     "   value text) WHERE kt_require_class(x.class, $3)),"  /* a teacher's classes (0021) */
+     "   value text) WHERE kt_require_record(x.class, $3)),"  /* assigned or homeroom (0032) */
      " old AS (SELECT m.student_id, m.value, m.source FROM record_marks m JOIN x"
      "   ON m.student_id = x.student WHERE m.subject = $3 AND m.school_year = $4"
      "   AND m.semester = $5::smallint AND m.slot = $6),"
@@ -158,7 +145,7 @@ static const struct pg_stmt_def record_stmts[] = {
      "   AND subject = $3 AND school_year = $4 AND semester = $5::smallint AND slot = $6),"
      " ok AS (SELECT 1 FROM class_members cm JOIN classes c ON c.id = cm.class_id"
      "   WHERE cm.class_id = $1::bigint AND cm.user_id = $2::bigint"
-     "    AND kt_require_class($1::bigint, $3)),"  /* a teacher's classes (0021) */
+     "    AND kt_require_record($1::bigint, $3)),"  /* assigned or homeroom (0032) */
      " del AS (DELETE FROM record_marks WHERE $7::text IS NULL AND student_id = $2::bigint"
      "   AND subject = $3 AND school_year = $4 AND semester = $5::smallint AND slot = $6"
      "   AND EXISTS (SELECT 1 FROM ok) RETURNING 1),"
@@ -179,7 +166,7 @@ static const struct pg_stmt_def record_stmts[] = {
      " SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM up) + (SELECT count(*) FROM del)"},
     {"record_subject_mode",
      "SELECT sc.mode, coalesce(sc.tx_slots, CASE WHEN sc.periods_per_year <= 35 THEN 2"
-     "  WHEN sc.periods_per_year <= 70 THEN 3 ELSE 4 END)"
+     "  WHEN sc.periods_per_year <= 70 THEN 3 ELSE 4 END), c.grade"
      " FROM classes c JOIN subject_configs sc ON sc.grade = c.grade AND sc.subject = $2"
      "  AND (sc.school_id = c.school_id OR sc.school_id IS NULL)"
      " WHERE c.id = $1::bigint ORDER BY sc.school_id NULLS LAST LIMIT 1"},
@@ -189,6 +176,14 @@ static const struct pg_stmt_def record_stmts[] = {
      " INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      " SELECT $1::bigint, $4::bigint, 'record.lock', 'record_term', $2 || '/' || $3,"
      "  jsonb_build_object('school_year', $2, 'semester', $3::smallint) FROM l RETURNING 1"},
+    /* After a lock, in the same transaction: the exchange records of the
+     * school's classes with results that year (migration 0033), class by
+     * class in id order; their number. */
+    {"records_release",
+     "SELECT coalesce(sum(kt_outbox_refresh(x.id, $2)), 0) FROM (SELECT c.id FROM classes c"
+     " WHERE c.school_id = $1::bigint AND EXISTS (SELECT 1 FROM class_members cm"
+     "  JOIN record_results rr ON rr.student_id = cm.user_id"
+     "  WHERE cm.class_id = c.id AND rr.school_year = $2) ORDER BY c.id) x"},
     /* Lifting a lock: only through the function of 0028, which checks the
      * caller and writes the audit row with the reason. */
     {"term_unlock", "SELECT kt_term_unlock($1, $2::smallint, $3)"},
@@ -239,6 +234,26 @@ struct recompute {
 
 static void recompute_next(http_request *req);
 
+/* After the class's results: its year results and exchange records
+ * (records_year.c), under the same generation guard. */
+static void
+recompute_year_done(http_request *req, int applied)
+{
+    struct recompute *rc = req->ctx;
+    if (!applied) {
+        if (rc->tries >= RECOMPUTE_TRIES) {
+            api_error(req, 503, "records_busy",
+                      "Điểm đã được lưu nhưng chưa tính lại được điểm trung bình vì lớp đang được "
+                      "sửa cùng lúc; thầy cô vui lòng gửi lại thao tác này.");
+            return;
+        }
+        rc->next--; /* the class changed again: read and compute it again */
+    } else {
+        rc->tries = 0;
+    }
+    recompute_next(req);
+}
+
 static void
 recompute_stored(http_request *req, pg_query *q)
 {
@@ -248,6 +263,10 @@ recompute_stored(http_request *req, pg_query *q)
         return;
     }
     const char *applied = pg_ntuples(q, 0) == 1 ? pg_value(q, 0, 0, 0) : NULL;
+    if (applied && applied[0] == 't') {
+        kt_records_year_refresh(req, rc->class_ids[rc->next - 1], rc->year, recompute_year_done);
+        return;
+    }
     if (!applied || applied[0] != 't') {
         /* Another change of the class committed after our read: nothing was
          * written; read the class again (its own recompute may be stale too). */
@@ -299,10 +318,8 @@ recompute_loaded(http_request *req, pg_query *q)
     char *doc = json_dumps(rows, JSON_COMPACT);
     const char *p[] = {rc->year, sch, doc, json_string_value(json_object_get(rs, "id")),
                        json_string_value(json_object_get(rs, "version")), cid, rc->gen};
-    const char *po[] = {cid, rc->year, sch, rc->gen};
     pg_query *q2 = api_query(req);
     pg_query_add(q2, "records_store", 7, p);
-    pg_query_add(q2, "records_outbox", 4, po);
     free(doc);
     json_decref(rows);
     json_decref(out);
@@ -348,6 +365,14 @@ recompute_new(http_request *req, const char *year, json_t *reply)
     req->ctx = rc;
     req->ctx_free = recompute_free;
     return rc;
+}
+
+void
+kt_records_recompute_class(http_request *req, const char *year, int64_t class_id, json_t *reply)
+{
+    struct recompute *rc = recompute_new(req, year, reply);
+    rc->class_ids[rc->nclasses++] = class_id;
+    recompute_next(req);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -456,6 +481,14 @@ publish_loaded(http_request *req, pg_query *q)
         return;
     }
     pr->primary = strcmp(mode, "primary_test") == 0;
+    char why27[300];
+    if (strncmp(mode, "primary", 7) == 0 &&
+        kt_tt27_test_allowed(&kt_rules_tt27_2020, pr->grade, pr->subject, mode, pr->slot, why27,
+                             sizeof(why27)) < 0) { /* TT27 Điều 7: no such periodic test */
+        api_error_details(req, 422, "tt27_no_test", why27,
+                          json_pack("[{s:s,s:s}]", "field", "slot", "rule", "TT27 Điều 7"));
+        return;
+    }
     int tx = strncmp(pr->slot, "tx", 2) == 0 ? atoi(pr->slot + 2) : 0;
     if (strcmp(mode, "score") != 0 && !pr->primary) {
         api_error(req, 422, "invalid_slot",
@@ -594,7 +627,7 @@ h_class_records(http_request *req)
 struct edit {
     char cls[24], student[24], subject[32], year[16], semester[4], slot[16];
     json_t *given; /* the value as sent */
-    char value[24]; /* as stored */
+    char value[2048]; /* as stored (a comment "nx" up to 500 characters) */
     int clear;
 };
 
@@ -635,6 +668,20 @@ edit_value_problem(struct edit *e, const char *mode, int slots, const json_t *v)
     int tx = strncmp(e->slot, "tx", 2) == 0 ? atoi(e->slot + 2) : 0;
     int level = strncmp(e->slot, "level_", 6) == 0;
     int primary = strncmp(mode, "primary", 7) == 0;
+    if (strcmp(e->slot, "nx") == 0) { /* the teacher's comment (nhận xét), any subject */
+        const char *text = json_string_value(v);
+        size_t chars = 0;
+        for (const char *c = text; c && *c; c++)
+            chars += ((unsigned char)*c & 0xC0) != 0x80;
+        if (json_is_null(v)) {
+            e->clear = 1;
+            return NULL;
+        }
+        if (!text || chars == 0 || chars > 500 || strlen(text) >= sizeof(e->value))
+            return "Nhận xét là một đoạn văn bản từ 1 đến 500 kí tự (null để xoá).";
+        snprintf(e->value, sizeof(e->value), "%s", text);
+        return NULL;
+    }
     if (!primary && (level || (!tx && strcmp(e->slot, "gk") != 0 && strcmp(e->slot, "ck") != 0) ||
                      (tx && tx > slots)))
         return "Cột điểm không có trong sổ của môn này.";
@@ -699,6 +746,15 @@ edit_checked(http_request *req, pg_query *q)
         api_error(req, 422, "invalid_mark", problem);
         return;
     }
+    char why27[300];
+    const char *mode = pg_value(q, 0, 0, 0);
+    if (!e->clear && strncmp(mode, "primary", 7) == 0 && strcmp(e->slot, "nx") != 0 &&
+        kt_tt27_test_allowed(&kt_rules_tt27_2020, atoi(pg_value(q, 0, 0, 2)), e->subject, mode,
+                             e->slot, why27, sizeof(why27)) < 0) { /* TT27 Điều 7 */
+        api_error_details(req, 422, "tt27_no_test", why27,
+                          json_pack("[{s:s,s:s}]", "field", "slot", "rule", "TT27 Điều 7"));
+        return;
+    }
     char sch[24], u[24];
     api_id_text(sch, req->user->school_id);
     api_id_text(u, req->user->id);
@@ -761,7 +817,9 @@ locked(http_request *req, pg_query *q)
         api_db_error(req, q);
         return;
     }
-    api_json(req, 200, json_pack("{s:b,s:b}", "locked", 1, "newly_locked", pg_ntuples(q, 0) == 1));
+    const char *sent = pg_ntuples(q, 1) == 1 ? pg_value(q, 1, 0, 0) : NULL;
+    api_json(req, 200, json_pack("{s:b,s:b,s:i}", "locked", 1, "newly_locked",
+                                 pg_ntuples(q, 0) == 1, "records", sent ? atoi(sent) : 0));
 }
 
 void
@@ -787,6 +845,7 @@ h_records_lock(http_request *req)
     const char *p[] = {sch, y, s, u};
     pg_query *q = api_query(req);
     pg_query_add(q, "term_lock", 4, p);
+    pg_query_add(q, "records_release", 2, p); /* the released records go to the outbox */
     api_run(req, q, locked);
 }
 

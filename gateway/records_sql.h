@@ -36,15 +36,19 @@
     "   'marks', coalesce((SELECT json_object_agg(m.slot, m.value) FROM record_marks m" \
     "     WHERE m.student_id = u.id AND m.subject = $4 AND m.school_year = $2" \
     "       AND m.semester = $3::smallint), '{}')," \
+    "   'studies', coalesce($4 = ANY (kt_student_subjects(c.id, u.id)), true)," \
     "   'result', (SELECT json_build_object('status', r.status, 'value', r.value," \
-    "     'notes', r.detail->'notes', 'ruleset', r.ruleset, 'ruleset_version', r.ruleset_version)" \
+    "     'notes', r.detail->'notes', 'reason', r.detail->'reason', 'ruleset', r.ruleset," \
+    "     'ruleset_version', r.ruleset_version)" \
     "     FROM record_results r WHERE r.student_id = u.id AND r.subject = $4" \
     "       AND r.school_year = $2 AND r.semester = $3::smallint)," \
-    "   'year', (SELECT json_build_object('status', r.status, 'value', r.value)" \
+    "   'year', (SELECT json_build_object('status', r.status, 'value', r.value," \
+    "     'reason', r.detail->'reason')" \
     "     FROM record_results r WHERE r.student_id = u.id AND r.subject = $4" \
     "       AND r.school_year = $2 AND r.semester = 0)," \
     "   'level', (SELECT json_build_object('status', r.status, 'value', r.value," \
-    "     'by_thresholds', r.detail->>'by_thresholds', 'notes', r.detail->'notes')" \
+    "     'by_thresholds', r.detail->>'by_thresholds', 'notes', r.detail->'notes'," \
+    "     'reason', r.detail->'reason')" \
     "     FROM record_results r WHERE r.student_id = u.id AND r.subject = ''" \
     "       AND r.school_year = $2 AND r.semester = $3::smallint))" KT_SQL_STUDENT_ORDER ")" \
     KT_SQL_CLASS_STUDENTS "), '[]'))::text FROM classes c WHERE c.id = $1::bigint"

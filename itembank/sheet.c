@@ -53,14 +53,31 @@ tenths_of(const json_t *cell, int *t)
     return 1;
 }
 
+/* A whole number cell ({"int": 3}: STT). */
+static int
+int_of(const json_t *cell, long long *n)
+{
+    const json_t *v = json_object_get(cell, "int");
+    if (!json_is_integer(v))
+        return 0;
+    *n = (long long)json_integer_value(v);
+    return 1;
+}
+
 static void
 csv_cell(struct out *o, const json_t *cell, char mark)
 {
     char buf[32];
     int t;
-    if (tenths_of(cell, &t)) { /* "8,0" is quoted: the comma is also the separator */
-        int n = snprintf(buf, sizeof(buf), mark == ',' ? "\"%d,%d\"" : "%d.%d", t / 10, t % 10);
-        put(o, buf, (size_t)n);
+    long long n;
+    if (tenths_of(cell, &t)) { /* the separator is never the decimal mark: no quotes */
+        int len = snprintf(buf, sizeof(buf), "%d%c%d", t / 10, mark, t % 10);
+        put(o, buf, (size_t)len);
+        return;
+    }
+    if (int_of(cell, &n)) {
+        int len = snprintf(buf, sizeof(buf), "%lld", n);
+        put(o, buf, (size_t)len);
         return;
     }
     const char *s = json_string_value(cell);
@@ -74,12 +91,15 @@ csv_cell(struct out *o, const json_t *cell, char mark)
 static void
 csv_row(struct out *o, const json_t *row, char mark)
 {
+    /* Decimal comma: fields between ';' (Vietnamese-locale Excel); decimal
+     * point: ','. */
+    const char *sep = mark == ',' ? ";" : ",";
     size_t i;
     const json_t *cell;
     json_array_foreach(row, i, cell)
     {
         if (i)
-            put(o, ",", 1);
+            put(o, sep, 1);
         csv_cell(o, cell, mark);
     }
     put(o, "\r\n", 2);
@@ -120,6 +140,32 @@ mark_cell(const json_t *v)
     return json_string(s);
 }
 
+/* The reason of a blank result ({"code", "message"} as the records API
+ * gives it), or a generic one when nothing was computed yet. */
+static const char *
+blank_reason(const json_t *result)
+{
+    const char *m = json_string_value(json_object_get(json_object_get(result, "reason"), "message"));
+    if (m && *m)
+        return m;
+    if (!result || json_is_null(result))
+        return "Chưa tính: chưa có điểm nào của môn trong học kì.";
+    return "Chưa đủ điểm để tính.";
+}
+
+/* Appends v, or null when absent (json_array_append refuses NULL). */
+static void
+append_value(json_t *row, const json_t *v)
+{
+    json_array_append_new(row, v ? json_incref((json_t *)v) : json_null());
+}
+
+static int
+blank(const json_t *result)
+{
+    return !json_is_string(json_object_get(result, "value"));
+}
+
 json_t *
 kt_sheet_from_records(const json_t *d, int national_id)
 {
@@ -127,9 +173,16 @@ kt_sheet_from_records(const json_t *d, int national_id)
                  *cls = json_object_get(d, "class");
     const char *mode = json_string_value(json_object_get(sub, "mode"));
     int primary = mode && strncmp(mode, "primary", 7) == 0;
+    int comment = mode && strcmp(mode, "comment") == 0;
     int slots = (int)json_integer_value(json_object_get(sub, "tx_slots"));
     int sem = (int)json_integer_value(json_object_get(d, "semester"));
     json_t *headers = json_array();
+    /* The result columns carry the result's name: ĐTBmhk / ĐTBmcn for a
+     * score subject (TT22 Điều 9 khoản 1 điểm a), "Kết quả" Đạt / Chưa đạt
+     * for a comment subject (điểm b), the level for primary (TT27). */
+    const char *sem_head = comment ? (sem == 1 ? "Kết quả học kì I" : "Kết quả học kì II")
+                                   : "ĐTBmhk";
+    const char *year_head = comment ? "Kết quả cả năm" : "ĐTBmcn";
     if (primary) {
         const char *h[] = {"STT", "Mã lớp", "Mã học sinh", "Họ tên", "Ngày sinh",
                            "Mức đạt được", "Điểm KTĐK"};
@@ -146,10 +199,12 @@ kt_sheet_from_records(const json_t *d, int national_id)
         }
         json_array_append_new(headers, json_string("ĐĐGgk"));
         json_array_append_new(headers, json_string("ĐĐGck"));
-        json_array_append_new(headers, json_string("ĐTBmhk"));
+        json_array_append_new(headers, json_string(sem_head));
         if (sem == 2)
-            json_array_append_new(headers, json_string("ĐTBmcn"));
+            json_array_append_new(headers, json_string(year_head));
     }
+    json_array_append_new(headers, json_string("Nhận xét"));
+    json_array_append_new(headers, json_string("Lí do để trống"));
     if (national_id)
         json_array_append_new(headers, json_string("Số định danh cá nhân"));
     json_t *rows = json_array();
@@ -158,14 +213,14 @@ kt_sheet_from_records(const json_t *d, int national_id)
     json_array_foreach(json_object_get(d, "students"), i, st)
     {
         const json_t *m = json_object_get(st, "marks");
-        char stt[24];
-        snprintf(stt, sizeof(stt), "%zu", i + 1);
-        json_t *row = json_pack("[s]", stt);
+        const json_t *res = json_object_get(st, "result"), *year = json_object_get(st, "year");
+        int studies = !json_is_false(json_object_get(st, "studies"));
+        json_t *row = json_pack("[{s:I}]", "int", (json_int_t)i + 1);
         if (primary)
-            json_array_append(row, json_object_get(cls, "name"));
-        json_array_append(row, json_object_get(st, "student_code"));
-        json_array_append(row, json_object_get(st, "full_name"));
-        json_array_append(row, json_object_get(st, "birth_date"));
+            append_value(row, json_object_get(cls, "name"));
+        append_value(row, json_object_get(st, "student_code"));
+        append_value(row, json_object_get(st, "full_name"));
+        append_value(row, json_object_get(st, "birth_date"));
         if (primary) {
             json_array_append_new(row, mark_cell(json_object_get(m, "level_ck")));
             const json_t *ck = json_object_get(m, "ck");
@@ -180,14 +235,28 @@ kt_sheet_from_records(const json_t *d, int national_id)
             }
             json_array_append_new(row, mark_cell(json_object_get(m, "gk")));
             json_array_append_new(row, mark_cell(json_object_get(m, "ck")));
-            json_array_append_new(row, mark_cell(json_object_get(json_object_get(st, "result"),
-                                                                 "value")));
+            json_array_append_new(row, mark_cell(json_object_get(res, "value")));
             if (sem == 2)
-                json_array_append_new(row, mark_cell(json_object_get(json_object_get(st, "year"),
-                                                                     "value")));
+                json_array_append_new(row, mark_cell(json_object_get(year, "value")));
         }
+        append_value(row, json_object_get(m, "nx"));
+        /* Every blank result says why. */
+        char why[1600] = "";
+        if (!studies) {
+            snprintf(why, sizeof(why), "Học sinh không học môn này (kế hoạch môn học của lớp).");
+        } else {
+            int bs = blank(res), by = !primary && sem == 2 && blank(year);
+            if (bs && by)
+                snprintf(why, sizeof(why), "%s: %s %s: %s", sem_head, blank_reason(res), year_head,
+                         blank_reason(year));
+            else if (bs)
+                snprintf(why, sizeof(why), "%s", blank_reason(res));
+            else if (by)
+                snprintf(why, sizeof(why), "%s: %s", year_head, blank_reason(year));
+        }
+        json_array_append_new(row, why[0] ? json_string(why) : json_null());
         if (national_id)
-            json_array_append(row, json_object_get(st, "national_id"));
+            append_value(row, json_object_get(st, "national_id"));
         json_array_append_new(rows, row);
     }
     char title[300];
@@ -218,6 +287,9 @@ kt_sheet_xlsx(const json_t *sheet, const char *path)
     lxw_format *mark = workbook_add_format(wb);
     format_set_num_format(mark, "0.0");
     format_set_border(mark, LXW_BORDER_THIN);
+    lxw_format *whole = workbook_add_format(wb);
+    format_set_num_format(whole, "0");
+    format_set_border(whole, LXW_BORDER_THIN);
     lxw_format *text = workbook_add_format(wb);
     format_set_border(text, LXW_BORDER_THIN);
     format_set_num_format(text, "@");
@@ -236,8 +308,11 @@ kt_sheet_xlsx(const json_t *sheet, const char *path)
         json_array_foreach(row, k, cell)
         {
             int t;
+            long long n;
             if (tenths_of(cell, &t))
                 worksheet_write_number(ws, r, (lxw_col_t)k, t / 10.0, mark);
+            else if (int_of(cell, &n))
+                worksheet_write_number(ws, r, (lxw_col_t)k, (double)n, whole);
             else if (json_is_string(cell))
                 worksheet_write_string(ws, r, (lxw_col_t)k, json_string_value(cell), text);
             else

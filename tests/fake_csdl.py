@@ -11,7 +11,13 @@ a duplicate (equal) or a regression (lower); a malformed envelope is 400.
 POST /control {"mode": "ok" | "fail" | "hang", "count": N} makes the next N
 records fail with 503 or hang (no answer for 60 s). GET /state returns what
 it holds: {"records": {id: version}, "accepted": [[id, version]...],
-"duplicates": n, "regressions": n, "invalid": n}.
+"duplicates": n, "regressions": n, "invalid": n, "data": {id: du_lieu},
+"cancelled": {id: version}}.
+
+It applies what it accepts as the sector database would: a NEW or UPDATE
+record replaces the record's data (du_lieu) and revives a cancelled one; a
+CANCEL removes the data and remembers the record as cancelled (soft
+delete). "data" is therefore the receiver's current view of the school.
 
 usage: fake_csdl.py PORT STATE_FILE
 """
@@ -31,10 +37,12 @@ class State:
     def __init__(self, path):
         self.path = path
         self.data = {"records": {}, "accepted": [], "duplicates": 0, "regressions": 0,
-                     "invalid": 0}
+                     "invalid": 0, "data": {}, "cancelled": {}}
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 self.data = json.load(f)
+            self.data.setdefault("data", {})
+            self.data.setdefault("cancelled", {})
         self.mode, self.count = "ok", 0
 
     def save(self):
@@ -128,6 +136,12 @@ def make_handler(state):
                     return
                 state.data["records"][rid] = ver
                 state.data["accepted"].append([rid, ver])
+                if doc["sukien"] == "CANCEL":
+                    state.data["data"].pop(rid, None)
+                    state.data["cancelled"][rid] = ver
+                else:
+                    state.data["data"][rid] = doc["du_lieu"]
+                    state.data["cancelled"].pop(rid, None)
                 state.save()
             self.reply(200, {"accepted_version": ver})
 

@@ -145,7 +145,7 @@ def _test_staff_gradebook_and_printing_in_chromium(env):
     assert got == [Decimal("8.5"), 7, 9, Decimal("6.5"), 8, Decimal("9.5"), want], (cols, got)
     assert f["export_xlsx_name"].endswith(".xlsx") and "TOAN" in f["export_xlsx_name"], f
     text = open(f["export_csv"], encoding="utf-8-sig").read()
-    crow = next(r for r in csv.reader(io.StringIO(text)) if f["rows"][0] in r)
+    crow = next(r for r in csv.reader(io.StringIO(text), delimiter=";") if f["rows"][0] in r)
     assert "8,5" in crow and "9,5" in crow and _shown(want) in crow, crow
 
     # The lock and the unlock, audited with the reason; the term is open again.

@@ -48,10 +48,10 @@ def _setup(env):
     return env.esf_state
 
 
-def _check_sheet(raw, name_col, code_col):
+def _check_sheet(raw, name_col, code_col, delimiter=","):
     """Every hostile name is its text behind an apostrophe, plain names are
     untouched, and no cell of the file starts a formula."""
-    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=delimiter))
     by_code = {r[code_col].lower(): r for r in rows[1:]}
     for code, name in HOSTILE.items():
         assert by_code[code.lower()][name_col] == "'" + name, (code, by_code[code.lower()])
@@ -74,7 +74,7 @@ def test_score_sheet_exports_neutralise_formula_names(env):
     q = (f"/api/v1/exports/records?class_id={cls}&year={YEAR}&semester=1&subject=TOAN")
     c = s.request("GET", q + "&format=csv", token=tok)
     assert c.status == 200, c
-    _check_sheet(c.body, 2, 1)
+    _check_sheet(c.body, 2, 1, ";")  # the score sheet: Vietnamese-locale Excel
     out = os.path.join(env.cluster.dir, "esf-so-diem.csv")
     env.cli("export-records", "--school", SCHOOL, "--class", "10E1", "--year", YEAR,
             "--semester", "1", "--subject", "TOAN", "--format", "csv", "--out", out)

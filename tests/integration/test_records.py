@@ -142,15 +142,22 @@ def test_publish_edit_compute_export_lock(env):
     rows = _xlsx_rows(x.body)
     header = next(r for r in rows if r and r[0] == "STT")
     assert header == ["STT", "Mã học sinh", "Họ và tên", "Ngày sinh", "ĐĐGtx1", "ĐĐGtx2",
-                      "ĐĐGtx3", "ĐĐGtx4", "ĐĐGgk", "ĐĐGck", "ĐTBmhk"], header
+                      "ĐĐGtx3", "ĐĐGtx4", "ĐĐGgk", "ĐĐGck", "ĐTBmhk", "Nhận xét",
+                      "Lí do để trống"], header
     code_a = env.cluster.psql(f"SELECT student_code FROM users WHERE id = {a}")
     row_a = next(r for r in rows if len(r) > 1 and r[1] == code_a)
     assert [float(v) for v in row_a[4:8]] == [8.0, 7.0, 9.0, 6.5], row_a
     assert float(row_a[10]) == float(want), row_a
     c = s.request("GET", q + "&format=csv", token=st["tok"]["gv"])
     assert c.status == 200 and c.body.startswith(b"\xef\xbb\xbf"), c.body[:10]
-    crow = next(r for r in csv.reader(io.StringIO(c.body.decode("utf-8-sig"))) if r[1] == code_a)
+    # ';' between fields with a decimal comma (Vietnamese-locale Excel).
+    crow = next(r for r in csv.reader(io.StringIO(c.body.decode("utf-8-sig")), delimiter=";")
+                if r[1] == code_a)
     assert crow[7] == "6,5" and crow[10] == str(want).replace(".", ","), crow
+    # Exchange records exist once the semester is released: here the
+    # school_admin submits the class (before that, edits send nothing).
+    assert s.request("POST", f"/api/v1/classes/{st['class_id']}/records/submit",
+                     {"school_year": YEAR, "semester": 1}, _school_admin(env, s)).status == 200
     j = s.request("GET", q + "&format=json", token=st["tok"]["gv"])
     recs = json.loads(j.body)
     mine = next(r for r in recs if r["du_lieu"]["ma_hoc_sinh"] == code_a)
@@ -184,7 +191,8 @@ def test_publish_edit_compute_export_lock(env):
     assert "001210123456" not in stored, stored
     assert s.request("GET", q + "&format=csv&national_id=1", token=st["tok"]["gv"]).status == 403
     c = s.request("GET", q + "&format=csv&national_id=1", token=admin)
-    crow = next(r for r in csv.reader(io.StringIO(c.body.decode("utf-8-sig"))) if r[1] == code_a)
+    crow = next(r for r in csv.reader(io.StringIO(c.body.decode("utf-8-sig")), delimiter=";")
+                if r[1] == code_a)
     assert crow[-1] == "001210123456", crow
     plain = s.request("GET", q + "&format=csv", token=admin).body.decode("utf-8-sig")
     assert "001210123456" not in plain
@@ -246,6 +254,9 @@ def test_outbox_delivers_through_failures_hang_and_restart(env):
     for student in expected:
         for slot in ("tx1", "tx2", "tx3", "tx4", "ck"):
             assert _edit(s, st, student, slot, "8", semester=2).status == 200
+    # Released by the school_admin's submission of the class (migration 0033).
+    assert s.request("POST", f"/api/v1/classes/{st['class_id']}/records/submit",
+                     {"school_year": YEAR, "semester": 2}, _school_admin(env, s)).status == 200
     port = free_port()
     state = os.path.join(env.cluster.dir, "fake-csdl.json")
     rx = _receiver(port, state)

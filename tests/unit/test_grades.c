@@ -111,7 +111,7 @@ Test(dtb_mhk, worked_example_6_8_7_5_gk5_ck10_is_7_6875_shown_7_7)
     cr_assert_eq(a.report.status, KT_GRADE_OK);
     cr_assert_eq(a.tenths, 77);
     cr_assert_str_eq(a.report.ruleset_id, "TT22-2021");
-    cr_assert_str_eq(a.report.ruleset_version, "1");
+    cr_assert_str_eq(a.report.ruleset_version, "2");
     char buf[16];
     kt_tenths_format(a.tenths, ',', buf, sizeof buf);
     cr_assert_str_eq(buf, "7,7");
@@ -290,25 +290,36 @@ Test(comment_subject, one_chua_dat_makes_the_semester_chua_dat)
     kt_tt22_comment_result r = comment_semester(&gdtc, tx, 2, KT_COMMENT_DAT, KT_COMMENT_DAT);
     cr_assert_eq(r.result, KT_COMMENT_CHUA_DAT);
     assert_note(&r.report, "thứ 2");
-    r = comment_semester(&gdtc, tx, 0, KT_COMMENT_DAT, KT_COMMENT_CHUA_DAT);
+    kt_comment dat[] = {KT_COMMENT_DAT, KT_COMMENT_DAT};
+    r = comment_semester(&gdtc, dat, 2, KT_COMMENT_DAT, KT_COMMENT_CHUA_DAT);
     cr_assert_eq(r.result, KT_COMMENT_CHUA_DAT);
 }
 
-Test(comment_subject, an_assessment_not_taken_makes_it_chua_dat_and_is_counted)
+/* TT22 Điều 9 khoản 1 điểm b: a comment subject is Đạt or Chưa đạt over
+ * all the semester's assessments, so there is no result until they all exist
+ * (issue: tx1, tx2, gk = Đ with ck not entered used to give Chưa đạt). */
+Test(comment_subject, tt22_dieu9_khoan1_no_result_until_every_assessment_exists)
 {
     kt_comment tx[] = {KT_COMMENT_DAT};
     kt_tt22_comment_result r = comment_semester(&gdtc, tx, 1, KT_COMMENT_MISSING, KT_COMMENT_DAT);
-    cr_assert_eq(r.report.status, KT_GRADE_OK);
-    cr_assert_eq(r.result, KT_COMMENT_CHUA_DAT);
+    cr_assert_eq(r.report.status, KT_GRADE_INCOMPLETE);
+    cr_assert_eq(r.result, KT_COMMENT_MISSING);
     cr_assert_eq(r.missing, 2);
     assert_note(&r.report, "giữa kì");
     assert_note(&r.report, "1 trong 2");
 
     kt_comment both[] = {KT_COMMENT_DAT, KT_COMMENT_DAT};
     r = comment_semester(&gdtc, both, 2, KT_COMMENT_DAT, KT_COMMENT_MISSING);
-    cr_assert_eq(r.result, KT_COMMENT_CHUA_DAT, "only the end-of-term assessment is missing");
+    cr_assert_eq(r.report.status, KT_GRADE_INCOMPLETE, "only the end-of-term assessment is missing");
+    cr_assert_eq(r.result, KT_COMMENT_MISSING, "no result, not Chưa đạt");
     cr_assert_eq(r.missing, 1);
     assert_note(&r.report, "cuối kì");
+
+    /* A Chưa đạt already recorded does not make a result either while one is missing. */
+    kt_comment one_cd[] = {KT_COMMENT_CHUA_DAT, KT_COMMENT_DAT};
+    r = comment_semester(&gdtc, one_cd, 2, KT_COMMENT_DAT, KT_COMMENT_MISSING);
+    cr_assert_eq(r.report.status, KT_GRADE_INCOMPLETE);
+    cr_assert_eq(r.result, KT_COMMENT_MISSING);
 }
 
 Test(comment_subject, bad_values_and_missing_configuration)
@@ -500,28 +511,36 @@ Test(khoan3, subject_that_is_also_the_missing_sixth_8_0_still_counts_as_the_sing
     cr_assert_eq(r.level, KT_LEVEL_KHA);
 }
 
-Test(khoan3, tot_pulled_down_to_chua_dat_below_target_reading_gives_kha)
+/* TT22 Điều 9 khoản 3, built-in reading (TT22-2021 v2): "lên mức liền kề" is
+ * one level up from the computed level, so Tốt pulled to Chưa đạt by one
+ * subject comes out Đạt. */
+Test(khoan3, tt22_dieu9_khoan3_tot_pulled_down_to_chua_dat_gives_dat_by_default)
 {
     int s[8] = {85, 85, 85, 85, 85, 85, 85, 30};
     kt_tt22_academic_result r = level8(s);
+    cr_assert_eq(kt_rules_tt22_2021.tt22.khoan3, KT_KHOAN3_ONE_UP);
+    cr_assert_str_eq(r.report.ruleset_version, "2");
     cr_assert_eq(r.by_thresholds, KT_LEVEL_CHUA_DAT);
-    cr_assert_eq(r.level, KT_LEVEL_KHA);
+    cr_assert_eq(r.level, KT_LEVEL_DAT);
+    assert_note(&r.report, "lên mức Đạt");
+    /* Where the readings agree: Tốt -> Đạt is raised to Khá, Tốt -> Khá (one
+     * level) is not raised. */
+    int t[8] = {85, 85, 85, 85, 85, 85, 85, 40};
+    cr_assert_eq(level8(t).level, KT_LEVEL_KHA);
+    int u[8] = {85, 85, 85, 85, 85, 85, 85, 60};
+    cr_assert_eq(level8(u).level, KT_LEVEL_KHA);
 }
 
-Test(khoan3, tot_pulled_down_to_chua_dat_one_up_reading_gives_dat)
+/* TT22 Điều 9 khoản 3, the other reading kept as a rule-set option: the level
+ * next below the one the subject pulled it from (Tốt -> Khá). */
+Test(khoan3, tt22_dieu9_khoan3_below_target_option_gives_kha)
 {
     kt_ruleset rs = kt_rules_tt22_2021;
-    rs.tt22.khoan3 = KT_KHOAN3_ONE_UP;
+    rs.tt22.khoan3 = KT_KHOAN3_BELOW_TARGET;
     int s[8] = {85, 85, 85, 85, 85, 85, 85, 30};
     kt_tt22_academic_result r = level_with(&rs, s, KT_COMMENT_DAT, KT_COMMENT_DAT);
     cr_assert_eq(r.by_thresholds, KT_LEVEL_CHUA_DAT);
-    cr_assert_eq(r.level, KT_LEVEL_DAT);
-    /* Where the readings agree, ONE_UP gives the same: Tốt -> Đạt is raised
-     * to Khá, Tốt -> Khá (one level) is not raised. */
-    int t[8] = {85, 85, 85, 85, 85, 85, 85, 40};
-    cr_assert_eq(level_with(&rs, t, KT_COMMENT_DAT, KT_COMMENT_DAT).level, KT_LEVEL_KHA);
-    int u[8] = {85, 85, 85, 85, 85, 85, 85, 60};
-    cr_assert_eq(level_with(&rs, u, KT_COMMENT_DAT, KT_COMMENT_DAT).level, KT_LEVEL_KHA);
+    cr_assert_eq(r.level, KT_LEVEL_KHA);
 }
 
 /* ---- conduct (Điều 8) ------------------------------------------------------------- */

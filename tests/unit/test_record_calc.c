@@ -81,6 +81,30 @@ Test(record_calc, comment_subjects)
     expect(find(out, "results", 1, "GDTC", 1), "ok", "D");
     expect(find(out, "results", 1, "GDTC", 2), "ok", "CD");
     expect(find(out, "results", 1, "GDTC", 0), "ok", "CD"); /* the year is semester II */
+    cr_assert(json_is_null(json_object_get(find(out, "results", 1, "GDTC", 1), "reason")));
+    json_decref(out);
+}
+
+/* TT22 Điều 9 khoản 1 điểm b: tx1, tx2, gk = Đ and ck not entered is no
+ * result yet (it used to be Chưa đạt, sent as CD), with its reason. */
+Test(record_calc, tt22_dieu9_khoan1_comment_subject_without_ck_has_no_result_and_says_why)
+{
+    json_t *out = compute(
+        "{\"grade\": 10, \"subjects\": [{\"code\": \"GDTC\", \"mode\": \"comment\", \"tx_slots\": 2}],"
+        " \"students\": [{\"id\": 1, \"marks\": {\"GDTC\": {"
+        "   \"1\": {\"tx1\": \"D\", \"tx2\": \"D\", \"gk\": \"D\"}}}}]}");
+    const json_t *r = find(out, "results", 1, "GDTC", 1);
+    expect(r, "incomplete", NULL);
+    const json_t *why = json_object_get(r, "reason");
+    cr_assert_str_eq(json_string_value(json_object_get(why, "code")), "missing_assessments");
+    cr_assert(strstr(json_string_value(json_object_get(why, "message")), "cuối kì"), "%s",
+              json_string_value(json_object_get(why, "message")));
+    /* Nothing at all in semester II: no result either, and the year waits. */
+    expect(find(out, "results", 1, "GDTC", 2), "incomplete", NULL);
+    r = find(out, "results", 1, "GDTC", 0);
+    expect(r, "incomplete", NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "reason"), "code")),
+                     "missing_semester");
     json_decref(out);
 }
 
@@ -106,7 +130,7 @@ levels_case(const char *first_subject_ck, const char *second_subject_ck)
     json_object_set_new(marks, "GDTC",
                         json_pack("{s:{s:s,s:s,s:s,s:s}}", "1", "tx1", "D", "tx2", "D", "gk", "D",
                                   "ck", "D"));
-    json_t *in = json_pack("{s:i,s:o,s:[{s:i,s:o}]}", "grade", 11, "subjects", subjects,
+    json_t *in = json_pack("{s:i,s:o,s:[{s:i,s:o}]}", "grade", 8, "subjects", subjects,
                            "students", "id", 1, "marks", marks);
     char err[200] = "";
     json_t *out = kt_records_compute(in, err, sizeof(err));
@@ -120,11 +144,11 @@ Test(record_calc, academic_levels_and_the_one_subject_lift)
     json_t *out = levels_case("90", "90");
     expect(find(out, "levels", 1, NULL, 1), "ok", "TOT");
     json_decref(out);
-    /* One subject at 3,0 drags Tốt to Chưa đạt by the thresholds; khoản 3
-     * lifts it to the level next below Tốt. */
+    /* TT22 Điều 9 khoản 3: one subject at 3,0 drags Tốt to Chưa đạt by the
+     * thresholds; the level is lifted one level up, to Đạt. */
     out = levels_case("30", "90");
     const json_t *l = find(out, "levels", 1, NULL, 1);
-    expect(l, "ok", "KHA");
+    expect(l, "ok", "DAT");
     cr_assert_str_eq(json_string_value(json_object_get(l, "by_thresholds")), "CD");
     json_decref(out);
     /* Two weak subjects: no lift. */
@@ -132,9 +156,81 @@ Test(record_calc, academic_levels_and_the_one_subject_lift)
     l = find(out, "levels", 1, NULL, 1);
     expect(l, "ok", "CD");
     json_decref(out);
-    /* Semester II has no marks: incomplete, not a level. */
+    /* Semester II has no marks: incomplete, not a level, and the reason says so. */
     out = levels_case("90", "90");
-    expect(find(out, "levels", 1, NULL, 2), "incomplete", NULL);
+    l = find(out, "levels", 1, NULL, 2);
+    expect(l, "incomplete", NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(l, "reason"), "code")),
+                     "missing_subject_results");
+    json_decref(out);
+}
+
+/* A grade-10 class: Toán, Ngữ văn, Ngoại ngữ 1, Lịch sử, GDQP-AN compulsory
+ * (scored; GDQP-AN 35 periods -> 2 ĐĐGtx, TT22 Điều 6 khoản 2), electives
+ * Vật lí, Hoá học, Sinh học, Tin học, Địa lí, and GDTC (comment). Marks:
+ * every score mark 8,5, GDTC all Đ. */
+static json_t *
+thpt_case(const char *student_subjects)
+{
+    static const char *const score[] = {"TOAN", "NV", "NN1", "LS", "GDQPAN",
+                                        "LY", "HOA", "SINH", "TIN", "DIA"};
+    static const int periods[] = {105, 105, 105, 52, 35, 70, 70, 70, 70, 70};
+    json_t *subjects = json_array(), *marks = json_object();
+    for (int i = 0; i < 10; i++) {
+        json_array_append_new(subjects, json_pack("{s:s,s:s,s:i}", "code", score[i], "mode",
+                                                  "score", "periods", periods[i]));
+        if (strcmp(score[i], "DIA") == 0)
+            continue; /* nobody has Địa lí marks */
+        json_object_set_new(marks, score[i],
+                            json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "1", "tx1", "85", "tx2",
+                                      "85", "tx3", "85", "tx4", "85", "gk", "85", "ck", "85"));
+    }
+    json_array_append_new(subjects, json_pack("{s:s,s:s,s:i}", "code", "GDTC", "mode", "comment",
+                                              "tx_slots", 2));
+    json_object_set_new(marks, "GDTC", json_pack("{s:{s:s,s:s,s:s,s:s}}", "1", "tx1", "D", "tx2",
+                                                 "D", "gk", "D", "ck", "D"));
+    json_t *st = json_pack("{s:i,s:o}", "id", 1, "marks", marks);
+    if (student_subjects)
+        json_object_set_new(st, "subjects", json_loads(student_subjects, 0, NULL));
+    json_t *in = json_pack("{s:i,s:o,s:[o]}", "grade", 10, "subjects", subjects, "students", st);
+    char err[200] = "";
+    json_t *out = kt_records_compute(in, err, sizeof(err));
+    cr_assert(out, "%s", err);
+    json_decref(in);
+    return out;
+}
+
+/* TT22 Điều 9 khoản 2 over GDPT 2018 THPT subjects: the level counts the
+ * subjects the student studies (compulsory + chosen electives), not every
+ * subject of the grade; GDQP-AN is one of the scored subjects. */
+Test(record_calc, tt22_dieu9_thpt_level_over_the_subjects_the_student_studies)
+{
+    /* Without a study plan the level is not computed, and says why. */
+    json_t *out = thpt_case(NULL);
+    const json_t *l = find(out, "levels", 1, NULL, 1);
+    expect(l, "incomplete", NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(l, "reason"), "code")),
+                     "no_study_plan");
+    json_decref(out);
+    /* Studies LY, HOA, SINH, TIN (not DIA): Tốt over 9 score subjects at 8,5. */
+    out = thpt_case("[\"TOAN\", \"NV\", \"NN1\", \"LS\", \"GDQPAN\", \"GDTC\","
+                    " \"LY\", \"HOA\", \"SINH\", \"TIN\"]");
+    expect(find(out, "levels", 1, NULL, 1), "ok", "TOT");
+    expect(find(out, "results", 1, "GDQPAN", 1), "ok", "85"); /* (2 x 8,5 + 5 x 8,5) / 7 */
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(out, "results"), i, r)
+        cr_assert_str_neq(json_string_value(json_object_get(r, "subject")), "DIA",
+                          "no result for a subject the student does not study");
+    json_decref(out);
+    /* The same student choosing DIA instead of TIN has a subject without
+     * marks: no level yet. */
+    out = thpt_case("[\"TOAN\", \"NV\", \"NN1\", \"LS\", \"GDQPAN\", \"GDTC\","
+                    " \"LY\", \"HOA\", \"SINH\", \"DIA\"]");
+    l = find(out, "levels", 1, NULL, 1);
+    expect(l, "incomplete", NULL);
+    cr_assert(strstr(json_string_value(json_object_get(json_object_get(l, "reason"), "message")),
+                     "DIA"));
     json_decref(out);
 }
 
