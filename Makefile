@@ -48,15 +48,30 @@ bench:
 	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target kiemtra
 	@scripts/bench.sh $(BUILD_BENCH)
 
+# Many gateways behind HAProxy, PostgreSQL with Patroni + etcd (scripts/ha/ha.py,
+# docs/SCALE.md): HA_RUN=failover (kill -9 a gateway, then the primary), scale
+# (1 gateway against 2), restore (base backup + WAL archive); HA_ARGS="--students
+# 2000 --duration 60 ..." (see scripts/ha/ha.py --help).
+.PHONY: ha
+HA_RUN ?= failover
+HA_ARGS ?=
+ha:
+	@scripts/deps.sh build ha
+	@cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS) --target kiemtra
+	@scripts/ha/ha.py $(HA_RUN) $(BUILD_BENCH) $(HA_ARGS)
+
 lint: deps-test
 	@scripts/deps.sh lint
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@scripts/lint.sh $(BUILD)
 
-# Regenerates the .docx import corpus with LibreOffice (tests/corpus/docx/README.md).
+# Regenerates the .docx and question-sheet import corpora with LibreOffice
+# (tests/corpus/docx/README.md, tests/corpus/xlsx/README.md).
 corpus:
 	@scripts/deps.sh corpus
 	@python3 tests/corpus/docx/make.py
+	@python3 tests/corpus/xlsx/make.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)

@@ -20,6 +20,7 @@
 #include "grading.h"
 #include "log.h"
 #include "outbox.h"
+#include "records_year.h"
 #include "secret.h"
 #include "static.h"
 #include "metrics.h"
@@ -35,6 +36,7 @@ static const struct kt_route routes[] = {
     {HTTP_GET, "/metrics", h_metrics, ROLES_PUBLIC},
     {HTTP_POST, "/api/v1/auth/login", h_login, ROLES_PUBLIC},
     {HTTP_POST, "/api/v1/auth/logout", h_logout, ROLES_ANY},
+    {HTTP_POST, "/api/v1/auth/exam-login", h_exam_login, ROLES_PUBLIC},
     {HTTP_GET, "/api/v1/me", h_me, ROLES_ANY},
     {HTTP_GET, "/api/v1/assignments", h_assignments_list, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/assignments", h_assignment_create, ROLE_SCHOOL_ADMIN},
@@ -84,6 +86,9 @@ static const struct kt_route routes[] = {
     {HTTP_POST, "/api/v1/sessions/{id}/attempts", h_attempt_start, ROLE_STUDENT},
     {HTTP_GET, "/api/v1/sessions/{id}/monitor", h_session_monitor, ROLES_STAFF},
     {HTTP_POST, "/api/v1/sessions/{id}/release", h_session_release, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/sessions/{id}/login-codes", h_session_login_codes, ROLES_AUTHORS},
+    {HTTP_DELETE, "/api/v1/sessions/{id}/login-codes/{id}", h_session_login_code_revoke,
+     ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/attempts/{id}", h_attempt_get, ROLES_ANY},
     {HTTP_PATCH, "/api/v1/attempts/{id}", h_attempt_patch, ROLES_AUTHORS},
     {HTTP_POST, "/api/v1/attempts/{id}/reopen", h_attempt_reopen, ROLES_AUTHORS},
@@ -102,10 +107,18 @@ static const struct kt_route routes[] = {
     {HTTP_POST, "/api/v1/sessions/{id}/publish", h_session_publish, ROLES_AUTHORS},
     {HTTP_GET, "/api/v1/classes/{id}/records", h_class_records, ROLES_STAFF},
     {HTTP_PUT, "/api/v1/classes/{id}/records", h_class_record_edit, ROLES_AUTHORS},
+    {HTTP_GET, "/api/v1/classes/{id}/study-plan", h_class_study_plan_get, ROLES_STAFF},
+    {HTTP_PUT, "/api/v1/classes/{id}/study-plan", h_class_study_plan_set, ROLE_SCHOOL_ADMIN},
+    {HTTP_PUT, "/api/v1/classes/{id}/homeroom", h_class_homeroom_set, ROLE_SCHOOL_ADMIN},
     {HTTP_POST, "/api/v1/records/lock", h_records_lock, ROLE_SCHOOL_ADMIN},
     {HTTP_POST, "/api/v1/records/unlock", h_records_unlock, ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/exports/records", h_export_records, ROLES_STAFF},
     {HTTP_GET, "/api/v1/outbox", h_outbox_status, ROLE_SCHOOL_ADMIN},
+    {HTTP_PUT, "/api/v1/classes/{id}/conduct", h_class_conduct_set, ROLES_AUTHORS},
+    {HTTP_PUT, "/api/v1/classes/{id}/qualities", h_class_qualities_set, ROLES_AUTHORS},
+    {HTTP_POST, "/api/v1/classes/{id}/records/submit", h_class_records_submit, ROLE_SCHOOL_ADMIN},
+    {HTTP_GET, "/api/v1/classes/{id}/year-results", h_class_year_results, ROLES_STAFF},
+    {HTTP_GET, "/api/v1/classes/{id}/exchange", h_class_exchange, ROLES_STAFF},
     {HTTP_PUT, "/api/v1/students/{id}/national-id", h_national_id_set, ROLE_SCHOOL_ADMIN},
     {HTTP_GET, "/api/v1/students/{id}/national-id", h_national_id_get, ROLE_SCHOOL_ADMIN},
     {HTTP_PATCH, "/api/v1/items/{id}", h_item_patch, ROLE_TEACHER | ROLE_SUBJECT_HEAD | ROLE_SCHOOL_ADMIN},
@@ -147,6 +160,8 @@ kt_api_init(void)
     kt_marking_register();
     kt_results_register();
     kt_records_register();
+    kt_records_year_register();
+    kt_study_plans_register();
     kt_national_id_register();
     kt_users_register();
     kt_outbox_register();
@@ -619,6 +634,7 @@ static const struct {
     {h_login, BODY_SMALL},         {h_logout, BODY_SMALL},         {h_attempt_start, BODY_SMALL},
     {h_attempt_submit, BODY_SMALL}, {h_attempt_save, BODY_ANSWER}, {h_items_import, BODY_UPLOAD},
     {h_media_upload, BODY_MEDIA},
+    {h_exam_login, BODY_SMALL},
     {h_roster_import, BODY_UPLOAD},
 };
 

@@ -98,6 +98,9 @@ void api_users_forget(const int64_t *ids, size_t n);
 
 /* Route handlers. */
 void h_login(http_request *req);
+void h_exam_login(http_request *req);
+void h_session_login_codes(http_request *req);
+void h_session_login_code_revoke(http_request *req);
 void h_logout(http_request *req);
 void h_user_unlock(http_request *req);
 /* Accounts from the web (users.c). */
@@ -194,6 +197,14 @@ void h_outbox_status(http_request *req);
 void h_national_id_set(http_request *req);
 void h_national_id_get(http_request *req);
 void kt_records_register(void);
+/* Recomputes one class's records for the school year (as after an edit),
+ * then answers 200 with reply (taken over); replaces req->ctx. */
+void kt_records_recompute_class(http_request *req, const char *year, int64_t class_id,
+                                json_t *reply);
+void h_class_study_plan_get(http_request *req);
+void h_class_study_plan_set(http_request *req);
+void h_class_homeroom_set(http_request *req);
+void kt_study_plans_register(void);
 void kt_national_id_register(void);
 /* Frees the calling worker thread's save queues, after its loop stopped. */
 void kt_attempts_thread_end(void);

@@ -781,6 +781,7 @@ void
 kt_attempts_thread_end(void)
 {
     kt_group_thread_end();
+    kt_grading_thread_end();
     for (int i = 0; i < FORM_CACHE; i++) {
         free(form_cache[i].payload);
         kt_linear_form_free(&form_cache[i].linear);

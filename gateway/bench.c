@@ -36,7 +36,9 @@ struct opts {
     struct sockaddr_in addr;
     const char *session, *school, *password;
     int students, window_s, duration_s, think_ms, connections, timeout_ms, idle, hold_s, json;
+    int retry; /* --retry: resend a failed save or submit like the student page's journal */
     double login_rate;
+    int password_login; /* --login password: argon2id logins instead of exam codes */
     uint64_t seed;
 };
 
@@ -66,6 +68,9 @@ struct student {
     enum sstate state;
     char username[48];
     char token[128];
+    char code[24];      /* the exam login code the teacher issued (docs/BENCHMARKS.md) */
+    double login_first; /* the first try of the login: its latency includes waits */
+    int login_tries;
     int64_t attempt_id;
     const struct form *form;
     int64_t seq;
@@ -78,6 +83,8 @@ struct student {
     double issued, end; /* end: the student's own start + --duration */
     enum op op;
     struct event *timer;
+    int failures; /* --retry: failed sends in a row (the backoff) */
+    int retrying; /* --retry: the timer resends the pending save or the submit */
 };
 
 struct op_stats {
@@ -108,6 +115,11 @@ static struct {
     int login_issued, logins_done, active, verify_next, verify_inflight, verify_done;
     uint64_t requests, request_cap, acked, acked_steady, lost, verified, unverified;
     int cap_hit, timed_out;
+    /* --retry: failed sends that were resent; the longest time between two
+     * acknowledged saves (the seconds without saves of a failover). */
+    uint64_t retried[NOPS];
+    uint64_t retried_why[NOPS][600 + BH_NERR]; /* by HTTP status, then connection error */
+    double last_ack, max_ack_gap, max_ack_gap_at;
     struct event *pace, *progress, *hard;
     uint64_t last_progress_requests;
     struct second tl[TIMELINE_MAX]; /* saves by the second they were answered in */
@@ -310,6 +322,7 @@ answer(const struct item *it, int64_t seq)
 /* The exam                                                                 */
 
 static void student_step(evutil_socket_t fd, short what, void *arg);
+static void login(struct student *s);
 static void verify_pump(void);
 
 static void
@@ -332,12 +345,35 @@ student_finished(struct student *s, enum sstate st)
     }
 }
 
+/* --retry: what the student page's journal resends (no answer, a timeout,
+ * 5xx, 429, 408): schedules the resend after its backoff (1 s doubling to
+ * 15 s, +-25 %) and returns 1; 0 when the reply is final. */
+static int
+retry_later(struct student *s, int status, enum bh_err err)
+{
+    if (!B.o.retry || (err == BH_OK && status < 500 && status != 429 && status != 408))
+        return 0;
+    B.retried[s->op]++;
+    B.retried_why[s->op][err != BH_OK ? 600 + (int)err : status < 600 ? status : 599]++;
+    B.request_cap++; /* a resend is not one more save */
+    s->failures++;
+    double base = 1.0 * (double)(1 << (s->failures - 1 < 4 ? s->failures - 1 : 4));
+    base = base > 15.0 ? 15.0 : base;
+    s->retrying = 1;
+    at(s->timer, now_s() + base * (0.75 + 0.5 * rnd_unit()));
+    return 1;
+}
+
+static void submit(struct student *s);
+
 static void
 submitted(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     (void)body;
     (void)len;
     struct student *s = arg;
+    if (retry_later(s, status, err))
+        return;
     record(OP_SUBMIT, s->issued, status, err);
     student_finished(s, S_DONE);
 }
@@ -356,6 +392,9 @@ saved(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     (void)len;
     struct student *s = arg;
+    if (retry_later(s, status, err))
+        return;
+    s->failures = 0;
     record(OP_SAVE, s->issued, status, err);
     if (s->issued >= B.t_run + B.o.window_s && now_s() < B.t_end)
         record(OP_SAVE_STEADY, s->issued, status, err);
@@ -370,6 +409,11 @@ saved(void *arg, int status, const char *body, size_t len, enum bh_err err)
         B.acked++;
         double t = now_s();
         B.acked_steady += t >= B.t_run + B.o.window_s && t < B.t_end;
+        if (B.last_ack > 0 && t - B.last_ack > B.max_ack_gap) {
+            B.max_ack_gap = t - B.last_ack;
+            B.max_ack_gap_at = B.last_ack - B.t_run;
+        }
+        B.last_ack = t;
         free(s->last_value[s->pending_item]);
         s->last_value[s->pending_item] = s->pending_value;
         s->last_seq[s->pending_item] = s->seq;
@@ -385,10 +429,14 @@ static void
 save(struct student *s)
 {
     const struct form *f = s->form;
-    int k = (int)(rnd() % (uint64_t)f->nitems);
-    s->seq++;
-    s->pending_item = k;
-    s->pending_value = answer(&f->items[k], s->seq);
+    int k = s->pending_item;
+    if (!s->retrying) {
+        k = (int)(rnd() % (uint64_t)f->nitems);
+        s->seq++;
+        s->pending_item = k;
+        s->pending_value = answer(&f->items[k], s->seq);
+    }
+    s->retrying = 0; /* a resend: the same item, value and seq */
     char path[128], body[400];
     snprintf(path, sizeof(path), "/api/v1/attempts/%lld/responses/%s", (long long)s->attempt_id,
              f->items[k].ref);
@@ -447,11 +495,17 @@ student_step(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct student *s = arg;
-    if (s->state == S_READY) {
+    if (s->state == S_LOGIN) {
+        login(s); /* again, after the server's Retry-After */
+    } else if (s->state == S_READY) {
         s->end = now_s() + B.o.duration_s;
         start(s);
+    } else if (s->state == S_SUBMIT && s->retrying) {
+        s->retrying = 0;
+        submit(s);
     } else if (s->state == S_SAVE) {
-        if (now_s() >= s->end || B.requests >= B.request_cap) {
+        /* A resend goes out even past the end: the journal empties first. */
+        if (!s->retrying && (now_s() >= s->end || B.requests >= B.request_cap)) {
             B.cap_hit |= B.requests >= B.request_cap;
             submit(s);
         } else {
@@ -485,7 +539,19 @@ static void
 logged_in(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     struct student *s = arg;
-    record(OP_LOGIN, s->issued, status, err);
+    /* 503 (the password queue is full) or 429: the server says when to come
+     * back, as the student page does; only the final reply counts, its
+     * latency from the first try. At most 30 tries. */
+    if (err == BH_OK && (status == 503 || status == 429) && s->login_tries < 30) {
+        json_t *e = json_loadb(body, len, 0, NULL);
+        json_int_t wait = json_integer_value(json_object_get(
+            json_object_get(json_object_get(e, "error"), "details"), "retry_after"));
+        json_decref(e);
+        B.retried[OP_LOGIN]++;
+        at(s->timer, now_s() + (double)(wait > 0 && wait <= 120 ? wait : 1));
+        return;
+    }
+    record(OP_LOGIN, s->login_first, status, err);
     json_t *j = err == BH_OK && status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
     const char *tok = json_string_value(json_object_get(j, "token"));
     if (tok && strlen(tok) < sizeof(s->token)) {
@@ -502,10 +568,16 @@ logged_in(void *arg, int status, const char *body, size_t len, enum bh_err err)
 static void
 login(struct student *s)
 {
-    json_t *b = json_pack("{s:s,s:s}", "username", s->username, "password", B.o.password);
+    if (!s->login_tries++)
+        s->login_first = now_s();
+    json_t *b = B.o.password_login
+                    ? json_pack("{s:s,s:s}", "username", s->username, "password", B.o.password)
+                    : json_pack("{s:s,s:s}", "username", s->username, "code", s->code);
     char *body = json_dumps(b, JSON_COMPACT);
     json_decref(b);
-    issue(s, OP_LOGIN, "POST", "/api/v1/auth/login", body, strlen(body), logged_in);
+    issue(s, OP_LOGIN, "POST",
+          B.o.password_login ? "/api/v1/auth/login" : "/api/v1/auth/exam-login", body, strlen(body),
+          logged_in);
     free(body);
 }
 
@@ -521,6 +593,94 @@ pace_logins(evutil_socket_t fd, short what, void *arg)
         login(&B.st[B.login_issued++]);
     if (B.login_issued == B.o.students)
         event_del(B.pace);
+}
+
+static void
+logins_begin(void)
+{
+    B.t_begin = now_s();
+    struct timeval ten_ms = {0, 10000};
+    event_add(B.pace, &ten_ms);
+    pace_logins(-1, 0, NULL);
+}
+
+/* Exam login codes, as on exam day: the teacher (<school>.gv, the shared
+ * password) issues the session's codes through the API, then every
+ * student logs in with username and code. */
+static struct {
+    char prefix[32];
+    char token[128];
+    double t0;
+} C;
+
+static void
+codes_failed(const char *what, int status, enum bh_err err, const char *body, size_t len)
+{
+    fprintf(stderr, "bench: %s failed (HTTP %d, %s): %.*s; no student can log in\n", what, status,
+            bh_err_name(err), (int)(len < 400 ? len : 400), body ? body : "");
+    B.timed_out = 1;
+    event_base_loopbreak(B.base);
+}
+
+static void
+codes_got(void *arg, int status, const char *body, size_t len, enum bh_err err)
+{
+    (void)arg;
+    if (err != BH_OK || status != 201) {
+        codes_failed("issuing the exam login codes", status, err, body, len);
+        return;
+    }
+    json_t *j = json_loadb(body, len, 0, NULL), *c;
+    size_t i, plen = strlen(C.prefix), n = 0;
+    json_array_foreach(json_object_get(j, "codes"), i, c)
+    {
+        const char *u = json_string_value(json_object_get(c, "username"));
+        const char *code = json_string_value(json_object_get(c, "code"));
+        if (!u || !code || strncmp(u, C.prefix, plen) != 0)
+            continue;
+        int k = atoi(u + plen) - 1;
+        if (k >= 0 && k < B.o.students && strcmp(B.st[k].username, u) == 0) {
+            snprintf(B.st[k].code, sizeof(B.st[k].code), "%s", code);
+            n++;
+        }
+    }
+    json_decref(j);
+    fprintf(stderr, "bench: the teacher issued %zu exam login codes in %.2f s\n", n,
+            now_s() - C.t0);
+    logins_begin();
+}
+
+static void
+teacher_logged_in(void *arg, int status, const char *body, size_t len, enum bh_err err)
+{
+    (void)arg;
+    json_t *j = err == BH_OK && status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *tok = json_string_value(json_object_get(j, "token"));
+    if (!tok || strlen(tok) >= sizeof(C.token)) {
+        json_decref(j);
+        codes_failed("the teacher's login", status, err, body, len);
+        return;
+    }
+    snprintf(C.token, sizeof(C.token), "%s", tok);
+    json_decref(j);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/sessions/%s/login-codes", B.o.session);
+    bh_request(B.pool, "POST", path, C.token, "{}", 2, codes_got, NULL);
+}
+
+static void
+codes_issue(const char *prefix)
+{
+    snprintf(C.prefix, sizeof(C.prefix), "%s", prefix);
+    C.t0 = now_s();
+    char user[48];
+    snprintf(user, sizeof(user), "%.20s.gv", prefix);
+    json_t *b = json_pack("{s:s,s:s}", "username", user, "password", B.o.password);
+    char *body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    bh_request(B.pool, "POST", "/api/v1/auth/login", NULL, body, strlen(body), teacher_logged_in,
+               NULL);
+    free(body);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -664,6 +824,34 @@ report(void)
         "unverified_attempts", (json_int_t)B.unverified, "lost_answers", (json_int_t)B.lost,
         "request_cap_reached", B.cap_hit, "timed_out", B.timed_out, "ok",
         !errors && !B.lost && !B.unverified && !B.timed_out && !unfinished);
+    json_object_set_new(json_object_get(out, "scenario"), "login",
+                        json_string(B.o.password_login ? "password" : "code"));
+    json_t *retried = json_object();
+    for (int i = 0; i < NOPS; i++)
+        if (B.retried[i])
+            json_object_set_new(retried, op_names[i], json_integer((json_int_t)B.retried[i]));
+    json_object_set_new(out, "retried", retried);
+    json_t *why = json_object();
+    for (int i = 0; i < NOPS; i++) {
+        json_t *w = json_object();
+        for (int k = 0; k < 600 + BH_NERR; k++) {
+            if (!B.retried_why[i][k])
+                continue;
+            char key[16];
+            snprintf(key, sizeof(key), "%d", k);
+            json_object_set_new(w, k < 600 ? key : bh_err_name((enum bh_err)(k - 600)),
+                                json_integer((json_int_t)B.retried_why[i][k]));
+        }
+        if (json_object_size(w))
+            json_object_set_new(why, op_names[i], w);
+        else
+            json_decref(w);
+    }
+    json_object_set_new(out, "retried_because", why);
+    json_object_set_new(out, "longest_gap_between_acknowledged_saves_seconds",
+                        json_real(round(B.max_ack_gap * 1000) / 1000));
+    json_object_set_new(out, "longest_gap_started_at_seconds",
+                        json_real(round(B.max_ack_gap_at * 100) / 100));
     json_t *tl = json_array();
     for (int i = 0; i < TIMELINE_MAX; i++)
         if (B.tl[i].n)
@@ -692,6 +880,12 @@ report(void)
             (unsigned long long)B.acked, steady,
             (unsigned long long)B.lost, (unsigned long long)B.verified,
             (unsigned long long)errors, B.timed_out ? ", TIMED OUT" : "", ok ? "ok" : "FAILED");
+    if (B.o.retry)
+        fprintf(stderr,
+                "resent after a failure: saves %llu, submits %llu; longest time without an"
+                " acknowledged save %.2f s (from %.1f s into the exam)\n",
+                (unsigned long long)B.retried[OP_SAVE], (unsigned long long)B.retried[OP_SUBMIT],
+                B.max_ack_gap, B.max_ack_gap_at);
     if (B.o.json) {
         char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
         printf("%s\n", s);
@@ -767,13 +961,19 @@ usage(void)
             "usage: kiemtra bench [--url http://127.0.0.1:PORT] --session ID --students N\n"
             "         [--window S] [--duration S] [--think-ms MS] [--school MA]\n"
             "         [--password P | --password-file FILE] [--connections C]\n"
-            "         [--login-rate PER_S] [--timeout-ms MS] [--seed N] [--json]\n"
+            "         [--login-rate PER_S] [--login code|password] [--timeout-ms MS]\n"
+            "         [--seed N] [--retry] [--json]\n"
             "       kiemtra bench [--url ...] --idle N [--hold-seconds S] [--json]\n"
             "Defaults: window 10 s, duration 60 s (each student's working time from its\n"
             "start), think 1000 ms, one connection per student, logins unpaced, school\n"
             "BENCH (usernames bench00001...), password KIEMTRA_BENCH_PASSWORD or the file\n"
             "(var/bench-password). Loopback addresses only. Exit status 1 when any request\n"
-            "failed, an acknowledged answer is missing, or the run hit its time limit.\n");
+            "failed, an acknowledged answer is missing, or the run hit its time limit.\n"
+            "--login code (default): the teacher <school>.gv issues the session's exam\n"
+            "login codes through the API and students log in with them; --login password:\n"
+            "argon2id logins (503/429 retried after the server's Retry-After).\n"
+            "--retry resends a save or submit that got no answer, 5xx, 429 or 408 after\n"
+            "the student page's backoff (1 s doubling to 15 s); only the final reply counts.\n");
 }
 
 /* http://HOST:PORT[/] with a loopback HOST. */
@@ -810,6 +1010,10 @@ parse_args(int argc, char **argv, struct opts *o)
             o->json = 1;
             continue;
         }
+        if (strcmp(a, "--retry") == 0) {
+            o->retry = 1;
+            continue;
+        }
         if (!v)
             return -1;
         i++;
@@ -835,6 +1039,8 @@ parse_args(int argc, char **argv, struct opts *o)
             o->connections = atoi(v);
         else if (strcmp(a, "--login-rate") == 0)
             o->login_rate = atof(v);
+        else if (strcmp(a, "--login") == 0 && (!strcmp(v, "code") || !strcmp(v, "password")))
+            o->password_login = strcmp(v, "password") == 0;
         else if (strcmp(a, "--timeout-ms") == 0)
             o->timeout_ms = atoi(v);
         else if (strcmp(a, "--seed") == 0)
@@ -919,10 +1125,12 @@ kt_cmd_bench(int argc, char **argv)
     }
     B.pace = event_new(B.base, -1, EV_PERSIST, pace_logins, NULL);
     B.progress = event_new(B.base, -1, EV_PERSIST, progress, NULL);
-    struct timeval ten_ms = {0, 10000}, five = {5, 0};
-    event_add(B.pace, &ten_ms);
+    struct timeval five = {5, 0};
     event_add(B.progress, &five);
-    pace_logins(-1, 0, NULL);
+    if (B.o.password_login)
+        logins_begin();
+    else
+        codes_issue(prefix);
     event_base_dispatch(B.base);
     int rc = report();
 

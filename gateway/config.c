@@ -29,7 +29,8 @@ struct setting {
 
 static const struct setting settings[] = {
     S("KIEMTRA_DATABASE_URL", database_url, "dbname=kiemtra user=kiemtra_app",
-      "libpq connection string of the application role (used by serve)"),
+      "libpq connection string of the application role (used by serve); with Patroni, the"
+      " address of HAProxy's frontend to the primary (docs/SCALE.md)"),
     S("KIEMTRA_ADMIN_DATABASE_URL", admin_database_url, "dbname=kiemtra",
       "connection string of the schema owner (migrate, import, users import, demo)"),
     S("KIEMTRA_LISTEN", listen_addr, "127.0.0.1", "address to listen on"),

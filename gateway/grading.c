@@ -1,9 +1,11 @@
 /*
- * Scoring submitted attempts: load the attempt's item versions and answers,
- * score each with the engine (exact decimals, hundredths stored), store the
- * per-item and total scores once. The expiry job submits attempts past their
+ * Scoring submitted attempts: load the attempt's answers and its form's
+ * scoring rows (cached per worker, see "Scoring rows"), score each item with
+ * the engine (exact decimals, hundredths stored), store the per-item and
+ * total scores once. The expiry job submits attempts past their
  * deadline on its own and scores them, and rescores any submitted attempt
- * left unscored by a gateway that stopped in between.
+ * left unscored by a gateway that stopped in between (a minute after its
+ * submit, migration 0035, so that a long scoring queue is not scored twice).
  */
 #include "grading.h"
 
@@ -27,20 +29,28 @@
 #define EXPIRY_LOCK_KEY "7316004821" /* pg advisory lock: one expiry leader at a time */
 
 static const struct pg_stmt_def grading_stmts[] = {
-    {"grade_load",
-     "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, r.response::text,"
-     " ti.scoring_version, v.qti_xml,"
-     " (SELECT m.max_score::text FROM item_max_scores m WHERE m.item_id = ti.item_id"
-     "   AND m.version = ti.scoring_version)"
-     " FROM attempts a JOIN sessions se ON se.id = a.session_id"
+    /* The attempt's form and its test's scoring generation (migration 0035),
+     * then its answers; nothing when it is not submitted or already scored. */
+    {"grade_attempt",
+     "SELECT a.form_id, coalesce(g.gen, 0) FROM attempts a"
      " JOIN test_forms f ON f.id = a.form_id"
-     /* The items of the student's form, read once from its payload. */
+     " LEFT JOIN test_scoring_gen g ON g.test_id = f.test_id"
+     " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"},
+    {"grade_answers",
+     "SELECT r.item_ref, r.response::text FROM responses r WHERE r.attempt_id = $1::bigint"},
+    /* A form's scoring rows with the generation they belong to. */
+    {"grade_form_rows",
+     "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, ti.scoring_version, v.qti_xml,"
+     " (SELECT m.max_score::text FROM item_max_scores m WHERE m.item_id = ti.item_id"
+     "   AND m.version = ti.scoring_version), coalesce(g.gen, 0)"
+     " FROM test_forms f"
+     /* The items of the form, read once from its payload. */
      " CROSS JOIN LATERAL (SELECT DISTINCT e->>'ref' AS ref"
      "   FROM jsonb_array_elements(f.payload->'items') e) fi"
-     " JOIN test_items ti ON ti.test_id = se.test_id AND ti.item_ref = fi.ref"
+     " JOIN test_items ti ON ti.test_id = f.test_id AND ti.item_ref = fi.ref"
      " JOIN item_versions v ON v.item_id = ti.item_id AND v.version = ti.scoring_version"
-     " LEFT JOIN responses r ON r.attempt_id = a.id AND r.item_ref = ti.item_ref"
-     " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"
+     " LEFT JOIN test_scoring_gen g ON g.test_id = f.test_id"
+     " WHERE f.id = $1::bigint"
      " ORDER BY ti.item_ref"},
     /* Group commit: the scores of many attempts of one school. */
     {"grade_store",
@@ -69,14 +79,119 @@ kt_grading_register(void)
 /* ------------------------------------------------------------------------ */
 /* One attempt                                                              */
 
+/* ------------------------------------------------------------------------ */
+/* Scoring rows, cached per worker                                          */
+
+/* What scores one item of a form: immutable once built. */
+struct scoring_row {
+    char *ref, *kind, *scoring, *qti_xml, *stated_max; /* NULL when SQL NULL */
+    int64_t points;                                    /* hundredths */
+    int version;                                       /* scoring_version */
+};
+
+/* A form's scoring rows at one generation of its test. Shared by the cache
+ * and the jobs scoring with it; refs is only touched on the worker's loop,
+ * the CPU pool only reads the rows. */
+struct scoring_set {
+    int refs;
+    int64_t form_id, gen;
+    int n;
+    struct scoring_row *rows;
+};
+
+#define SCORING_CACHE 64
+static __thread struct scoring_set *scoring_cache[SCORING_CACHE];
+
+static char *
+dup_or_null(const char *v)
+{
+    char *c = v ? strdup(v) : NULL;
+    if (v && !c)
+        abort();
+    return c;
+}
+
+static void
+scoring_set_release(struct scoring_set *set)
+{
+    if (!set || --set->refs > 0)
+        return;
+    for (int i = 0; i < set->n; i++) {
+        struct scoring_row *r = &set->rows[i];
+        free(r->ref);
+        free(r->kind);
+        free(r->scoring);
+        free(r->qti_xml);
+        free(r->stated_max);
+    }
+    free(set->rows);
+    free(set);
+}
+
+/* The set of form_id at generation gen, with a reference for the caller;
+ * NULL when not cached. */
+static struct scoring_set *
+scoring_cached(int64_t form_id, int64_t gen)
+{
+    struct scoring_set *set = scoring_cache[(uint64_t)form_id % SCORING_CACHE];
+    if (!set || set->form_id != form_id || set->gen != gen)
+        return NULL;
+    set->refs++;
+    return set;
+}
+
+/* Builds a set from grade_form_rows and caches it (replacing the slot's
+ * older set); the caller gets a reference. */
+static struct scoring_set *
+scoring_set_put(int64_t form_id, const pg_query *q)
+{
+    struct scoring_set *set = calloc(1, sizeof(*set));
+    int n = pg_ntuples(q, 0);
+    if (!set || !(set->rows = calloc(n ? (size_t)n : 1, sizeof(*set->rows))))
+        abort();
+    set->form_id = form_id;
+    set->n = n;
+    set->gen = n ? strtoll(pg_value(q, 0, 0, 7), NULL, 10) : -1;
+    for (int r = 0; r < n; r++) {
+        struct scoring_row *x = &set->rows[r];
+        x->ref = dup_or_null(pg_value(q, 0, r, 0));
+        x->kind = dup_or_null(pg_value(q, 0, r, 1));
+        x->scoring = dup_or_null(pg_value(q, 0, r, 2));
+        x->points = strtoll(pg_value(q, 0, r, 3), NULL, 10);
+        x->version = atoi(pg_value(q, 0, r, 4));
+        x->qti_xml = dup_or_null(pg_value(q, 0, r, 5));
+        x->stated_max = dup_or_null(pg_value(q, 0, r, 6));
+    }
+    set->refs = 1; /* the caller's */
+    if (n) {
+        struct scoring_set **slot = &scoring_cache[(uint64_t)form_id % SCORING_CACHE];
+        scoring_set_release(*slot);
+        *slot = set;
+        set->refs++;
+    }
+    return set;
+}
+
+void
+kt_grading_thread_end(void)
+{
+    for (int i = 0; i < SCORING_CACHE; i++) {
+        scoring_set_release(scoring_cache[i]);
+        scoring_cache[i] = NULL;
+    }
+}
+
 struct grade_job {
     struct kt_group_item gi; /* first: stores are group-committed */
     struct kt_worker *w;
     int64_t attempt_id, school_id;
     void (*cb)(void *arg, int ok);
     void *arg;
-    /* Scoring on the CPU pool: the loaded rows in, the rows to store out. */
-    pg_query *loaded;
+    /* Scoring on the CPU pool: the form's rows and the answers in, the rows
+     * to store out. */
+    struct scoring_set *set;
+    pg_query *answers;
+    int64_t form_id, gen;
     json_t *rows;
     int64_t total, max;
     int manual;
@@ -262,21 +377,26 @@ static void
 grade_work(void *arg)
 {
     struct grade_job *g = arg;
-    pg_query *q = g->loaded;
+    const pg_query *a = g->answers;
+    int nanswers = pg_ntuples(a, 1);
     g->rows = json_array();
-    for (int r = 0; r < pg_ntuples(q, 0); r++) {
-        int64_t points = strtoll(pg_value(q, 0, r, 3), NULL, 10), score;
-        json_t *detail = kt_grade_item(pg_value(q, 0, r, 1), pg_value(q, 0, r, 2),
-                                       pg_value(q, 0, r, 6), pg_value(q, 0, r, 4), points,
-                                       pg_value(q, 0, r, 7), &score);
-        json_object_set_new(detail, "scoring_version", json_integer(atoi(pg_value(q, 0, r, 5))));
+    for (int r = 0; r < g->set->n; r++) {
+        const struct scoring_row *x = &g->set->rows[r];
+        const char *response = NULL; /* unanswered */
+        for (int k = 0; k < nanswers && !response; k++)
+            if (strcmp(pg_value(a, 1, k, 0), x->ref) == 0)
+                response = pg_value(a, 1, k, 1);
+        int64_t points = x->points, score;
+        json_t *detail =
+            kt_grade_item(x->kind, x->scoring, x->qti_xml, response, points, x->stated_max, &score);
+        json_object_set_new(detail, "scoring_version", json_integer(x->version));
         g->max += points;
         if (score < 0)
             g->manual = 1;
         else
             g->total += score;
-        json_t *row = json_pack("{s:s,s:I,s:o}", "ref", pg_value(q, 0, r, 0), "max",
-                                (json_int_t)points, "detail", detail);
+        json_t *row =
+            json_pack("{s:s,s:I,s:o}", "ref", x->ref, "max", (json_int_t)points, "detail", detail);
         json_object_set_new(row, "score", score < 0 ? json_null() : json_integer(score));
         json_array_append_new(g->rows, row);
     }
@@ -287,9 +407,42 @@ static void
 grade_scored(void *arg)
 {
     struct grade_job *g = arg;
-    pg_query_free(g->loaded);
-    g->loaded = NULL;
+    pg_query_free(g->answers);
+    g->answers = NULL;
+    scoring_set_release(g->set);
+    g->set = NULL;
     kt_group_add(&store_kind, g->w, g->school_id, &g->gi);
+}
+
+/* Scores with the set (a form without items: nothing to store). */
+static void
+grade_with(struct grade_job *g, struct scoring_set *set)
+{
+    if (!set->n) {
+        scoring_set_release(set);
+        pg_query_free(g->answers);
+        g->answers = NULL;
+        grade_finish(g, 1);
+        return;
+    }
+    g->set = set;
+    kt_cpu_submit(g->w->base, grade_work, grade_scored, g);
+}
+
+static void
+form_rows_loaded(pg_query *q, void *arg)
+{
+    struct grade_job *g = arg;
+    if (q->status != PG_OK) {
+        pg_query_free(q);
+        pg_query_free(g->answers);
+        g->answers = NULL;
+        grade_finish(g, 0);
+        return;
+    }
+    struct scoring_set *set = scoring_set_put(g->form_id, q);
+    pg_query_free(q);
+    grade_with(g, set);
 }
 
 static void
@@ -302,8 +455,22 @@ grade_loaded(pg_query *q, void *arg)
         pg_query_free(q);
         return;
     }
-    g->loaded = q;
-    kt_cpu_submit(g->w->base, grade_work, grade_scored, g);
+    g->answers = q;
+    g->form_id = strtoll(pg_value(q, 0, 0, 0), NULL, 10);
+    g->gen = strtoll(pg_value(q, 0, 0, 1), NULL, 10);
+    struct scoring_set *set = scoring_cached(g->form_id, g->gen);
+    if (set) {
+        grade_with(g, set);
+        return;
+    }
+    /* Not cached, or its generation moved (a regrade, a stated maximum). */
+    char f[24];
+    snprintf(f, sizeof(f), "%lld", (long long)g->form_id);
+    struct kt_tenant tn = grader_tenant(g->school_id);
+    pg_query *rq = pg_query_new(&tn);
+    const char *p[] = {f};
+    pg_query_add(rq, "grade_form_rows", 1, p);
+    pg_query_run(g->w->db, rq, form_rows_loaded, g);
 }
 
 void
@@ -320,7 +487,8 @@ kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id,
     struct kt_tenant tn = grader_tenant(school_id);
     pg_query *q = pg_query_new(&tn);
     const char *p[] = {a};
-    pg_query_add(q, "grade_load", 1, p);
+    pg_query_add(q, "grade_attempt", 1, p);
+    pg_query_add(q, "grade_answers", 1, p);
     pg_query_run(w->db, q, grade_loaded, g);
 }
 

@@ -42,5 +42,7 @@ json_t *kt_grade_item(const char *kind, const char *scoring_text, const char *qt
                       int64_t *score);
 
 void kt_grading_register(void);
+/* Frees the calling worker's cache of scoring rows (at its end). */
+void kt_grading_thread_end(void);
 
 #endif

@@ -7,7 +7,9 @@
  * everything back without another round trip. A query goes to an idle
  * connection; when none is idle, it is pipelined behind the queries of the
  * least loaded connection (up to PIPELINE_DEPTH), so that a busy loop does
- * not pay a round trip and a backend wake-up per query.
+ * not pay a round trip and a backend wake-up per query. A broken connection,
+ * or one that meets a read-only server (a standby after a failover), fails
+ * its queries as unavailable and reconnects with backoff.
  */
 #include "pgpool.h"
 
@@ -22,6 +24,8 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PIPELINE_DEPTH 8 /* queries in flight on one connection */
+/* read_only_sql_transaction: the server is a standby, not the primary. */
+#define READ_ONLY_SQLSTATE "25006"
 
 struct pg_pending_stmt {
     const char *name;
@@ -511,18 +515,34 @@ conn_on_socket(evutil_socket_t fd, short what, void *arg)
         if (!done)
             return;
         struct pg_pool *pool = c->pool;
-        evtimer_del(c->timer);
-        if (c->q)
-            arm(c->timer, pool->timeout_ms); /* the next query's deadline */
-        else
-            c->state = C_IDLE;
-        update_stats(pool);
+        int read_only = 0;
+        for (pg_query *q = done; q; q = q->next_waiting)
+            read_only |= q->failed_stmt >= 0 && strcmp(q->sqlstate, READ_ONLY_SQLSTATE) == 0;
+        if (read_only) {
+            /* A standby (a demoted primary, or one reached without
+             * target_session_attrs=read-write): drop the connection and
+             * find the primary again; the queries in flight fail as
+             * unavailable, so that their clients retry (503). */
+            conn_fail(c, PG_UNAVAILABLE, "the server is read-only (a standby)");
+        } else {
+            evtimer_del(c->timer);
+            if (c->q)
+                arm(c->timer, pool->timeout_ms); /* the next query's deadline */
+            else
+                c->state = C_IDLE;
+            update_stats(pool);
+        }
         /* Callbacks last: they may queue queries on this very connection. */
         while (done) {
             pg_query *q = done, *next = q->next_waiting;
+            enum pg_status st = q->failed_stmt >= 0 ? PG_ERROR : PG_OK;
+            if (st == PG_ERROR && strcmp(q->sqlstate, READ_ONLY_SQLSTATE) == 0) {
+                st = PG_UNAVAILABLE;
+                STAT_ADD(pool, st_unavailable);
+            }
             if (q->failed_stmt >= 0)
                 STAT_ADD(pool, st_errors);
-            query_finish(q, q->failed_stmt >= 0 ? PG_ERROR : PG_OK, NULL);
+            query_finish(q, st, NULL);
             done = next;
         }
         pool_pump(pool);

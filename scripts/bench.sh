@@ -5,7 +5,9 @@
 # stopped and the cluster removed on exit. Loopback only; bounded in time.
 #   scripts/bench.sh [BUILD_DIR]
 #   env: STUDENTS (2000), WINDOW (10), DURATION (60), THINK_MS (1000),
-#        LOGIN_RATE (0: unpaced), WORKERS (cores), DB_POOL (4), KEEP_JSON (file),
+#        LOGIN_RATE (0: unpaced), LOGIN (code: the exam login codes the teacher
+#        issues through the API; password: argon2id logins),
+#        WORKERS (cores), DB_POOL (4), KEEP_JSON (file),
 #        PGBENCH_SECS (10; 0 skips the database reference)
 # After the exam, the database ceiling on the same cluster: pgbench with a
 # one-row upsert and a 100-row batched upsert into a table shaped like
@@ -19,6 +21,7 @@ window=${WINDOW:-10}
 duration=${DURATION:-60}
 think=${THINK_MS:-1000}
 login_rate=${LOGIN_RATE:-0}
+login=${LOGIN:-code}
 bin="$root/$build/kiemtra"
 
 free_port() {
@@ -53,6 +56,11 @@ export KIEMTRA_DATABASE_URL="host=$sock port=$pgport dbname=kiemtra user=kiemtra
 $psql -d kiemtra -c "ALTER ROLE kiemtra_app WITH LOGIN"
 session=$("$bin" bench-fixture --students "$students" --password-file "$work/password")
 
+# The server's secret key (exam login codes are stored as a keyed hash).
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secret.key"
+chmod 600 "$work/secret.key"
+export KIEMTRA_SECRET_KEY_FILE="$work/secret.key"
+
 # One connection per student on both sides.
 ulimit -n "$(ulimit -Hn)"
 port=$(free_port)
@@ -74,10 +82,11 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; Postgre
         FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
         'max_connections', 'wal_level')")"
 echo "command: kiemtra bench --session $session --students $students --window $window" \
-    "--duration $duration --think-ms $think --login-rate $login_rate"
+    "--duration $duration --think-ms $think --login-rate $login_rate --login $login"
 rc=0
 "$bin" bench --url "http://127.0.0.1:$port" --session "$session" --students "$students" \
     --window "$window" --duration "$duration" --think-ms "$think" --login-rate "$login_rate" \
+    --login "$login" \
     --password-file "$work/password" --json >"$work/result.json" || rc=$?
 if [ -n "${KEEP_JSON:-}" ]; then cp "$work/result.json" "$KEEP_JSON"; fi
 

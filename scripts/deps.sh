@@ -1,19 +1,22 @@
 #!/bin/sh
 # Installs the Debian packages kiemtra needs that are not installed yet.
-# Usage: scripts/deps.sh [build|test|lint|bench|corpus]...   (build is always included)
+# Usage: scripts/deps.sh [build|test|lint|bench|corpus|ha]...   (build is always included)
 set -eu
 
 build="cmake make gcc pkg-config libevent-dev libpq-dev postgresql-15 libjansson-dev
        libsodium-dev libxml2-dev libzip-dev libutf8proc-dev libxlsxwriter-dev libjs-katex"
 # chromium and nodejs: the browser tests (tests/browser, playwright-core from npm);
 # LibreOffice and poppler-utils: the .docx export is converted to PDF and read back
+# ha: many gateways behind HAProxy, PostgreSQL managed by Patroni with etcd
+# (scripts/ha, tests/integration/test_failover.py, which `make test` runs).
+ha="haproxy patroni etcd-server python3"
 test="libcriterion-dev python3 clang libclang-rt-14-dev chromium nodejs
-      libreoffice-writer-nogui libreoffice-math-nogui poppler-utils"
+      libreoffice-writer-nogui libreoffice-math-nogui poppler-utils $ha"
 lint="clang-tidy cppcheck"
 bench="nginx-light wrk bc postgresql-contrib python3 curl"
-# corpus: regenerating tests/corpus/docx (make corpus); the tests read the
+# corpus: regenerating tests/corpus/docx and tests/corpus/xlsx (make corpus); the tests read the
 # committed files and do not need LibreOffice.
-corpus="libreoffice-writer-nogui libreoffice-math-nogui fonts-dejavu-core python3"
+corpus="libreoffice-writer-nogui libreoffice-math-nogui libreoffice-calc-nogui fonts-dejavu-core python3"
 
 want="$build"
 for set in "$@"; do
@@ -23,6 +26,7 @@ for set in "$@"; do
     lint) want="$want $lint" ;;
     bench) want="$want $bench" ;;
     corpus) want="$want $corpus" ;;
+    ha) want="$want $ha" ;;
     *) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
     esac
 done

@@ -401,7 +401,18 @@ async function main() {
   const slipPw = await page.evaluate(() => Array.from(document.querySelectorAll('.slip')).map((s) => [s.querySelector('dd.mono').textContent, s.querySelector('.slip-pass').textContent]));
   facts.slips = slipPw.length;
   log(`ok: slips for 10A1 printed on ${pages} pages`);
+  // Exam slips: one exam login code per student of the open session (0035).
+  await open('#/people/slips');
+  await page.click(`ul.exam-slip-links a[href="#/people/exam-slips/${facts.session_id}"]`);
+  await page.click('button:has-text("Tạo mã và in phiếu dự thi")');
+  await waitFor('40 exam slips with codes', () => document.querySelectorAll('.slips .slip .slip-code').length === 40, null, 60000);
+  const slipCode = await page.evaluate(() => { const s = document.querySelectorAll('.slip')[7]; return [s.querySelector('dd.mono').textContent, s.querySelector('.slip-code').textContent]; });
+  check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/.test(slipCode[1]), `the slip's code is not 4 groups of 4: ${slipCode[1]}`);
+  await shot('people-exam-slips', false);
+  log('ok: exam slips with login codes for the session');
   await logout();
+  const cr = await page.evaluate(async ([u, c]) => (await fetch('/api/v1/auth/exam-login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: u, code: c }) })).status, slipCode);
+  check(cr === 200, `a slip's exam login code does not work: ${cr}`);
 
   // A slip's password is the account's password now.
   const [su, sp] = slipPw[5];

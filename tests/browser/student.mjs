@@ -5,7 +5,7 @@
 // script prints as `@@ {"event": ...}` lines (it checks the database,
 // releases results, moves a deadline) with one JSON line on stdin.
 //
-// Environment: KT_URL, KT_USER, KT_PASSWORD, KT_SESSION_TITLE,
+// Environment: KT_URL, KT_USER, KT_PASSWORD (KT_CODE: log in with that exam code), KT_SESSION_TITLE,
 // KT_LATER_TITLE, KT_SHORT_TITLE, KT_SHOTS (directory for screenshots),
 // KT_PROFILE (where the fresh Chromium profile is made).
 // Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line.
@@ -159,7 +159,20 @@ async function main() {
   await page.screenshot({ path: path.join(SHOTS, 'student-login.png') });
   log('ok: wrong password refused in Vietnamese');
 
-  await page.fill('#login-pass', env.KT_PASSWORD);
+  if (env.KT_CODE) {
+    // The exam login code of the slip (migration 0035) instead of the password.
+    await page.click('#login-mode');
+    check((await text('#login-pass-label')).includes('Mã đăng nhập') &&
+      await page.getAttribute('#login-pass', 'type') === 'text', 'the code mode does not relabel the field');
+    await page.fill('#login-pass', '0000-0000-0000-0000');
+    await page.click('#login-submit');
+    await waitFor('a wrong code shows the Vietnamese error',
+      () => /Sai tên đăng nhập hoặc mã đăng nhập/.test(document.getElementById('login-error').textContent));
+    await page.fill('#login-pass', env.KT_CODE.toLowerCase());
+    log('ok: wrong code refused; logging in with the code of the slip');
+  } else {
+    await page.fill('#login-pass', env.KT_PASSWORD);
+  }
   await page.click('#login-submit');
   await page.locator('#view-sessions').waitFor({ state: 'visible' });
   const token = await page.evaluate(() => sessionStorage.getItem('kiemtra.token'));

@@ -20,6 +20,11 @@ def test_bench_runs_a_small_exam_and_checks_every_save(env):
     d = json.loads(p.stdout)
     assert d["ok"] and d["errors"] == 0 and d["lost_answers"] == 0, d
     assert d["verified_attempts"] == 24 and d["students_not_finished"] == 0, d
+    # Students log in as on exam day: the codes the teacher issued (0035).
+    assert d["scenario"]["login"] == "code", d["scenario"]
+    used = env.cluster.psql("SELECT count(*) FROM audit_log WHERE action = 'login.exam_code'"
+                            f" AND new_value->>'session_id' = '{session}'")
+    assert used == "24", used
     ops = d["ops"]
     assert ops["login"]["count"] == ops["start"]["count"] == ops["submit"]["count"] == 24, ops
     assert ops["start"]["status"] == {"201": 24}, ops["start"]
@@ -38,3 +43,28 @@ def test_bench_runs_a_small_exam_and_checks_every_save(env):
     stored = env.cluster.psql(f"SELECT count(*) FROM attempts WHERE session_id = {session}"
                               " AND status = 'submitted' AND scored_at IS NOT NULL")
     assert stored == "24", stored
+
+
+def test_bench_password_logins_honour_503_retry_after(env):
+    """--login password against a password queue of one: the refused logins
+    (503 login_busy + Retry-After) are sent again after the wait, and every
+    student logs in and finishes."""
+    from harness import Server
+    env.main_server()
+    fx = env.cli("bench-fixture", "--students", "10", "--school", "BENCHQ", "--classes", "1",
+                 env={"KIEMTRA_BENCH_PASSWORD": PW})
+    session = fx.stdout.strip()
+    q = Server(env, {"KIEMTRA_LOGIN_QUEUE": "1", "KIEMTRA_CPU_THREADS": "1",
+                     "KIEMTRA_LOGIN_MAX_FAILS_ADDR": "100000"})
+    try:
+        p = env.cli("bench", "--url", f"http://127.0.0.1:{q.port}", "--session", session,
+                    "--students", "10", "--school", "BENCHQ", "--window", "1", "--duration", "2",
+                    "--think-ms", "500", "--login", "password", "--password", PW, "--json",
+                    check=False)
+    finally:
+        q.stop()
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["ok"] and d["scenario"]["login"] == "password", d
+    assert d["ops"]["login"]["status"] == {"200": 10}, d["ops"]["login"]
+    assert d["retried"].get("login", 0) >= 1, d["retried"]

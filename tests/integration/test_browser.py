@@ -170,8 +170,13 @@ def test_student_page_in_chromium(env):
     shots = os.environ.get("KT_SHOTS") or os.path.join(os.path.dirname(env.binary),
                                                        "screenshots")
     os.makedirs(shots, exist_ok=True)
+    # The student logs in with the exam login code the teacher issued (0035).
+    r = s.request("POST", f"/api/v1/sessions/{main_sid}/login-codes", {}, st["tok"]["gv"])
+    assert r.status == 201, r
+    code = next(c["code"] for c in r.json()["codes"] if c["username"] == user)
     e = dict(os.environ)
     e.update({"KT_URL": f"http://127.0.0.1:{s.port}", "KT_USER": user, "KT_PASSWORD": password,
+              "KT_CODE": code,
               "KT_SESSION_TITLE": "Kiểm tra giữa kỳ I — Toán 10 (trình duyệt)",
               "KT_LATER_TITLE": "Kiểm tra cuối kỳ I — Toán 10",
               "KT_SHORT_TITLE": "Kiểm tra 15 phút — hết giờ",

@@ -305,8 +305,9 @@
   });
 
   // ---------------------------------------------------------------- slips
-  /* The printable grid of slips: school, class, name, code, username, password. */
-  function slipsView(slips, className) {
+  /* The printable grid of slips: school, class, name, code, username, and
+   * the password, or (exam given) the exam login code of that session. */
+  function slipsView(slips, className, exam) {
     const school = (KT.me.school && KT.me.school.name) || '';
     const print = el('button', { type: 'button', class: 'primary', text: 'In phiếu' });
     print.addEventListener('click', () => window.print());
@@ -319,8 +320,11 @@
         el('dl', {},
           el('dt', { text: 'Mã học sinh' }), el('dd', { text: s.student_code || '' }),
           el('dt', { text: 'Tên đăng nhập' }), el('dd', { class: 'mono', text: s.username }),
-          el('dt', { text: 'Mật khẩu' }), el('dd', { class: 'mono slip-pass', text: s.password })),
-        el('p', { class: 'slip-note', text: `Đăng nhập tại ${location.origin}/ — giữ kín mật khẩu.` })));
+          ...(exam ? [el('dt', { text: 'Mã đăng nhập' }), el('dd', { class: 'mono slip-code', text: s.code })]
+            : [el('dt', { text: 'Mật khẩu' }), el('dd', { class: 'mono slip-pass', text: s.password })])),
+        el('p', { class: 'slip-note', text: exam
+          ? `${exam.test_title || 'Buổi thi'}: mã dùng được từ ${KT.formatLocal(exam.valid_from)} đến khi buổi thi đóng. Đăng nhập tại ${location.origin}/student/, chọn "Đăng nhập bằng mã trên phiếu dự thi".`
+          : `Đăng nhập tại ${location.origin}/ — giữ kín mật khẩu.` })));
     }
     return el('div', { class: 'slips-page' }, el('p', { class: 'actions no-print' }, print, ' ', el('span', { class: 'hint', text: `${slips.length} phiếu, 8 phiếu mỗi trang A4.` })), grid);
   }
@@ -334,6 +338,39 @@
       const ul = el('ul', { class: 'class-links' });
       for (const c of cls) ul.append(el('li', {}, el('a', { href: `#/people/slips/${c.id}`, text: `Lớp ${c.name}` }), c.students !== undefined ? ` (${c.students} học sinh)` : ''));
       root.append(ul);
+      // Exam login codes (one per student and session): no password is reset.
+      if (KT.me.role === 'admin') return;
+      root.append(el('h2', { text: 'Phiếu dự thi có mã đăng nhập' }),
+        el('p', { class: 'hint', text: 'Mỗi học sinh nhận một mã riêng cho buổi thi, dùng được từ một giờ trước giờ mở đến khi buổi thi đóng; mật khẩu không đổi. Tạo lại phiếu sẽ thu hồi mã cũ.' }));
+      const r = await KT.api('GET', '/sessions' + KT.qs({ state: 'open' }));
+      const r2 = await KT.api('GET', '/sessions' + KT.qs({ state: 'scheduled' }));
+      const list = [r, r2].flatMap((x) => (x.ok ? (Array.isArray(x.data) ? x.data : (x.data.sessions || [])) : []));
+      const su = el('ul', { class: 'class-links exam-slip-links' });
+      for (const x of list) su.append(el('li', {}, el('a', { href: `#/people/exam-slips/${x.id}`, text: `${x.test_title || x.title || 'Buổi thi'} — ${(x.classes || []).map((c) => c.name).join(', ')}` })));
+      if (!list.length) su.append(el('li', { class: 'hint', text: 'Chưa có buổi thi nào đang mở hoặc sắp mở.' }));
+      root.append(su);
+    },
+  });
+
+  KT.route('/people/exam-slips/:sessionId', {
+    title: 'Phiếu dự thi', nav: 'people', roles: ['school_admin', 'subject_head', 'teacher'],
+    render: async (root, params, query, ctx) => {
+      const msg = el('div', { class: 'notice no-print', hidden: true });
+      const go = el('button', { type: 'button', class: 'primary', text: 'Tạo mã và in phiếu dự thi' });
+      const back = el('a', { class: 'button', href: '#/people/slips', text: 'Quay lại' });
+      const intro = el('section', { class: 'panel no-print' },
+        el('p', { text: 'Mỗi học sinh của buổi thi nhận một mã đăng nhập mới (mã chỉ hiện một lần, trên phiếu); mã cũ của buổi thi này bị thu hồi. Mật khẩu của học sinh không đổi.' }),
+        el('p', { class: 'actions' }, go, ' ', back));
+      root.append(msg, intro);
+      go.addEventListener('click', async () => {
+        go.disabled = true;
+        const r = await KT.api('POST', `/sessions/${encodeURIComponent(params.sessionId)}/login-codes`, {}, { timeout: 120000 });
+        go.disabled = false;
+        if (!r.ok) { KT.showError(msg, r); return; }
+        ctx.setTitle(`Phiếu dự thi — ${r.data.session.test_title || ''}`);
+        intro.replaceWith(slipsView(r.data.codes || [], '', r.data.session));
+        KT.announce(`Đã tạo ${(r.data.codes || []).length} phiếu dự thi.`);
+      });
     },
   });
 

@@ -132,18 +132,58 @@
     $('login-user').focus();
   }
 
+  /* The second field takes the password, or the exam login code printed on
+   * the slip (16 letters and digits in 4 groups): no password hashing on the
+   * server, so a whole school logs in at once. */
+  let codeMode = false;
+  function setLoginMode(code) {
+    codeMode = code;
+    const f = $('login-pass');
+    $('login-pass-label').textContent = code ? 'Mã đăng nhập (trên phiếu dự thi)' : 'Mật khẩu';
+    f.type = code ? 'text' : 'password';
+    f.autocomplete = code ? 'off' : 'current-password';
+    f.placeholder = code ? 'XXXX-XXXX-XXXX-XXXX' : '';
+    f.setAttribute('autocapitalize', code ? 'characters' : 'none');
+    f.spellcheck = false;
+    $('login-mode').textContent = code ? 'Đăng nhập bằng mật khẩu' : 'Đăng nhập bằng mã trên phiếu dự thi';
+    f.value = '';
+  }
+
+  /* A server whose password queue is full (503 login_busy) says when to
+   * come back (Retry-After): the page counts down and tries again by itself. */
+  let loginRetry = null;
+  function retryLoginAfter(r, ev) {
+    const secs = Math.min(120, Math.max(1, Number((r.data && r.data.error && r.data.error.details &&
+      r.data.error.details.retry_after) || 5)));
+    let left = Math.ceil(secs);
+    const msg = errText(r, 'Máy chủ đang bận.');
+    const tick = () => {
+      showNotice($('login-error'), `${msg} Tự thử lại sau ${left} giây.`);
+      if (left-- <= 0) { loginRetry = null; onLogin(ev); return; }
+      loginRetry = setTimeout(tick, 1000);
+    };
+    tick();
+  }
+
   async function onLogin(ev) {
-    ev.preventDefault();
+    if (ev && ev.preventDefault) ev.preventDefault();
+    if (loginRetry) { clearTimeout(loginRetry); loginRetry = null; }
     const username = $('login-user').value.trim(), password = $('login-pass').value;
     if (!username || !password) {
-      showNotice($('login-error'), 'Em cần nhập tên đăng nhập và mật khẩu.');
+      showNotice($('login-error'), codeMode ? 'Em cần nhập tên đăng nhập và mã đăng nhập trên phiếu.'
+        : 'Em cần nhập tên đăng nhập và mật khẩu.');
       return;
     }
     const btn = $('login-submit');
     btn.disabled = true;
     showNotice($('login-error'), '');
     try {
-      const r = await api('POST', '/auth/login', { username, password });
+      const r = codeMode ? await api('POST', '/auth/exam-login', { username, code: password })
+        : await api('POST', '/auth/login', { username, password });
+      if (r.status === 503 && errCode(r) === 'login_busy') {
+        retryLoginAfter(r, ev);
+        return;
+      }
       if (r.status !== 200 || !r.data || !r.data.token) {
         showNotice($('login-error'), errText(r, 'Đăng nhập không thành công.'));
         $('login-pass').select();
@@ -1165,6 +1205,7 @@
 
   function wire() {
     $('login-form').addEventListener('submit', onLogin);
+    $('login-mode').addEventListener('click', () => { setLoginMode(!codeMode); $('login-pass').focus(); });
     $('logout').addEventListener('click', onLogout);
     $('sessions-refresh').addEventListener('click', showSessions);
     $('q-answer').addEventListener('change', onAnswerEvent);
