@@ -115,11 +115,16 @@ static const struct pg_stmt_def auth_stmts[] = {
      " r AS (UPDATE exam_login_codes e SET revoked_at = now() FROM ss"
      "  WHERE e.session_id = ss.id AND e.user_id = $2::bigint"
      "    AND e.revoked_at IS NULL RETURNING e.id, e.school_id, e.user_id),"
+     /* The student's sessions end too: a slip read by someone else may
+      * already have logged them in (kt_account_sessions_end, 0022). */
+     " d AS MATERIALIZED (SELECT coalesce(sum(kt_account_sessions_end(u.user_id)), 0) AS n"
+     "  FROM (SELECT DISTINCT user_id FROM r) u),"
      " a AS (INSERT INTO audit_log (school_id, actor_id, action, entity, entity_id, new_value)"
      "  SELECT r.school_id, $3::bigint, 'exam_code.revoke', 'user', r.user_id::text,"
-     "  jsonb_build_object('session_id', $1::bigint, 'code_id', r.id) FROM r)"
+     "  jsonb_build_object('session_id', $1::bigint, 'code_id', r.id,"
+     "   'sessions_ended', (SELECT n FROM d)) FROM r)"
      " SELECT json_build_object('session_id', $1::bigint, 'student_id', $2::bigint,"
-     "  'revoked', count(*)) FROM r HAVING count(*) > 0"},
+     "  'revoked', count(*), 'sessions_ended', (SELECT n FROM d)) FROM r HAVING count(*) > 0"},
 };
 
 static char *dummy_hash; /* verified against for unknown users */
@@ -731,13 +736,18 @@ h_session_login_codes(http_request *req)
 }
 
 /* DELETE /api/v1/sessions/{id}/login-codes/{student_id}: the student's live
- * code stops working at once (audited); a new one is issued by POST. */
+ * code stops working at once and the sessions the student holds end (both
+ * audited); a new code is issued by POST. */
 static void
 code_revoked(http_request *req, pg_query *q)
 {
     if (q->status != PG_OK) {
         api_db_error_doing(req, q, "thu hồi mã đăng nhập của buổi thi này");
         return;
+    }
+    if (pg_ntuples(q, 0) == 1) {
+        int64_t student = api_param_id(req, 1);
+        api_users_forget(&student, 1); /* after the commit: no token outlives it */
     }
     api_reply_row(req, q, 0, 200,
                   "Học sinh này không có mã đăng nhập còn hiệu lực cho buổi thi này.");

@@ -92,11 +92,20 @@ def test_codes_issue_login_revoke_reissue(env):
     # A success clears the counts these failures left.
     assert _exam_login(s, u0, codes[u0]["code"]).status == 200
 
-    # Revoked: refused at once, audited; a second revoke finds nothing.
+    # Revoked: refused at once, audited; a session the code already gave
+    # ends with it (someone else may have read the slip); a second revoke
+    # finds nothing.
     uid1 = int(env.cluster.psql(f"SELECT id FROM users WHERE username = '{u1}'"))
+    r = _exam_login(s, u1, codes[u1]["code"])
+    assert r.status == 200, r
+    t1 = r.json()["token"]
+    assert s.request("GET", "/api/v1/me", token=t1).status == 200
     r = s.request("DELETE", f"/api/v1/sessions/{sid}/login-codes/{uid1}", token=gv)
     assert r.status == 200 and r.json()["revoked"] == 1, r
+    assert r.json()["sessions_ended"] >= 1, r
     assert _audit(env, "exam_code.revoke", uid1) == 1
+    assert s.request("GET", "/api/v1/me", token=t1).status == 401
+    assert s.request("GET", "/api/v1/me", token=j["token"]).status == 200  # not another's
     r = _exam_login(s, u1, codes[u1]["code"])
     assert r.status == 401 and r.json()["error"]["code"] == "code_revoked", r
     assert s.request("DELETE", f"/api/v1/sessions/{sid}/login-codes/{uid1}",
