@@ -11,101 +11,23 @@
 // Environment: KT_URL, KT_CREDS (the demo credentials JSON), KT_PUBLISHED
 // (JSON {full name: mark as shown} of the students who took the test),
 // KT_SHOTS (screenshots, PDFs and the downloads), KT_PROFILE.
-// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line.
-import { chromium } from 'playwright-core';
+// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line (the
+// protocol of harness.mjs).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { check, dlg, env, facts, log, logout, open, page, readJson, run, setup, shot, SHOTS, staffLogin, waitFor } from './harness.mjs';
 
-const env = process.env;
-for (const k of ['KT_URL', 'KT_CREDS', 'KT_PUBLISHED']) {
-  if (!env[k]) { console.log(`FAIL: ${k} is not set`); process.exit(2); }
-}
-const BASE = env.KT_URL.replace(/\/$/, '');
-const SHOTS = env.KT_SHOTS || os.tmpdir();
-const CREDS = JSON.parse(fs.readFileSync(env.KT_CREDS, 'utf8'));
+setup({ need: ['KT_URL', 'KT_CREDS', 'KT_PUBLISHED'], overallMs: 240000, failShot: 'gradebook-FAIL.png' });
+const CREDS = readJson(env.KT_CREDS);
 const PUBLISHED = JSON.parse(env.KT_PUBLISHED);
-const OVERALL_MS = 240000;
-const t0 = Date.now();
 
-class Fail extends Error {}
-const check = (cond, msg) => { if (!cond) throw new Fail(msg); };
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
-const facts = {};
-
-const profile = fs.mkdtempSync(path.join(env.KT_PROFILE || os.tmpdir(), 'profile-'));
-let ctx = null;
-let page;
-const pageErrors = [];
-async function cleanup() {
-  try { if (ctx) await ctx.close(); } catch (e) { /* already gone */ }
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-const overall = setTimeout(async () => {
-  console.log(`FAIL: overall time limit of ${OVERALL_MS / 1000} s reached`);
-  await cleanup();
-  process.exit(3);
-}, OVERALL_MS);
-
-async function waitFor(desc, fn, arg, timeout = 10000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({
-      hash: location.hash, title: document.getElementById('page-title')?.textContent,
-      alerts: Array.from(document.querySelectorAll('.notice.error, .field-error')).map((n) => n.textContent).join(' | '),
-    })).catch(() => ({}));
-    throw new Fail(`${desc} (not within ${timeout} ms; page: ${JSON.stringify(state)})`);
-  }
-}
-const dlg = (label) => page.locator('dialog.kt-dialog[open] button', { hasText: label }).first().click();
-
-/* A screenshot at 1366×768 and at 390×844 (no horizontal page scroll there). */
-async function shot(name, full = true) {
-  await page.evaluate(() => { const t = document.getElementById('toast'); if (t) t.remove(); });
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-1366.png`), fullPage: full });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(200);
-  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-  check(sw <= 390, `${name}: the page scrolls sideways at 390 px (${sw} px wide)`);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-390.png`), fullPage: full });
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-async function staffLogin(who) {
-  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-  await page.fill('#login-user', who.username);
-  await page.fill('#login-pass', who.password);
-  await page.click('#login-submit');
-  await page.locator('#view-app').waitFor({ state: 'visible' });
-  await waitFor('the start screen is drawn', () => !document.querySelector('#screen .loading'));
-}
-async function logout() {
-  await page.click('#logout');
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-}
-async function open(hash) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
-  await waitFor(`${hash} is drawn`, (h) => location.hash.startsWith(h.split('?')[0]) && !document.querySelector('#screen .loading'), hash);
-}
 const cell = (r, c) => page.locator(`table.gradebook tbody tr:nth-child(${r + 1}) .gb-cell`).nth(c);
 const focused = () => page.evaluate(() => { const a = document.activeElement; return a && a.dataset ? `${a.dataset.r},${a.dataset.c}` : ''; });
 const avgText = (r) => page.locator(`table.gradebook tbody tr:nth-child(${r + 1}) td.gb-avg`).innerText();
 const rowName = (r) => page.locator(`table.gradebook tbody tr:nth-child(${r + 1}) th.gb-name`).innerText();
 const sheetDrawn = () => waitFor('the sheet is drawn', () => document.querySelectorAll('table.gradebook tbody tr').length === 40 && !document.querySelector('#screen .loading'));
 
-async function main() {
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh',
-    viewport: { width: 1366, height: 768 }, args: ['--no-sandbox'], acceptDownloads: true,
-  });
-  ctx = browser;
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
-
+run(async () => {
   // ---------------------------------------------------------------- teacher: the sheet
   await staffLogin(CREDS.teacher);
   await page.click('#nav-list a:has-text("Sổ điểm")');
@@ -263,20 +185,4 @@ async function main() {
   fs.writeFileSync(path.join(SHOTS, 'print-key.pdf'), await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true }));
   await page.emulateMedia({ media: 'screen' });
   log(`ok: printed ${facts.forms} forms, form ${first}, key of ${first}`);
-
-  check(!pageErrors.length, `errors on the page: ${pageErrors.join(' | ')}`);
-  console.log('@@ ' + JSON.stringify({ event: 'done', ...facts }));
-}
-
-main().then(async () => {
-  clearTimeout(overall);
-  await cleanup();
-  console.log('ALL OK');
-  process.exit(0);
-}).catch(async (e) => {
-  clearTimeout(overall);
-  console.log(`FAIL: ${e instanceof Fail ? e.message : (e && e.stack) || e}`);
-  try { if (page) await page.screenshot({ path: path.join(SHOTS, 'gradebook-FAIL.png'), fullPage: true }); } catch (x) { /* gone */ }
-  await cleanup();
-  process.exit(1);
 });

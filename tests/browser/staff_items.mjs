@@ -7,26 +7,13 @@
 // server with the demo school and passes: KT_URL, KT_TEACHER, KT_HEAD,
 // KT_OTHER (user:password each), KT_SHOTS (screenshots), KT_PROFILE.
 // Prints "ITEM <id>" once the item exists, and "ALL OK" when every check
-// passed; otherwise a FAIL line and a non-zero exit.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// passed; otherwise a FAIL line and a non-zero exit (the protocol of
+// harness.mjs).
 import zlib from 'node:zlib';
+import { check, env, log, logout, page, run, setup, shot, staffLogin, waitFor } from './harness.mjs';
 
-const env = process.env;
-for (const k of ['KT_URL', 'KT_TEACHER', 'KT_HEAD', 'KT_OTHER']) {
-  if (!env[k]) { console.log(`FAIL: ${k} is not set`); process.exit(2); }
-}
-const BASE = env.KT_URL.replace(/\/$/, '');
-const SHOTS = env.KT_SHOTS || os.tmpdir();
-const OVERALL_MS = 170000;
-const t0 = Date.now();
-const cred = (v) => { const i = v.indexOf(':'); return { user: v.slice(0, i), pass: v.slice(i + 1) }; };
-
-class Fail extends Error {}
-const check = (cond, msg) => { if (!cond) throw new Fail(msg); };
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+setup({ need: ['KT_URL', 'KT_TEACHER', 'KT_HEAD', 'KT_OTHER'], overallMs: 170000, failShot: 'staff-FAIL.png', dump: { screen: '#screen' } });
+const cred = (v) => { const i = v.indexOf(':'); return { username: v.slice(0, i), password: v.slice(i + 1) }; };
 
 /* A real PNG (a 20x10 red bar with a CRC-checked structure). */
 function png() {
@@ -45,65 +32,20 @@ function png() {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-const profile = fs.mkdtempSync(path.join(env.KT_PROFILE || os.tmpdir(), 'profile-'));
-let ctx = null, page = null;
-const pageErrors = [], cspErrors = [];
-async function cleanup() {
-  try { if (ctx) await ctx.close(); } catch (e) { /* gone */ }
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-const overall = setTimeout(async () => { console.log(`FAIL: overall time limit of ${OVERALL_MS / 1000} s reached`); await cleanup(); process.exit(3); }, OVERALL_MS);
-
-async function waitFor(desc, fn, arg, timeout = 8000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({ hash: location.hash, title: document.getElementById('page-title')?.textContent, screen: document.getElementById('screen')?.innerText.slice(0, 600) })).catch(() => ({}));
-    throw new Fail(`${desc} (not within ${timeout} ms; page: ${JSON.stringify(state)})`);
-  }
-}
 const screenReady = () => waitFor('screen rendered', () => !document.querySelector('#screen > .loading'));
 
-/* Every screen at 1366×768 and at 390×844 (full page), and no horizontal
- * page scroll on the phone. */
-async function shots(name) {
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, `staff-${name}-1366.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(200);
-  await page.screenshot({ path: path.join(SHOTS, `staff-${name}-390.png`), fullPage: true });
-  const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  check(over <= 1, `${name}: the page scrolls sideways at 390 px (${over} px)`);
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
+/* Every screen at 1366×768 and at 390×844 (full page; no sideways scroll at 390). */
+const shots = (name) => shot(`staff-${name}`);
+/* Logs in at a fresh visit of / (no screen in the address) as WHO (user:password). */
 async function login(who) {
-  const c = cred(who);
-  await page.goto(BASE + '/');
-  if (await page.locator('#logout').isVisible()) {
-    await page.click('#logout');
-    await page.evaluate(() => history.replaceState(null, '', '/')); // a fresh visit of /, no screen in the address
-  }
-  await waitFor('the login form', () => !document.getElementById('view-login').hidden);
-  await page.fill('#login-user', c.user);
-  await page.fill('#login-pass', c.pass);
-  await page.click('#login-submit');
-  await waitFor('logged in', () => !document.getElementById('view-app').hidden && location.hash.length > 2);
-  await screenReady();
+  if (await page.locator('#logout').isVisible()) await logout();
+  await staffLogin(cred(who));
 }
 const go = async (hash) => { await page.evaluate((h) => { location.hash = h; }, hash); await page.waitForTimeout(50); await screenReady(); };
 const total = () => page.evaluate(() => Number(document.getElementById('bank-total')?.dataset.total));
 
-async function run() {
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1366, height: 768 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh',
-  });
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+run(async () => {
+  const cspErrors = [];
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
   page.on('dialog', (d) => d.dismiss());
 
@@ -262,20 +204,5 @@ async function run() {
   log(`refusal: ${refusal}`);
   await shots('editor-refused');
 
-  check(!pageErrors.length, 'page errors: ' + pageErrors.join(' | '));
   check(!cspErrors.length, 'CSP violations: ' + cspErrors.join(' | '));
-}
-
-try {
-  await run();
-  clearTimeout(overall);
-  await cleanup();
-  console.log('ALL OK');
-  process.exit(0);
-} catch (e) {
-  clearTimeout(overall);
-  console.log('FAIL: ' + (e instanceof Fail ? e.message : e.stack || e));
-  try { if (page) await page.screenshot({ path: path.join(SHOTS, 'staff-FAIL.png'), fullPage: true }); } catch (x) { /* */ }
-  await cleanup();
-  process.exit(1);
-}
+});

@@ -10,81 +10,17 @@
 // Environment: KT_URL, KT_CREDS (demo credentials JSON), KT_SESSION (the
 // session id), KT_ESSAYS (JSON: [{ref, criteria}] per essay), KT_STUDENTS
 // (how many answered), KT_SHOTS, KT_PROFILE.
-// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line (the
+// protocol of harness.mjs).
+import { check, env, facts, log, login, logout, open, page, readJson, run, setup, shot, staffLogin, waitFor } from './harness.mjs';
 
-const env = process.env;
-for (const k of ['KT_URL', 'KT_CREDS', 'KT_SESSION', 'KT_ESSAYS', 'KT_STUDENTS']) {
-  if (!env[k]) { console.log(`FAIL: ${k} is not set`); process.exit(2); }
-}
-const BASE = env.KT_URL.replace(/\/$/, '');
-const SHOTS = env.KT_SHOTS || os.tmpdir();
-const CREDS = JSON.parse(fs.readFileSync(env.KT_CREDS, 'utf8'));
+setup({ need: ['KT_URL', 'KT_CREDS', 'KT_SESSION', 'KT_ESSAYS', 'KT_STUDENTS'], overallMs: 200000, failShot: 'marking-FAIL.png' });
+const CREDS = readJson(env.KT_CREDS);
 const SID = env.KT_SESSION;
 const ESSAYS = JSON.parse(env.KT_ESSAYS);
 const NSTUDENTS = Number(env.KT_STUDENTS);
-const OVERALL_MS = 200000;
-const t0 = Date.now();
+facts.marks = [];
 
-class Fail extends Error {}
-const check = (cond, msg) => { if (!cond) throw new Fail(msg); };
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
-const facts = { marks: [] };
-
-const profile = fs.mkdtempSync(path.join(env.KT_PROFILE || os.tmpdir(), 'profile-'));
-let ctx = null;
-let page;
-const pageErrors = [];
-async function cleanup() {
-  try { if (ctx) await ctx.close(); } catch (e) { /* already gone */ }
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-const overall = setTimeout(async () => {
-  console.log(`FAIL: overall time limit of ${OVERALL_MS / 1000} s reached`);
-  await cleanup();
-  process.exit(3);
-}, OVERALL_MS);
-
-async function waitFor(desc, fn, arg, timeout = 10000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({
-      hash: location.hash, title: document.getElementById('page-title')?.textContent,
-      focus: document.activeElement && (document.activeElement.id || document.activeElement.tagName),
-      alerts: Array.from(document.querySelectorAll('.notice.error, .field-error')).map((n) => n.textContent).join(' | '),
-    })).catch(() => ({}));
-    throw new Fail(`${desc} (not within ${timeout} ms; page: ${JSON.stringify(state)})`);
-  }
-}
-
-/* A screenshot at one width; no horizontal page scroll at 390 px. */
-async function shot(name, width, full = true) {
-  await page.evaluate(() => { const t = document.getElementById('toast'); if (t) t.remove(); });
-  await page.setViewportSize({ width, height: width === 390 ? 844 : 768 });
-  await page.waitForTimeout(200);
-  if (width === 390) {
-    const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-    check(sw <= 390, `${name}: the page scrolls sideways at 390 px (${sw} px wide)`);
-  }
-  await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: full });
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-async function login(username, password) {
-  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-  await page.fill('#login-user', username);
-  await page.fill('#login-pass', password);
-  await page.click('#login-submit');
-}
-async function open(hash) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
-  await waitFor(`${hash} is drawn`, (h) => location.hash.startsWith(h.split('?')[0]) && !document.querySelector('#screen .loading'), hash);
-}
 const focusName = () => page.evaluate(() => document.activeElement && (document.activeElement.name || document.activeElement.id));
 
 /* Marks every answer of the essay on screen with the keyboard only. */
@@ -106,35 +42,24 @@ async function markEssay(e, number) {
     await page.keyboard.press('Control+A');
     await page.keyboard.type(comment);
     if (n === 0 && number === ESSAYS[0].number) {
-      await shot('marking', 1366, false);
-      await shot('marking', 390, true);
+      await shot('marking', false, [1366]);
+      await shot('marking', true, [390]);
     }
     await page.keyboard.press('Control+Enter');
     facts.marks.push({ ref: e.ref, who, given: given.map((x) => x.replace(',', '.')), comment });
   }
 }
 
-async function main() {
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh',
-    viewport: { width: 1366, height: 768 }, args: ['--no-sandbox'],
-  });
-  ctx = browser;
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
-
+run(async () => {
   // ---------------------------------------------------------------- the queue
-  await login(CREDS.teacher.username, CREDS.teacher.password);
-  await page.locator('#view-app').waitFor({ state: 'visible' });
+  await staffLogin(CREDS.teacher);
   await open(`#/sessions/${SID}`);
   await waitFor('the session page links to the marking', () => !!document.querySelector('.release-panel a[href$="/marking"]'));
   await page.click('.release-panel a[href$="/marking"]');
   await waitFor('the queue lists the essays', (n) => document.querySelectorAll('table.marking-queue tbody tr').length === n, ESSAYS.length);
   const rows = await page.locator('table.marking-queue tbody tr').allInnerTexts();
   check(rows.every((r) => r.includes(`Đã chấm 0/${NSTUDENTS}`)), `every essay shows "Đã chấm 0/${NSTUDENTS}": ${rows.join(' | ')}`);
-  await shot('marking-queue', 1366);
-  await shot('marking-queue', 390);
+  await shot('marking-queue');
   log('ok: the queue shows each essay with its progress');
 
   // ---------------------------------------------------------------- keyboard marking
@@ -184,8 +109,7 @@ async function main() {
   await page.click('.release-form button[type=submit]');
   await waitFor('released with the explanations', () => /Đã công bố: điểm, đáp án và lời giải/.test(document.querySelector('.release-state')?.textContent || ''));
   log('ok: released with answers and explanations');
-  await page.click('#logout');
-  await page.locator('#view-login').waitFor({ state: 'visible' });
+  await logout();
 
   // ---------------------------------------------------------------- the student
   const st = CREDS.students[1];
@@ -211,23 +135,6 @@ async function main() {
   check(badges.includes('Sai') && badges.includes('Đúng'), `right and wrong answers are told apart: ${badges.join(', ')}`);
   check(review.some((x) => x.math), 'math renders as MathML');
   facts.review = review.length;
-  await shot('student-review', 1366);
-  await shot('student-review', 390);
+  await shot('student-review');
   log('ok: the student sees the per-question review with the key, explanation and comment');
-
-  check(!pageErrors.length, `errors on the page: ${pageErrors.join(' | ')}`);
-  console.log('@@ ' + JSON.stringify({ event: 'done', ...facts }));
-}
-
-main().then(async () => {
-  clearTimeout(overall);
-  await cleanup();
-  console.log('ALL OK');
-  process.exit(0);
-}).catch(async (e) => {
-  clearTimeout(overall);
-  console.log(`FAIL: ${e instanceof Fail ? e.message : (e && e.stack) || e}`);
-  try { if (page) await page.screenshot({ path: path.join(SHOTS, 'marking-FAIL.png'), fullPage: true }); } catch (x) { /* gone */ }
-  await cleanup();
-  process.exit(1);
 });

@@ -17,86 +17,15 @@
 //
 // Environment: KT_URL, KT_CREDS (the demo credentials JSON), KT_SESSION
 // (the demo session's id), KT_SHOTS, KT_PROFILE.
-// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import os from 'node:os';
+// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line (the
+// protocol of harness.mjs).
 import path from 'node:path';
+import { BASE, check, dlg, env, facts, log, login, logout, open, page, readJson, run, setup, shot, SHOTS, staffLogin, waitFor } from './harness.mjs';
 
-const env = process.env;
-for (const k of ['KT_URL', 'KT_CREDS', 'KT_SESSION']) {
-  if (!env[k]) { console.log(`FAIL: ${k} is not set`); process.exit(2); }
-}
-const BASE = env.KT_URL.replace(/\/$/, '');
-const SHOTS = env.KT_SHOTS || os.tmpdir();
-const CREDS = JSON.parse(fs.readFileSync(env.KT_CREDS, 'utf8'));
+setup({ need: ['KT_URL', 'KT_CREDS', 'KT_SESSION'], overallMs: 240000, failShot: 'monitor-FAIL.png',
+  launch: { timezoneId: 'Europe/Paris' }, dump: { status: '.monitor-status' } });
+const CREDS = readJson(env.KT_CREDS);
 const SID = Number(env.KT_SESSION);
-const OVERALL_MS = 240000;
-const t0 = Date.now();
-
-class Fail extends Error {}
-const check = (cond, msg) => { if (!cond) throw new Fail(msg); };
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
-const facts = {};
-
-const profile = fs.mkdtempSync(path.join(env.KT_PROFILE || os.tmpdir(), 'profile-'));
-let ctx = null;
-let page;
-const pageErrors = [];
-async function cleanup() {
-  try { if (ctx) await ctx.close(); } catch (e) { /* already gone */ }
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-const overall = setTimeout(async () => {
-  console.log(`FAIL: overall time limit of ${OVERALL_MS / 1000} s reached`);
-  await cleanup();
-  process.exit(3);
-}, OVERALL_MS);
-
-async function waitFor(desc, fn, arg, timeout = 10000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({
-      hash: location.hash, title: document.getElementById('page-title')?.textContent,
-      status: document.querySelector('.monitor-status')?.textContent,
-      alerts: Array.from(document.querySelectorAll('.notice.error, .field-error')).map((n) => n.textContent).join(' | '),
-    })).catch(() => ({}));
-    throw new Fail(`${desc} (not within ${timeout} ms; page: ${JSON.stringify(state)})`);
-  }
-}
-const dlg = (label) => page.locator('dialog.kt-dialog[open] button', { hasText: label }).first().click();
-
-/* A screenshot at 1366×768 and at 390×844 (no horizontal page scroll there). */
-async function shot(name, full = true) {
-  await page.evaluate(() => { const t = document.getElementById('toast'); if (t) t.remove(); });
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-1366.png`), fullPage: full });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(200);
-  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-  check(sw <= 390, `${name}: the page scrolls sideways at 390 px (${sw} px wide)`);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-390.png`), fullPage: full });
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-async function login(username, password) {
-  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-  await page.fill('#login-user', username);
-  await page.fill('#login-pass', password);
-  await page.click('#login-submit');
-}
-async function staffLogin(who) {
-  await login(who.username, who.password);
-  await page.locator('#view-app').waitFor({ state: 'visible' });
-  await waitFor('the start screen is drawn', () => !document.querySelector('#screen .loading'));
-}
-async function open(hash) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
-  await waitFor(`${hash} is drawn`, (h) => location.hash.startsWith(h.split('?')[0]) && !document.querySelector('#screen .loading'), hash);
-}
 
 /* The API as a student (from node, not the page). */
 async function api(method, p, body, token) {
@@ -116,16 +45,7 @@ const rows = () => page.evaluate(() => Object.fromEntries(Array.from(document.qu
 const secs = (t) => { const p = t.split(':').map(Number); return p.length === 3 ? p[0] * 3600 + p[1] * 60 + p[2] : p[0] * 60 + p[1]; };
 const row = (name) => page.locator('table.monitor-table tbody tr', { has: page.locator('.name', { hasText: name }) });
 
-async function main() {
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, locale: 'vi-VN', timezoneId: 'Europe/Paris',
-    viewport: { width: 1366, height: 768 }, args: ['--no-sandbox'],
-  });
-  ctx = browser;
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
-
+run(async () => {
   // ---------------------------------------------------------------- access code on the session page
   await staffLogin(CREDS.teacher);
   await open(`#/sessions/${SID}`);
@@ -255,8 +175,7 @@ async function main() {
 
   // ---------------------------------------------------------------- a student confirms the start with the code
   const c = CREDS.students[25];
-  await page.click('#logout');
-  await page.locator('#view-login').waitFor({ state: 'visible' });
+  await logout();
   await login(c.username, c.password);
   await page.waitForURL(/\/student\/$/, { timeout: 10000 });
   await page.setViewportSize({ width: 390, height: 844 });
@@ -279,21 +198,6 @@ async function main() {
   facts.code_student = c.username;
   log('ok: the student confirmed the start with the access code (a wrong one first)');
 
-  check(!pageErrors.length, `errors on the page: ${pageErrors.join(' | ')}`);
   facts.started = started.map((s) => s.username);
   facts.names = names;
-  console.log('@@ ' + JSON.stringify({ event: 'done', ...facts }));
-}
-
-main().then(async () => {
-  clearTimeout(overall);
-  await cleanup();
-  console.log('ALL OK');
-  process.exit(0);
-}).catch(async (e) => {
-  clearTimeout(overall);
-  console.log(`FAIL: ${e instanceof Fail ? e.message : (e && e.stack) || e}`);
-  try { if (page) await page.screenshot({ path: path.join(SHOTS, 'monitor-FAIL.png'), fullPage: true }); } catch (x) { /* gone */ }
-  await cleanup();
-  process.exit(1);
 });

@@ -10,71 +10,12 @@
 // session_id, test_id, n, mean, sd, median, hist, items {ref: {p, r_pb,
 // r_rest, d, flags, options}}), KT_XLSX (where to save the download),
 // KT_SHOTS (screenshots), KT_PROFILE. Exit 0 and "ALL OK" when every check
-// passed; otherwise a FAIL line.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// passed; otherwise a FAIL line (the protocol of harness.mjs).
+import { check, env, facts, log, open, page, readJson, run, setup, shot, staffLogin, waitFor } from './harness.mjs';
 
-const env = process.env;
-for (const k of ['KT_URL', 'KT_CREDS', 'KT_EXPECT', 'KT_XLSX']) {
-  if (!env[k]) { console.log(`FAIL: ${k} is not set`); process.exit(2); }
-}
-const BASE = env.KT_URL.replace(/\/$/, '');
-const SHOTS = env.KT_SHOTS || os.tmpdir();
-const CREDS = JSON.parse(fs.readFileSync(env.KT_CREDS, 'utf8'));
-const EXP = JSON.parse(fs.readFileSync(env.KT_EXPECT, 'utf8'));
-const OVERALL_MS = 150000;
-const t0 = Date.now();
-
-class Fail extends Error {}
-const check = (cond, msg) => { if (!cond) throw new Fail(msg); };
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
-const facts = {};
-
-const profile = fs.mkdtempSync(path.join(env.KT_PROFILE || os.tmpdir(), 'profile-'));
-let ctx = null;
-let page;
-const pageErrors = [];
-async function cleanup() {
-  try { if (ctx) await ctx.close(); } catch (e) { /* already gone */ }
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-const overall = setTimeout(async () => {
-  console.log(`FAIL: overall time limit of ${OVERALL_MS / 1000} s reached`);
-  await cleanup();
-  process.exit(3);
-}, OVERALL_MS);
-
-async function waitFor(desc, fn, arg, timeout = 10000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({
-      hash: location.hash, title: document.getElementById('page-title')?.textContent,
-      alerts: Array.from(document.querySelectorAll('.notice.error, .field-error')).map((n) => n.textContent).join(' | '),
-    })).catch(() => ({}));
-    throw new Fail(`${desc} (not within ${timeout} ms; page: ${JSON.stringify(state)})`);
-  }
-}
-
-/* A screenshot at 1366×768 and at 390×844 (no horizontal page scroll there). */
-async function shot(name, full = true) {
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-1366.png`), fullPage: full });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(200);
-  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-  check(sw <= 390, `${name}: the page scrolls sideways at 390 px (${sw} px wide)`);
-  await page.screenshot({ path: path.join(SHOTS, `${name}-390.png`), fullPage: full });
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-async function open(hash) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
-  await waitFor(`${hash} is drawn`, (h) => location.hash.startsWith(h.split('?')[0]) && !document.querySelector('#screen .loading'), hash);
-}
+setup({ need: ['KT_URL', 'KT_CREDS', 'KT_EXPECT', 'KT_XLSX'], overallMs: 150000, failShot: 'results-fail.png' });
+const CREDS = readJson(env.KT_CREDS);
+const EXP = readJson(env.KT_EXPECT);
 
 /* "0,63" → 0.63; "—" → null. The page shows two decimals of the server's four:
  * equal within half a unit plus the server's rounding. */
@@ -84,23 +25,8 @@ function near(got, want, what) {
   check(got !== null && Math.abs(got - want) <= 0.00505 + 1e-9, `${what}: page shows ${got}, expected ${want}`);
 }
 
-async function main() {
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh',
-    viewport: { width: 1366, height: 768 }, args: ['--no-sandbox'], acceptDownloads: true,
-  });
-  ctx = browser;
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
-
-  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-  await page.fill('#login-user', CREDS.teacher.username);
-  await page.fill('#login-pass', CREDS.teacher.password);
-  await page.click('#login-submit');
-  await page.locator('#view-app').waitFor({ state: 'visible' });
-  await waitFor('the start screen is drawn', () => !document.querySelector('#screen .loading'));
+run(async () => {
+  await staffLogin(CREDS.teacher);
 
   // From the session page, by its link.
   await open(`#/sessions/${EXP.session_id}`);
@@ -210,20 +136,4 @@ async function main() {
   const bars2 = await page.evaluate(() => Array.from(document.querySelectorAll('svg.hist rect.hist-bar')).map((r) => Number(r.dataset.count)));
   check(JSON.stringify(bars2) === JSON.stringify(EXP.hist), `test histogram ${bars2}`);
   await shot('results-test', true);
-
-  check(pageErrors.length === 0, `page errors: ${pageErrors.join(' | ')}`);
-}
-
-main().then(async () => {
-  console.log('@@ ' + JSON.stringify({ event: 'done', ...facts }));
-  clearTimeout(overall);
-  await cleanup();
-  console.log('ALL OK');
-  process.exit(0);
-}).catch(async (e) => {
-  console.log(`FAIL: ${e instanceof Fail ? e.message : (e && e.stack) || e}`);
-  try { await page.screenshot({ path: path.join(SHOTS, 'results-fail.png'), fullPage: true }); } catch (x) { /* none */ }
-  clearTimeout(overall);
-  await cleanup();
-  process.exit(1);
 });

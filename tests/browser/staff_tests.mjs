@@ -8,92 +8,22 @@
 // line.
 //
 // Environment: KT_URL, KT_CREDS (the demo credentials JSON), KT_ROSTER (a
-// small roster .csv), KT_QTI (a QTI item .xml), KT_SHOTS (screenshots),
+// small roster .csv), KT_QTI and KT_QTI_BAD (a good and a broken QTI item
+// .xml), KT_DOCX (a Word file with one bad question), KT_SHOTS (screenshots),
 // KT_PROFILE (where the fresh Chromium profile is made).
-// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line.
-import { chromium } from 'playwright-core';
+// Exit 0 and "ALL OK" when every check passed; otherwise a FAIL line (the
+// protocol of harness.mjs).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { check, dlg, env, facts, log, login, logout, open, page, readJson, run, setup, shot as shotAt, SHOTS, staffLogin, waitFor } from './harness.mjs';
 
-const env = process.env;
-for (const k of ['KT_URL', 'KT_CREDS', 'KT_ROSTER', 'KT_QTI', 'KT_QTI_BAD']) {
-  if (!env[k]) { console.log(`FAIL: ${k} is not set`); process.exit(2); }
-}
-const BASE = env.KT_URL.replace(/\/$/, '');
-const SHOTS = env.KT_SHOTS || os.tmpdir();
-const CREDS = JSON.parse(fs.readFileSync(env.KT_CREDS, 'utf8'));
-const OVERALL_MS = 240000;
-const t0 = Date.now();
+setup({ need: ['KT_URL', 'KT_CREDS', 'KT_ROSTER', 'KT_QTI', 'KT_QTI_BAD', 'KT_DOCX'], overallMs: 240000, failShot: 'staff-FAIL.png',
+  launch: { timezoneId: 'Europe/Paris' } });
+const CREDS = readJson(env.KT_CREDS);
 const ZONE = 'Asia/Ho_Chi_Minh';
-
-class Fail extends Error {}
-const check = (cond, msg) => { if (!cond) throw new Fail(msg); };
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
-const facts = {};
-
-const profile = fs.mkdtempSync(path.join(env.KT_PROFILE || os.tmpdir(), 'profile-'));
-let ctx = null;
-let page;
-const pageErrors = [];
-async function cleanup() {
-  try { if (ctx) await ctx.close(); } catch (e) { /* already gone */ }
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-const overall = setTimeout(async () => {
-  console.log(`FAIL: overall time limit of ${OVERALL_MS / 1000} s reached`);
-  await cleanup();
-  process.exit(3);
-}, OVERALL_MS);
-
-async function waitFor(desc, fn, arg, timeout = 10000) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  } catch (e) {
-    const state = await page.evaluate(() => ({
-      hash: location.hash, title: document.getElementById('page-title')?.textContent,
-      alerts: Array.from(document.querySelectorAll('.notice.error, .field-error')).map((n) => n.textContent).join(' | '),
-    })).catch(() => ({}));
-    throw new Fail(`${desc} (not within ${timeout} ms; page: ${JSON.stringify(state)})`);
-  }
-}
 const text = (sel) => page.locator(sel).first().innerText();
-const dlg = (label) => page.locator('dialog.kt-dialog[open] button', { hasText: label }).first().click();
+const shot = (name, full) => shotAt(`staff-${name}`, full);
 
-/* A screenshot at 1366×768 and at 390×844 (no horizontal page scroll there). */
-async function shot(name, full = true) {
-  await page.evaluate(() => { const t = document.getElementById('toast'); if (t) t.remove(); });
-  await page.setViewportSize({ width: 1366, height: 768 });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: path.join(SHOTS, `staff-${name}-1366.png`), fullPage: full });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(200);
-  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
-  check(sw <= 390, `${name}: the page scrolls sideways at 390 px (${sw} px wide)`);
-  await page.screenshot({ path: path.join(SHOTS, `staff-${name}-390.png`), fullPage: full });
-  await page.setViewportSize({ width: 1366, height: 768 });
-}
-
-async function login(username, password) {
-  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-  await page.fill('#login-user', username);
-  await page.fill('#login-pass', password);
-  await page.click('#login-submit');
-}
-async function staffLogin(who) {
-  await login(who.username, who.password);
-  await page.locator('#view-app').waitFor({ state: 'visible' });
-  await waitFor('the start screen is drawn', () => !document.querySelector('#screen .loading'));
-}
-async function logout() {
-  await page.click('#logout');
-  await page.locator('#view-login').waitFor({ state: 'visible' });
-}
-async function open(hash) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
-  await waitFor(`${hash} is drawn`, (h) => location.hash.startsWith(h.split('?')[0]) && !document.querySelector('#screen .loading'), hash);
-}
 /* dd/mm/yyyy HH:mm in the school's zone, `min` minutes from now. */
 function viDate(min) {
   const d = new Date(Date.now() + min * 60000);
@@ -108,16 +38,7 @@ const apiAs = (method, p, body) => page.evaluate(async ([method, p, body]) => {
   return { status: r.status, data };
 }, [method, p, body]);
 
-async function main() {
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', headless: true, locale: 'vi-VN', timezoneId: 'Europe/Paris',
-    viewport: { width: 1366, height: 768 }, args: ['--no-sandbox'],
-  });
-  ctx = browser;
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text()); });
-
+run(async () => {
   const title = `Kiểm tra giữa kỳ — Toán 10 (trình duyệt ${Date.now() % 100000})`;
   // ---------------------------------------------------------------- builder
   await staffLogin(CREDS.teacher);
@@ -453,20 +374,4 @@ async function main() {
   await waitFor('unlock confirmed', () => /Đã mở khoá/.test(document.getElementById('toast')?.textContent || ''));
   await shot('people-teacher', false);
   log('ok: teacher resets a student\'s password and unlocks in a few seconds');
-
-  check(!pageErrors.length, `errors on the page: ${pageErrors.join(' | ')}`);
-  console.log('@@ ' + JSON.stringify({ event: 'done', ...facts }));
-}
-
-main().then(async () => {
-  clearTimeout(overall);
-  await cleanup();
-  console.log('ALL OK');
-  process.exit(0);
-}).catch(async (e) => {
-  clearTimeout(overall);
-  console.log(`FAIL: ${e instanceof Fail ? e.message : (e && e.stack) || e}`);
-  try { if (page) await page.screenshot({ path: path.join(SHOTS, 'staff-FAIL.png'), fullPage: true }); } catch (x) { /* gone */ }
-  await cleanup();
-  process.exit(1);
 });
