@@ -850,11 +850,16 @@ healthz_done(http_request *req, pg_query *q)
     }
 }
 
+/* Readiness, what HAProxy checks: 200 while the database answers. The ping
+ * goes ahead of the queued work: during a login or start storm the queue is
+ * long but the gateway is working, and waiting behind it made HAProxy's
+ * check time out and take every gateway out of rotation at once. */
 static void
 h_healthz(http_request *req)
 {
     pg_query *q = pg_query_new(NULL);
     pg_query_add(q, "core_ping", 0, NULL);
+    pg_query_first(q);
     api_run(req, q, healthz_done);
 }
 

@@ -45,6 +45,8 @@
     "   greatest(0, floor(extract(epoch FROM a.deadline - now())))::integer ELSE 0 END,"          \
     " 'submitted_at', a.submitted_at, 'submitted_by', a.submitted_by,"                            \
     " 'form_id', a.form_id,"                                                                      \
+    /* Submitted and scored (the score itself only where shown, below). */                        \
+    " 'scored', a.scored_at IS NOT NULL,"                                                         \
     " 'responses', coalesce((SELECT json_object_agg(r.item_ref, json_build_object("               \
     "   'response', r.response, 'seq', r.seq)) FROM responses r WHERE r.attempt_id = a.id),"      \
     "   '{}'),"                                                                                   \
@@ -967,16 +969,6 @@ show_attempt(http_request *req)
     api_run(req, q, submitted_view);
 }
 
-static void
-graded(void *arg, int ok)
-{
-    http_request *req = arg;
-    if (!ok)
-        log_error("attempt %lld: scoring failed, the background job will retry",
-                  (long long)api_param_id(req, 0));
-    show_attempt(req);
-}
-
 struct submit {
     struct kt_group_item g; /* first */
     http_request *req;
@@ -998,8 +990,11 @@ submits_build(int64_t school_id, struct kt_group_item **items, int n)
     return kt_group_query(school_id, "student_submits", rows, stmts, 2);
 }
 
-/* Scored now when this request closed the attempt, or when it was closed
- * and never scored; already scored: shown as it is (idempotent). */
+/* Acknowledged at the commit that closed the attempt: the reply is the
+ * attempt submitted, its score still to come ("scored": false); the
+ * scoring is queued behind the replies (grading.c). A repeated submit shows
+ * the attempt as it is (idempotent); one closed but left unscored by a
+ * gateway that stopped is scored by the expiry job. */
 static void
 submits_done(pg_query *q, struct kt_group_item **items, int n)
 {
@@ -1024,10 +1019,11 @@ submits_done(pg_query *q, struct kt_group_item **items, int n)
             api_db_error(req, q);
         else if (state[i] == UNKNOWN)
             api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
-        else if (state[i] == DONE)
+        else {
+            if (state[i] == CLOSED_NOW)
+                kt_grade_attempt(req->worker, sb->attempt_id, req->user->school_id, NULL, NULL);
             show_attempt(req);
-        else
-            kt_grade_attempt(req->worker, sb->attempt_id, req->user->school_id, graded, req);
+        }
         free(sb);
     }
 }
@@ -1206,8 +1202,10 @@ force_submitted(http_request *req, pg_query *q)
         api_error(req, 404, "not_found", "Không tìm thấy bài làm.");
     else if (!written || strcmp(written, "1") != 0)
         api_error(req, 409, "attempt_closed", "Bài làm này đã được nộp trước đó.");
-    else /* scored now, as the student's own submit */
-        kt_grade_attempt(req->worker, api_param_id(req, 0), req->user->school_id, graded, req);
+    else { /* scored behind the reply, as the student's own submit */
+        kt_grade_attempt(req->worker, api_param_id(req, 0), req->user->school_id, NULL, NULL);
+        show_attempt(req);
+    }
 }
 
 void

@@ -93,6 +93,7 @@ struct op_stats {
     double first, last;
     uint64_t status[600];
     uint64_t conn_err[BH_NERR];
+    json_t *error_codes; /* "503 database_timeout": count, of the final replies */
 };
 
 /* One second of the run, for the save timeline (where the slow saves are). */
@@ -119,6 +120,7 @@ static struct {
      * acknowledged saves (the seconds without saves of a failover). */
     uint64_t retried[NOPS];
     uint64_t retried_why[NOPS][600 + BH_NERR]; /* by HTTP status, then connection error */
+    json_t *retried_codes[NOPS];               /* the same by the reply's error code */
     double last_ack, max_ack_gap, max_ack_gap_at;
     struct event *pace, *progress, *hard;
     uint64_t last_progress_requests;
@@ -161,8 +163,32 @@ at(struct event *ev, double when)
 /* ------------------------------------------------------------------------ */
 /* Measurements                                                             */
 
+/* Counts a reply that is not 2xx under "STATUS CODE" in *counts: CODE is
+ * the gateway's error code ({"error":{"code":...}}), "html" for a page that
+ * is not JSON (HAProxy's own 503 "No server is available", 504...), "other"
+ * for anything else. Tells who answered a 503 and why. */
 static void
-record(enum op op, double issued, int status, enum bh_err err)
+count_error_code(json_t **counts, int status, const char *body, size_t len)
+{
+    if (status >= 200 && status < 300)
+        return;
+    char key[80];
+    json_t *j = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
+    if (code)
+        snprintf(key, sizeof(key), "%d %.60s", status, code);
+    else
+        snprintf(key, sizeof(key), "%d %s", status,
+                 body && len && memchr(body, '<', len < 64 ? len : 64) ? "html" : "other");
+    json_decref(j);
+    if (!*counts)
+        *counts = json_object();
+    json_t *n = json_object_get(*counts, key);
+    json_object_set_new(*counts, key, json_integer(json_integer_value(n) + 1));
+}
+
+static void
+record(enum op op, double issued, int status, const char *body, size_t len, enum bh_err err)
 {
     struct op_stats *s = &B.ops[op];
     double t = now_s();
@@ -174,6 +200,7 @@ record(enum op op, double issued, int status, enum bh_err err)
         return;
     }
     s->status[status]++;
+    count_error_code(&s->error_codes, status, body, len);
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 4096;
         s->lat_us = realloc(s->lat_us, s->cap * sizeof(*s->lat_us));
@@ -349,12 +376,14 @@ student_finished(struct student *s, enum sstate st)
  * 5xx, 429, 408): schedules the resend after its backoff (1 s doubling to
  * 15 s, +-25 %) and returns 1; 0 when the reply is final. */
 static int
-retry_later(struct student *s, int status, enum bh_err err)
+retry_later(struct student *s, int status, const char *body, size_t len, enum bh_err err)
 {
     if (!B.o.retry || (err == BH_OK && status < 500 && status != 429 && status != 408))
         return 0;
     B.retried[s->op]++;
     B.retried_why[s->op][err != BH_OK ? 600 + (int)err : status < 600 ? status : 599]++;
+    if (err == BH_OK)
+        count_error_code(&B.retried_codes[s->op], status, body, len);
     B.request_cap++; /* a resend is not one more save */
     s->failures++;
     double base = 1.0 * (double)(1 << (s->failures - 1 < 4 ? s->failures - 1 : 4));
@@ -372,9 +401,9 @@ submitted(void *arg, int status, const char *body, size_t len, enum bh_err err)
     (void)body;
     (void)len;
     struct student *s = arg;
-    if (retry_later(s, status, err))
+    if (retry_later(s, status, body, len, err))
         return;
-    record(OP_SUBMIT, s->issued, status, err);
+    record(OP_SUBMIT, s->issued, status, body, len, err);
     student_finished(s, S_DONE);
 }
 
@@ -392,12 +421,12 @@ saved(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     (void)len;
     struct student *s = arg;
-    if (retry_later(s, status, err))
+    if (retry_later(s, status, body, len, err))
         return;
     s->failures = 0;
-    record(OP_SAVE, s->issued, status, err);
+    record(OP_SAVE, s->issued, status, body, len, err);
     if (s->issued >= B.t_run + B.o.window_s && now_s() < B.t_end)
-        record(OP_SAVE_STEADY, s->issued, status, err);
+        record(OP_SAVE_STEADY, s->issued, status, body, len, err);
     if (err == BH_OK && status == 200 && int_after(body, "\"saved_seq\"") >= s->seq) {
         if (s->nacks == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 64;
@@ -451,7 +480,7 @@ got(void *arg, int status, const char *body, size_t len, enum bh_err err)
     (void)body;
     (void)len;
     struct student *s = arg;
-    record(OP_GET, s->issued, status, err);
+    record(OP_GET, s->issued, status, body, len, err);
     if (err != BH_OK || status != 200) {
         student_finished(s, S_FAILED);
         return;
@@ -466,7 +495,7 @@ started(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     (void)len;
     struct student *s = arg;
-    record(OP_START, s->issued, status, err);
+    record(OP_START, s->issued, status, body, len, err);
     if (err != BH_OK || (status != 200 && status != 201) ||
         !(s->attempt_id = int_after(body, "\"id\"")) || !(s->form = form_of(body))) {
         student_finished(s, S_FAILED);
@@ -551,7 +580,7 @@ logged_in(void *arg, int status, const char *body, size_t len, enum bh_err err)
         at(s->timer, now_s() + (double)(wait > 0 && wait <= 120 ? wait : 1));
         return;
     }
-    record(OP_LOGIN, s->login_first, status, err);
+    record(OP_LOGIN, s->login_first, status, body, len, err);
     json_t *j = err == BH_OK && status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
     const char *tok = json_string_value(json_object_get(j, "token"));
     if (tok && strlen(tok) < sizeof(s->token)) {
@@ -690,7 +719,7 @@ static void
 verified(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     struct student *s = arg;
-    record(OP_VERIFY, s->issued, status, err);
+    record(OP_VERIFY, s->issued, status, body, len, err);
     json_t *a = err == BH_OK && status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *resp = json_object_get(a, "responses");
     if (!json_is_object(resp)) {
@@ -766,7 +795,8 @@ static json_t *
 op_json(enum op op)
 {
     struct op_stats *s = &B.ops[op];
-    qsort(s->lat_us, s->n, sizeof(*s->lat_us), cmp_u32);
+    if (s->n) /* no array at all for an operation that never got a reply */
+        qsort(s->lat_us, s->n, sizeof(*s->lat_us), cmp_u32);
     json_t *status = json_object(), *conn = json_object();
     uint64_t count = 0;
     for (int i = 0; i < 600; i++) {
@@ -784,12 +814,13 @@ op_json(enum op op)
         count += s->conn_err[i];
     }
     double span = s->last - s->first;
-    return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o}", "count", (json_int_t)count,
+    json_t *codes = s->error_codes ? json_incref(s->error_codes) : json_object();
+    return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o,s:o}", "count", (json_int_t)count,
                      "per_second", span > 0 ? round((double)s->n / span * 10) / 10 : 0.0, "p50_ms",
                      pct_ms(s, 0.50), "p95_ms", pct_ms(s, 0.95), "p99_ms", pct_ms(s, 0.99),
                      "max_ms", s->n ? s->lat_us[s->n - 1] / 1000.0 : 0.0, "errors",
-                     (json_int_t)op_errors(&B.ops[op]), "status", status, "connection_errors",
-                     conn);
+                     (json_int_t)op_errors(&B.ops[op]), "status", status, "connection_errors", conn,
+                     "error_codes", codes);
 }
 
 static int
@@ -848,6 +879,11 @@ report(void)
             json_decref(w);
     }
     json_object_set_new(out, "retried_because", why);
+    json_t *why_codes = json_object();
+    for (int i = 0; i < NOPS; i++)
+        if (B.retried_codes[i])
+            json_object_set(why_codes, op_names[i], B.retried_codes[i]);
+    json_object_set_new(out, "retried_error_codes", why_codes);
     json_object_set_new(out, "longest_gap_between_acknowledged_saves_seconds",
                         json_real(round(B.max_ack_gap * 1000) / 1000));
     json_object_set_new(out, "longest_gap_started_at_seconds",
@@ -873,6 +909,16 @@ report(void)
                 json_real_value(json_object_get(o, "p99_ms")),
                 json_real_value(json_object_get(o, "max_ms")),
                 (long long)json_integer_value(json_object_get(o, "errors")));
+    }
+    for (int i = 0; i < NOPS; i++) {
+        json_t *codes = json_object_get(json_object_get(ops, op_names[i]), "error_codes");
+        const char *k;
+        json_t *v;
+        json_object_foreach(codes, k, v)
+        {
+            fprintf(stderr, "%s replied %s: %lld\n", op_names[i], k,
+                    (long long)json_integer_value(v));
+        }
     }
     fprintf(stderr,
             "saves acknowledged %llu (%.0f/s after the start window), lost answers %llu,"
@@ -1144,8 +1190,11 @@ kt_cmd_bench(int argc, char **argv)
             free(s->last_value[k]);
     }
     free(B.st);
-    for (int i = 0; i < NOPS; i++)
+    for (int i = 0; i < NOPS; i++) {
         free(B.ops[i].lat_us);
+        json_decref(B.ops[i].error_codes);
+        json_decref(B.retried_codes[i]);
+    }
     event_free(B.pace);
     event_free(B.progress);
     event_free(B.hard);

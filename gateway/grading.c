@@ -1,6 +1,7 @@
 /*
- * Scoring submitted attempts: load the attempt's answers and its form's
- * scoring rows (cached per worker, see "Scoring rows"), score each item with
+ * Scoring submitted attempts, behind the submit's reply, from a queue per
+ * worker in batches (see "The scoring queue"): load the attempts' answers
+ * and their forms' scoring rows (cached per worker, see "Scoring rows"), score each item with
  * the engine (exact decimals, hundredths stored), store the per-item and
  * total scores once. The expiry job submits attempts past their
  * deadline on its own and scores them, and rescores any submitted attempt
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -29,15 +31,6 @@
 #define EXPIRY_LOCK_KEY "7316004821" /* pg advisory lock: one expiry leader at a time */
 
 static const struct pg_stmt_def grading_stmts[] = {
-    /* The attempt's form and its test's scoring generation (migration 0035),
-     * then its answers; nothing when it is not submitted or already scored. */
-    {"grade_attempt",
-     "SELECT a.form_id, coalesce(g.gen, 0) FROM attempts a"
-     " JOIN test_forms f ON f.id = a.form_id"
-     " LEFT JOIN test_scoring_gen g ON g.test_id = f.test_id"
-     " WHERE a.id = $1::bigint AND a.status = 'submitted' AND a.scored_at IS NULL"},
-    {"grade_answers",
-     "SELECT r.item_ref, r.response::text FROM responses r WHERE r.attempt_id = $1::bigint"},
     /* A form's scoring rows with the generation they belong to. */
     {"grade_form_rows",
      "SELECT ti.item_ref, v.kind, v.scoring::text, ti.points, ti.scoring_version, v.qti_xml,"
@@ -52,6 +45,20 @@ static const struct pg_stmt_def grading_stmts[] = {
      " LEFT JOIN test_scoring_gen g ON g.test_id = f.test_id"
      " WHERE f.id = $1::bigint"
      " ORDER BY ti.item_ref"},
+    /* The scoring queue's load of a batch of attempts of one school (input
+     * rows o, attempt a): each one's form and its test's scoring
+     * generation, only while submitted and unscored; then their answers. */
+    {"grade_load_batch",
+     "SELECT i.o, a.form_id, coalesce(g.gen, 0)"
+     " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint)"
+     " JOIN attempts a ON a.id = i.a AND a.school_id = $2::bigint"
+     " JOIN test_forms f ON f.id = a.form_id"
+     " LEFT JOIN test_scoring_gen g ON g.test_id = f.test_id"
+     " WHERE a.status = 'submitted' AND a.scored_at IS NULL"},
+    {"grade_answers_batch",
+     "SELECT i.o, r.item_ref, r.response::text"
+     " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint)"
+     " JOIN responses r ON r.attempt_id = i.a AND r.school_id = $2::bigint ORDER BY i.o"},
     /* Group commit: the scores of many attempts of one school. */
     {"grade_store",
      "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(a bigint, total integer,"
@@ -87,6 +94,13 @@ struct scoring_row {
     char *ref, *kind, *scoring, *qti_xml, *stated_max; /* NULL when SQL NULL */
     int64_t points;                                    /* hundredths */
     int version;                                       /* scoring_version */
+    /* An engine kind's scoring, parsed once when the set is built (its
+     * text would otherwise be parsed for every attempt): parsed_ok, or the
+     * reason in parse_err; sc may borrow from scoring_json. */
+    json_t *scoring_json;
+    kt_vn_scoring sc;
+    int parsed_ok;
+    char parse_err[200];
 };
 
 /* A form's scoring rows at one generation of its test. Shared by the cache
@@ -123,6 +137,7 @@ scoring_set_release(struct scoring_set *set)
         free(r->scoring);
         free(r->qti_xml);
         free(r->stated_max);
+        json_decref(r->scoring_json);
     }
     free(set->rows);
     free(set);
@@ -161,6 +176,11 @@ scoring_set_put(int64_t form_id, const pg_query *q)
         x->version = atoi(pg_value(q, 0, r, 4));
         x->qti_xml = dup_or_null(pg_value(q, 0, r, 5));
         x->stated_max = dup_or_null(pg_value(q, 0, r, 6));
+        if (!x->kind || strcmp(x->kind, "QTI") != 0) {
+            x->scoring_json = x->scoring ? json_loads(x->scoring, 0, NULL) : NULL;
+            x->parsed_ok = kt_vn_scoring_from_json(x->kind, x->scoring_json, &x->sc,
+                                                   x->parse_err, sizeof(x->parse_err)) == 0;
+        }
     }
     set->refs = 1; /* the caller's */
     if (n) {
@@ -172,17 +192,11 @@ scoring_set_put(int64_t form_id, const pg_query *q)
     return set;
 }
 
-void
-kt_grading_thread_end(void)
-{
-    for (int i = 0; i < SCORING_CACHE; i++) {
-        scoring_set_release(scoring_cache[i]);
-        scoring_cache[i] = NULL;
-    }
-}
-
+/* One attempt to score. Jobs wait in their worker's queue, then are loaded,
+ * scored and stored in batches (see "The scoring queue"). */
 struct grade_job {
-    struct kt_group_item gi; /* first: stores are group-committed */
+    struct kt_group_item gi; /* first: loads and stores are group-committed */
+    TAILQ_ENTRY(grade_job) wait;
     struct kt_worker *w;
     int64_t attempt_id, school_id;
     void (*cb)(void *arg, int ok);
@@ -190,18 +204,45 @@ struct grade_job {
     /* Scoring on the CPU pool: the form's rows and the answers in, the rows
      * to store out. */
     struct scoring_set *set;
-    pg_query *answers;
+    int nanswers;
+    char **answer_refs, **answers; /* answers[k] NULL for a JSON null column */
     int64_t form_id, gen;
     json_t *rows;
     int64_t total, max;
     int manual;
 };
 
+TAILQ_HEAD(grade_queue, grade_job);
+
+/* This worker's scoring queue: jobs waiting, and how many batches are
+ * between their load and their store's commit (at most SCORING_INFLIGHT). */
+#define SCORING_INFLIGHT 2
+#define SCORING_BATCH 50
+static __thread struct grade_queue grade_waiting; /* initialised on first use */
+static __thread int grade_inflight, grade_pumping;
+
+static void grade_pump(void);
+
+static void
+grade_answers_free(struct grade_job *g)
+{
+    for (int k = 0; k < g->nanswers; k++) {
+        free(g->answer_refs[k]);
+        free(g->answers[k]);
+    }
+    free(g->answer_refs);
+    free(g->answers);
+    g->answer_refs = g->answers = NULL;
+    g->nanswers = 0;
+}
+
 static void
 grade_finish(struct grade_job *g, int ok)
 {
     if (g->cb)
         g->cb(g->arg, ok);
+    grade_answers_free(g);
+    json_decref(g->rows);
     free(g);
 }
 
@@ -234,16 +275,15 @@ store_done(pg_query *q, struct kt_group_item **items, int n)
     for (int i = 0; i < n; i++) {
         struct grade_job *g = (struct grade_job *)items[i];
         if (q->status != PG_OK)
-            log_error("attempt %lld: storing scores failed: %s", (long long)g->attempt_id,
-                      q->error ? q->error : "?");
-        json_decref(g->rows);
-        g->rows = NULL;
+            log_error("attempt %lld: storing scores failed, the background job will retry: %s",
+                      (long long)g->attempt_id, q->error ? q->error : "?");
         grade_finish(g, q->status == PG_OK);
     }
 }
 
+/* A batch the database refused is stored again one attempt at a time. */
 static const struct kt_group_kind store_kind = {
-    .batch_max = 100,
+    .batch_max = SCORING_BATCH,
     .inflight_max = 2,
     .build = store_build,
     .done = store_done,
@@ -327,27 +367,21 @@ grade_qti(const char *qti_xml, const json_t *response, int64_t points, const cha
     return detail;
 }
 
-json_t *
-kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
-              const char *response_text, int64_t points, const char *stated_max, int64_t *score)
+/* An engine kind's answer with its parsed scoring (sc NULL: not scorable,
+ * why in parse_err). */
+static json_t *
+grade_vn(const kt_vn_scoring *sc, const char *parse_err, const char *response_text,
+         int64_t points, int64_t *score)
 {
-    if (kind && strcmp(kind, "QTI") == 0) {
-        json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
-        *score = 0;
-        json_t *detail = grade_qti(qti_xml, response, points, stated_max, score);
-        json_decref(response);
-        return detail;
-    }
     char err[200] = "";
-    json_t *scoring = json_loads(scoring_text, 0, NULL);
     json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
-    kt_vn_scoring sc;
     kt_vn_result res;
     kt_decimal pts = {points * (KT_DECIMAL_SCALE / 100)};
     json_t *detail;
     *score = 0;
-    if (kt_vn_scoring_from_json(kind, scoring, &sc, err, sizeof(err)) < 0 ||
-        kt_vn_score(&sc, response, pts, &res, err, sizeof(err)) < 0) {
+    if (!sc)
+        snprintf(err, sizeof(err), "%s", parse_err);
+    if (!sc || kt_vn_score(sc, response, pts, &res, err, sizeof(err)) < 0) {
         *score = -1; /* not scorable: a teacher marks it, never a silent 0 */
         detail = json_pack("{s:s,s:b,s:b}", "error", err, "needs_marking", 1, "answered",
                            response && !json_is_null(response));
@@ -366,29 +400,48 @@ kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
         detail = json_pack("{s:s,s:i,s:b}", "fraction", frac, "right", res.right, "answered",
                            response && !json_is_null(response));
     }
-    json_decref(scoring);
     json_decref(response);
+    return detail;
+}
+
+json_t *
+kt_grade_item(const char *kind, const char *scoring_text, const char *qti_xml,
+              const char *response_text, int64_t points, const char *stated_max, int64_t *score)
+{
+    if (kind && strcmp(kind, "QTI") == 0) {
+        json_t *response = response_text ? json_loads(response_text, JSON_DECODE_ANY, NULL) : NULL;
+        *score = 0;
+        json_t *detail = grade_qti(qti_xml, response, points, stated_max, score);
+        json_decref(response);
+        return detail;
+    }
+    char err[200] = "";
+    json_t *scoring = scoring_text ? json_loads(scoring_text, 0, NULL) : NULL;
+    kt_vn_scoring sc;
+    int ok = kt_vn_scoring_from_json(kind, scoring, &sc, err, sizeof(err)) == 0;
+    json_t *detail = grade_vn(ok ? &sc : NULL, err, response_text, points, score);
+    json_decref(scoring);
     return detail;
 }
 
 /* On the CPU pool: every item of the attempt scored (QTI items compile
  * their response processing, which is no work for an event loop). */
 static void
-grade_work(void *arg)
+grade_work(struct grade_job *g)
 {
-    struct grade_job *g = arg;
-    const pg_query *a = g->answers;
-    int nanswers = pg_ntuples(a, 1);
     g->rows = json_array();
     for (int r = 0; r < g->set->n; r++) {
         const struct scoring_row *x = &g->set->rows[r];
         const char *response = NULL; /* unanswered */
-        for (int k = 0; k < nanswers && !response; k++)
-            if (strcmp(pg_value(a, 1, k, 0), x->ref) == 0)
-                response = pg_value(a, 1, k, 1);
+        for (int k = 0; k < g->nanswers && !response; k++)
+            if (strcmp(g->answer_refs[k], x->ref) == 0)
+                response = g->answers[k];
         int64_t points = x->points, score;
         json_t *detail =
-            kt_grade_item(x->kind, x->scoring, x->qti_xml, response, points, x->stated_max, &score);
+            x->kind && strcmp(x->kind, "QTI") == 0
+                ? kt_grade_item(x->kind, x->scoring, x->qti_xml, response, points, x->stated_max,
+                                &score)
+                : grade_vn(x->parsed_ok ? &x->sc : NULL, x->parse_err, response, points, &score);
         json_object_set_new(detail, "scoring_version", json_integer(x->version));
         g->max += points;
         if (score < 0)
@@ -402,75 +455,283 @@ grade_work(void *arg)
     }
 }
 
-/* Back on the loop: store what was scored. */
-static void
-grade_scored(void *arg)
-{
-    struct grade_job *g = arg;
-    pg_query_free(g->answers);
-    g->answers = NULL;
-    scoring_set_release(g->set);
-    g->set = NULL;
-    kt_group_add(&store_kind, g->w, g->school_id, &g->gi);
-}
+/* ------------------------------------------------------------------------ */
+/* The scoring queue                                                        */
 
-/* Scores with the set (a form without items: nothing to store). */
-static void
-grade_with(struct grade_job *g, struct scoring_set *set)
-{
-    if (!set->n) {
-        scoring_set_release(set);
-        pg_query_free(g->answers);
-        g->answers = NULL;
-        grade_finish(g, 1);
-        return;
-    }
-    g->set = set;
-    kt_cpu_submit(g->w->base, grade_work, grade_scored, g);
-}
+/* A submit is acknowledged at the commit that closes its attempt; its
+ * scoring waits in the worker's queue. At most SCORING_INFLIGHT batches per
+ * worker are past the queue, each of up to SCORING_BATCH attempts of one
+ * school (so a batch forms while the others run): one load (forms, generations and answers), the scoring of the
+ * whole batch as one job on the CPU pool, one store. So a storm of submits
+ * is scored at the pace the machine allows, behind the replies, instead of
+ * competing with saves. An attempt whose scoring fails, or whose gateway
+ * stops first, stays submitted and unscored: the expiry job scores it a
+ * minute later (kt_unscored_attempts). */
+struct grade_batch {
+    struct kt_worker *w;
+    int64_t school_id;
+    int n, forms_pending;
+    struct grade_job *jobs[SCORING_BATCH];
+    struct scoring_set *loaded[SCORING_BATCH]; /* the sets read for this batch */
+    int nloaded;
+};
 
-static void
-form_rows_loaded(pg_query *q, void *arg)
+static struct scoring_set *
+batch_set_of(struct grade_batch *b, const struct grade_job *g)
 {
-    struct grade_job *g = arg;
-    if (q->status != PG_OK) {
-        pg_query_free(q);
-        pg_query_free(g->answers);
-        g->answers = NULL;
-        grade_finish(g, 0);
-        return;
-    }
-    struct scoring_set *set = scoring_set_put(g->form_id, q);
-    pg_query_free(q);
-    grade_with(g, set);
-}
-
-static void
-grade_loaded(pg_query *q, void *arg)
-{
-    struct grade_job *g = arg;
-    if (q->status != PG_OK || pg_ntuples(q, 0) == 0) {
-        /* Not submitted, already scored, or the database failed. */
-        grade_finish(g, q->status == PG_OK);
-        pg_query_free(q);
-        return;
-    }
-    g->answers = q;
-    g->form_id = strtoll(pg_value(q, 0, 0, 0), NULL, 10);
-    g->gen = strtoll(pg_value(q, 0, 0, 1), NULL, 10);
     struct scoring_set *set = scoring_cached(g->form_id, g->gen);
-    if (set) {
-        grade_with(g, set);
+    for (int i = 0; !set && i < b->nloaded; i++)
+        if (b->loaded[i]->form_id == g->form_id) {
+            set = b->loaded[i];
+            set->refs++;
+        }
+    return set;
+}
+
+static void
+batch_work(void *arg)
+{
+    struct grade_batch *b = arg;
+    for (int i = 0; i < b->n; i++)
+        if (b->jobs[i]->set && b->jobs[i]->set->n)
+            grade_work(b->jobs[i]);
+}
+
+static void
+batch_free(struct grade_batch *b)
+{
+    for (int i = 0; i < b->nloaded; i++)
+        scoring_set_release(b->loaded[i]);
+    free(b);
+    grade_inflight--;
+    grade_pump();
+}
+
+static void
+batch_stored(pg_query *q, void *arg)
+{
+    struct grade_batch *b = arg;
+    if (q->status == PG_ERROR && b->n > 1) {
+        for (int i = 0; i < b->n; i++)
+            kt_group_add(&store_kind, b->w, b->school_id, &b->jobs[i]->gi);
+    } else {
+        store_done(q, (struct kt_group_item **)b->jobs, b->n);
+    }
+    pg_query_free(q);
+    batch_free(b);
+}
+
+/* Back on the loop: store what was scored (a form without items: nothing). */
+static void
+batch_scored(void *arg)
+{
+    struct grade_batch *b = arg;
+    int m = 0;
+    for (int i = 0; i < b->n; i++) {
+        struct grade_job *g = b->jobs[i];
+        int empty = !g->set->n;
+        scoring_set_release(g->set);
+        g->set = NULL;
+        grade_answers_free(g);
+        if (empty)
+            grade_finish(g, 1);
+        else
+            b->jobs[m++] = g;
+    }
+    b->n = m;
+    if (!m) {
+        batch_free(b);
         return;
     }
-    /* Not cached, or its generation moved (a regrade, a stated maximum). */
-    char f[24];
-    snprintf(f, sizeof(f), "%lld", (long long)g->form_id);
-    struct kt_tenant tn = grader_tenant(g->school_id);
-    pg_query *rq = pg_query_new(&tn);
-    const char *p[] = {f};
-    pg_query_add(rq, "grade_form_rows", 1, p);
-    pg_query_run(g->w->db, rq, form_rows_loaded, g);
+    pg_query *q = store_build(b->school_id, (struct kt_group_item **)b->jobs, m);
+    pg_query_run(b->w->db, q, batch_stored, b);
+}
+
+static void
+batch_score(struct grade_batch *b)
+{
+    int m = 0;
+    for (int i = 0; i < b->n; i++) {
+        struct grade_job *g = b->jobs[i];
+        g->set = batch_set_of(b, g);
+        if (g->set)
+            b->jobs[m++] = g;
+        else /* its form's rows could not be read: the job retries it */
+            grade_finish(g, 0);
+    }
+    b->n = m;
+    if (!m) {
+        batch_free(b);
+        return;
+    }
+    kt_cpu_submit(b->w->base, batch_work, batch_scored, b);
+}
+
+struct form_load {
+    struct grade_batch *b;
+    int64_t form_id;
+};
+
+static void
+batch_form_loaded(pg_query *q, void *arg)
+{
+    struct form_load *fl = arg;
+    struct grade_batch *b = fl->b;
+    if (q->status == PG_OK)
+        b->loaded[b->nloaded++] = scoring_set_put(fl->form_id, q);
+    else
+        log_error("form %lld: reading its scoring rows failed: %s", (long long)fl->form_id,
+                  q->error ? q->error : "?");
+    free(fl);
+    pg_query_free(q);
+    if (--b->forms_pending == 0)
+        batch_score(b);
+}
+
+static pg_query *
+load_build(int64_t school_id, struct kt_group_item **items, int n)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < n; i++) {
+        const struct grade_job *g = (const struct grade_job *)items[i];
+        json_array_append_new(rows, json_pack("{s:i,s:I}", "o", i, "a", (json_int_t)g->attempt_id));
+    }
+    static const char *const stmts[] = {"grade_load_batch", "grade_answers_batch"};
+    return kt_group_query(school_id, GRADER_ROLE, rows, stmts, 2);
+}
+
+static char *
+dup_value(const pg_query *q, int st, int r, int c)
+{
+    return dup_or_null(pg_value(q, st, r, c));
+}
+
+static void
+batch_loaded(pg_query *q, void *arg)
+{
+    struct grade_batch *b = arg;
+    int n = b->n;
+    struct grade_job *jobs[SCORING_BATCH];
+    for (int i = 0; i < n; i++)
+        jobs[i] = b->jobs[i];
+    b->n = 0;
+    if (q->status != PG_OK) {
+        for (int i = 0; i < n; i++) {
+            log_error("attempt %lld: loading it for scoring failed, the background job will"
+                      " retry: %s", (long long)jobs[i]->attempt_id, q->error ? q->error : "?");
+            grade_finish(jobs[i], 0);
+        }
+        pg_query_free(q);
+        batch_free(b);
+        return;
+    }
+    char found[SCORING_BATCH] = {0};
+    for (int r = 0; r < pg_ntuples(q, 0); r++) {
+        int o = atoi(pg_value(q, 0, r, 0));
+        if (o < 0 || o >= n)
+            continue;
+        found[o] = 1;
+        jobs[o]->form_id = strtoll(pg_value(q, 0, r, 1), NULL, 10);
+        jobs[o]->gen = strtoll(pg_value(q, 0, r, 2), NULL, 10);
+    }
+    /* Answers, ordered by o: each job gets its own copy. */
+    int na = pg_ntuples(q, 1);
+    for (int r = 0; r < na;) {
+        int o = atoi(pg_value(q, 1, r, 0)), e = r + 1;
+        while (e < na && atoi(pg_value(q, 1, e, 0)) == o)
+            e++;
+        if (o >= 0 && o < n && found[o]) {
+            struct grade_job *g = jobs[o];
+            g->nanswers = e - r;
+            g->answer_refs = calloc((size_t)(e - r), sizeof(char *));
+            g->answers = calloc((size_t)(e - r), sizeof(char *));
+            if (!g->answer_refs || !g->answers)
+                abort();
+            for (int k = r; k < e; k++) {
+                g->answer_refs[k - r] = dup_value(q, 1, k, 1);
+                g->answers[k - r] = dup_value(q, 1, k, 2);
+            }
+        }
+        r = e;
+    }
+    pg_query_free(q);
+    /* Not submitted, or already scored (by another gateway, a second
+     * submit's job, the expiry job): nothing to do. */
+    for (int i = 0; i < n; i++) {
+        if (found[i])
+            b->jobs[b->n++] = jobs[i];
+        else
+            grade_finish(jobs[i], 1);
+    }
+    /* The forms whose rows are not cached at their generation, read once. */
+    int64_t missing[SCORING_BATCH];
+    int nmissing = 0;
+    for (int i = 0; i < b->n; i++) {
+        struct grade_job *g = b->jobs[i];
+        struct scoring_set *set = scoring_cached(g->form_id, g->gen);
+        if (set) {
+            scoring_set_release(set);
+            continue;
+        }
+        int seen = 0;
+        for (int k = 0; k < nmissing && !seen; k++)
+            seen = missing[k] == g->form_id;
+        if (!seen)
+            missing[nmissing++] = g->form_id;
+    }
+    if (!b->n) {
+        batch_free(b);
+        return;
+    }
+    if (!nmissing) {
+        batch_score(b);
+        return;
+    }
+    b->forms_pending = nmissing;
+    struct kt_tenant tn = grader_tenant(b->school_id);
+    for (int k = 0; k < nmissing; k++) {
+        char f[24];
+        snprintf(f, sizeof(f), "%lld", (long long)missing[k]);
+        pg_query *rq = pg_query_new(&tn);
+        const char *p[] = {f};
+        pg_query_add(rq, "grade_form_rows", 1, p);
+        struct form_load *fl = malloc(sizeof(*fl));
+        if (!fl)
+            abort();
+        *fl = (struct form_load){b, missing[k]};
+        pg_query_run(b->w->db, rq, batch_form_loaded, fl);
+    }
+}
+
+/* Starts batches while fewer than SCORING_INFLIGHT are in flight: the
+ * oldest waiting job and the next waiting jobs of its school. */
+static void
+grade_pump(void)
+{
+    if (!grade_waiting.tqh_last)
+        TAILQ_INIT(&grade_waiting);
+    if (grade_pumping)
+        return;
+    grade_pumping = 1;
+    struct grade_job *first;
+    while (grade_inflight < SCORING_INFLIGHT && (first = TAILQ_FIRST(&grade_waiting))) {
+        struct grade_batch *b = calloc(1, sizeof(*b));
+        if (!b)
+            abort();
+        b->w = first->w;
+        b->school_id = first->school_id;
+        for (struct grade_job *g = first, *next; g && b->n < SCORING_BATCH; g = next) {
+            next = TAILQ_NEXT(g, wait);
+            if (g->school_id != b->school_id)
+                continue;
+            TAILQ_REMOVE(&grade_waiting, g, wait);
+            b->jobs[b->n++] = g;
+        }
+        grade_inflight++;
+        pg_query *q = load_build(b->school_id, (struct kt_group_item **)b->jobs, b->n);
+        pg_query_run(b->w->db, q, batch_loaded, b);
+    }
+    grade_pumping = 0;
 }
 
 void
@@ -482,16 +743,27 @@ kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id,
         abort();
     *g = (struct grade_job){.w = w, .attempt_id = attempt_id, .school_id = school_id, .cb = cb,
                             .arg = arg};
-    char a[24];
-    snprintf(a, sizeof(a), "%lld", (long long)attempt_id);
-    struct kt_tenant tn = grader_tenant(school_id);
-    pg_query *q = pg_query_new(&tn);
-    const char *p[] = {a};
-    pg_query_add(q, "grade_attempt", 1, p);
-    pg_query_add(q, "grade_answers", 1, p);
-    pg_query_run(w->db, q, grade_loaded, g);
+    if (!grade_waiting.tqh_last)
+        TAILQ_INIT(&grade_waiting);
+    TAILQ_INSERT_TAIL(&grade_waiting, g, wait);
+    grade_pump();
 }
 
+void
+kt_grading_thread_end(void)
+{
+    /* The loop has stopped: jobs still waiting stay unscored in the
+     * database, for the expiry job. */
+    struct grade_job *g;
+    while (grade_waiting.tqh_last && (g = TAILQ_FIRST(&grade_waiting))) {
+        TAILQ_REMOVE(&grade_waiting, g, wait);
+        free(g);
+    }
+    for (int i = 0; i < SCORING_CACHE; i++) {
+        scoring_set_release(scoring_cache[i]);
+        scoring_cache[i] = NULL;
+    }
+}
 /* ------------------------------------------------------------------------ */
 /* The expiry job                                                           */
 

@@ -12,9 +12,11 @@
 
 struct kt_worker;
 
-/* Scores attempt_id (submitted, not yet scored) of school_id and stores
- * per-item and total scores; cb(arg, ok) runs afterwards on w's loop
- * (ok = 0 when the database failed; scoring is then retried by the job).
+/* Queues attempt_id (submitted, not yet scored) of school_id for scoring
+ * on w's scoring queue (batched loads and stores, a bounded number of
+ * batches in flight per worker) and stores per-item and total scores;
+ * cb(arg, ok) runs afterwards on w's loop (ok = 0 when the database failed;
+ * scoring is then retried by the expiry job a minute after the submit).
  * cb may be NULL. Scoring twice is harmless: the first result stands. */
 void kt_grade_attempt(struct kt_worker *w, int64_t attempt_id, int64_t school_id,
                       void (*cb)(void *arg, int ok), void *arg);

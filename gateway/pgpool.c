@@ -7,7 +7,9 @@
  * everything back without another round trip. A query goes to an idle
  * connection; when none is idle, it is pipelined behind the queries of the
  * least loaded connection (up to PIPELINE_DEPTH), so that a busy loop does
- * not pay a round trip and a backend wake-up per query. A broken connection,
+ * not pay a round trip and a backend wake-up per query. A health check's query
+ * (pg_query_first) goes ahead of the waiting ones, so that a long queue during
+ * a storm does not make a working gateway look dead. A broken connection,
  * or one that meets a read-only server (a standby after a failover), fails
  * its queries as unavailable and reconnects with backoff.
  */
@@ -579,16 +581,18 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 /* Pool                                                                     */
 
 /* The connection a waiting query should go to: an idle one, else the live
- * one with the fewest queries in flight below PIPELINE_DEPTH; NULL if none. */
+ * one with the fewest queries in flight below PIPELINE_DEPTH (any depth for a
+ * pg_query_first query); NULL if none. */
 static struct pg_conn *
-pool_pick(struct pg_pool *pool)
+pool_pick(struct pg_pool *pool, const pg_query *q)
 {
     struct pg_conn *best = NULL;
     for (int i = 0; i < pool->size; i++) {
         struct pg_conn *c = &pool->conns[i];
         if (c->state == C_IDLE)
             return c;
-        if (c->state == C_BUSY && c->nq < PIPELINE_DEPTH && (!best || c->nq < best->nq))
+        if (c->state == C_BUSY && (c->nq < PIPELINE_DEPTH || q->first) &&
+            (!best || c->nq < best->nq))
             best = c;
     }
     return best;
@@ -598,7 +602,7 @@ static void
 pool_pump(struct pg_pool *pool)
 {
     struct pg_conn *c;
-    while (pool->wait_head && (c = pool_pick(pool))) {
+    while (pool->wait_head && (c = pool_pick(pool, pool->wait_head))) {
         pg_query *q = pool->wait_head;
         pool->wait_head = q->next_waiting;
         if (!pool->wait_head)
@@ -630,19 +634,37 @@ pg_query_run(struct pg_pool *pool, pg_query *q, pg_cb cb, void *arg)
         query_finish(q, PG_UNAVAILABLE, "database unavailable");
         return;
     }
-    if (pool->nwaiting >= pool->queue_max) {
+    if (pool->nwaiting >= pool->queue_max && !q->first) {
         query_finish(q, PG_OVERLOADED, "too many queries waiting");
         return;
     }
     q->queued_ms = mono_ms();
-    q->next_waiting = NULL;
-    if (pool->wait_tail)
-        pool->wait_tail->next_waiting = q;
-    else
+    if (q->first) {
+        /* Ahead of the queue: its wait says nothing about the database.
+         * Never younger than the query behind it: the sweeper expires from
+         * the head while the head is too old. */
+        if (pool->wait_head && pool->wait_head->queued_ms < q->queued_ms)
+            q->queued_ms = pool->wait_head->queued_ms;
+        q->next_waiting = pool->wait_head;
         pool->wait_head = q;
-    pool->wait_tail = q;
+        if (!pool->wait_tail)
+            pool->wait_tail = q;
+    } else {
+        q->next_waiting = NULL;
+        if (pool->wait_tail)
+            pool->wait_tail->next_waiting = q;
+        else
+            pool->wait_head = q;
+        pool->wait_tail = q;
+    }
     pool->nwaiting++;
     pool_pump(pool);
+}
+
+void
+pg_query_first(pg_query *q)
+{
+    q->first = 1;
 }
 
 static void

@@ -56,6 +56,7 @@ struct pg_query {
     pg_cb cb;
     void *arg;
     uint64_t queued_ms;
+    int first; /* pg_query_first: ahead of every waiting query */
     struct pg_query *next_waiting;
 };
 
@@ -72,6 +73,10 @@ pg_query *pg_query_new(const struct kt_tenant *tenant);
 void pg_query_add(pg_query *q, const char *stmt, int nparams, const char *const *values);
 /* Runs the query; cb is called exactly once, on the pool's loop, later. */
 void pg_query_run(struct pg_pool *pool, pg_query *q, pg_cb cb, void *arg);
+/* Marks a query to run ahead of every waiting one, on the least loaded live
+ * connection even when its pipeline is full: for a health check, which
+ * measures whether the database answers, not how long the queue is. */
+void pg_query_first(pg_query *q);
 void pg_query_free(pg_query *q);
 
 /* Convenience accessors on results[i]. */

@@ -629,6 +629,7 @@ def failover_scenario(ha, students, window, duration, think_ms, restore=True):
     figures["bench"] = {k: r.get(k) for k in (
         "saves_acknowledged", "lost_answers", "errors", "verified_attempts",
         "unverified_attempts", "students_not_finished", "retried", "retried_because",
+        "retried_error_codes",
         "longest_gap_between_acknowledged_saves_seconds", "longest_gap_started_at_seconds",
         "ok")}
     figures["bench"]["ops"] = r["ops"]
@@ -732,7 +733,7 @@ def main():
                     "saves_per_second_after_window": r["saves_acknowledged_per_second_after_window"],
                     "ops": r["ops"], "lost_answers": r["lost_answers"], "errors": r["errors"],
                     "retried": r.get("retried"), "retried_because": r.get("retried_because"),
-                    "ok": r["ok"]}
+                    "retried_error_codes": r.get("retried_error_codes"), "ok": r["ok"]}
             finally:
                 ha.close()
         out["scale"] = runs

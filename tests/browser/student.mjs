@@ -438,6 +438,9 @@ async function main() {
   const aid2 = await attemptId();
   check(aid2 && aid2 !== aid, 'the second session did not start its own attempt');
   check(timerSeconds(await text('#timer')) > 550, 'the 10-minute test does not show about 10 minutes');
+  // Results of this session released before the end, and score stores held
+  // by the test side: the automatic submit is shown before its score.
+  await sync('hold_scores', { attempt: aid2 });
   await sync('shorten', { attempt: aid2 });
   // The next save's reply carries the new remaining time.
   const mcq2 = await goToKind('MCQ4');
@@ -450,6 +453,16 @@ async function main() {
   await waitFor('the server submits automatically and the page says so',
     () => document.body.dataset.view === 'done' && /nộp tự động/.test(document.getElementById('done-info').textContent), null, 20000);
   log('ok: the countdown follows the server, "Hết giờ" stops input, the automatic submit is shown');
+  check((await text('#done-wait')).trim() === 'Bài đã nộp. Đang chấm điểm…' && !(await visible('#done-result')),
+    `no "Đang chấm điểm…" while the score is not stored: "${await text('#done-wait')}"`);
+  await page.screenshot({ path: path.join(SHOTS, 'student-scoring.png') });
+  const freed = await sync('free_scores', { attempt: aid2 });
+  // The page fetches the attempt again by itself (no click) until the score is there.
+  await page.locator('#done-result').waitFor({ state: 'visible', timeout: 20000 });
+  const shown2 = (await text('#score-value')).trim();
+  check(freed.result && shown2 === vi(freed.result.score), `score shown "${shown2}" after scoring, expected ${JSON.stringify(freed.result)}`);
+  check(!(await visible('#done-wait')), '"Đang chấm điểm…" still shown with the score');
+  log(`ok: "Đang chấm điểm…" until the score is stored, then ${shown2} shown without a click`);
 
   check(pageErrors.length === 0, `JavaScript errors on the page: ${pageErrors.join(' | ')}`);
   check(cspErrors.length === 0, `CSP violations: ${cspErrors.join(' | ')}`);

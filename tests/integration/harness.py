@@ -117,6 +117,19 @@ class Server:
         finally:
             conn.close()
 
+    def wait_scored(self, attempt_id, token, timeout=30):
+        """The attempt as GET shows it once scored (a submit is acknowledged
+        before its scoring): polled with backoff as a client would, bounded."""
+        deadline, pause = time.time() + timeout, 0.02
+        while True:
+            r = self.request("GET", f"/api/v1/attempts/{attempt_id}", token=token)
+            assert r.status == 200, r
+            if r.json().get("scored"):
+                return r.json()
+            assert time.time() < deadline, f"attempt {attempt_id} not scored in {timeout} s"
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
     def login(self, username, password):
         r = self.request("POST", "/api/v1/auth/login", {"username": username, "password": password})
         assert r.status == 200, f"login {username}: {r}"

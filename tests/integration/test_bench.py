@@ -2,6 +2,7 @@
 school, paced logins, starts within a window, saves at a think time, submit,
 then every acknowledged save read back), and the JSON it prints."""
 import json
+import time
 
 PW = "mat-khau-bench-thu"
 
@@ -39,9 +40,16 @@ def test_bench_runs_a_small_exam_and_checks_every_save(env):
     assert sum(r[1] for r in tl) == saves, tl
     assert all(0 <= r[2] <= r[1] and r[3] <= ops["save"]["max_ms"] for r in tl), tl
     assert max(r[3] for r in tl) == ops["save"]["max_ms"], tl
-    # What the bench acknowledged is what the database holds.
-    stored = env.cluster.psql(f"SELECT count(*) FROM attempts WHERE session_id = {session}"
-                              " AND status = 'submitted' AND scored_at IS NOT NULL")
+    # What the bench acknowledged is what the database holds; every attempt
+    # is scored behind its submit's reply (polled, bounded in time).
+    deadline, pause = time.time() + 30, 0.05
+    while True:
+        stored = env.cluster.psql(f"SELECT count(*) FROM attempts WHERE session_id = {session}"
+                                  " AND status = 'submitted' AND scored_at IS NOT NULL")
+        if stored == "24" or time.time() > deadline:
+            break
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
     assert stored == "24", stored
 
 
@@ -68,3 +76,26 @@ def test_bench_password_logins_honour_503_retry_after(env):
     assert d["ok"] and d["scenario"]["login"] == "password", d
     assert d["ops"]["login"]["status"] == {"200": 10}, d["ops"]["login"]
     assert d["retried"].get("login", 0) >= 1, d["retried"]
+
+
+def test_bench_counts_failed_replies_by_error_code(env):
+    """A reply that is not 2xx is counted under its status and the error code
+    of its body (who refused and why: the gateway's JSON code, or `html` for
+    a page such as HAProxy's own 503): here every start of a session that
+    needs the room's access code, which the bench does not type."""
+    s = env.main_server()
+    fx = env.cli("bench-fixture", "--students", "4", "--school", "BENCHC", "--classes", "1",
+                 env={"KIEMTRA_BENCH_PASSWORD": PW})
+    session = fx.stdout.strip()
+    env.cluster.psql(f"UPDATE sessions SET access_code = '123456' WHERE id = {session}")
+    p = env.cli("bench", "--url", f"http://127.0.0.1:{s.port}", "--session", session,
+                "--students", "4", "--school", "BENCHC", "--window", "1", "--duration", "1",
+                "--think-ms", "200", "--password", PW, "--json", check=False)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.strip(), (p.stdout, p.stderr)
+    d = json.loads(p.stdout)
+    start = d["ops"]["start"]
+    assert start["status"] == {"403": 4}, start
+    assert start["error_codes"] == {"403 access_code_required": 4}, start
+    assert d["ops"]["login"]["error_codes"] == {}, d["ops"]["login"]
+    assert "start replied 403 access_code_required: 4" in p.stderr, p.stderr

@@ -190,6 +190,7 @@ def test_student_page_in_chromium(env):
     lines, out = queue.Queue(), []
     threading.Thread(target=_reader, args=(proc.stdout, lines, out), daemon=True).start()
     checked = []
+    holder = None  # psql holding score stores (hold_scores .. free_scores)
     try:
         deadline = time.time() + NODE_TIMEOUT
         while True:
@@ -218,6 +219,30 @@ def test_student_page_in_chromium(env):
                               token=st["tok"]["gv"]).json()
                 assert v["status"] == "submitted" and v["submitted_by"] == "student", v
                 reply["result"] = v["result"]
+            elif kind == "hold_scores":
+                # The short session's results are released, and score stores
+                # wait on a table lock held here, so that the page sees its
+                # attempt submitted and not yet scored.
+                r = s.request("POST", f"/api/v1/sessions/{short_sid}/release",
+                              token=st["tok"]["gv"])
+                assert r.status == 200, r
+                holder = subprocess.Popen(
+                    ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", env.cluster.sock,
+                     "-p", str(env.cluster.port), "-U", "kiemtra", "-d", "kiemtra"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                holder.stdin.write("BEGIN;\nLOCK TABLE attempt_scores IN SHARE MODE;\n"
+                                   "SELECT 'held';\n")
+                holder.stdin.flush()
+                assert holder.stdout.readline().strip() == "held"
+            elif kind == "free_scores":
+                assert env.cluster.psql("SELECT scored_at IS NULL FROM attempts"
+                                        f" WHERE id = {int(ev['attempt'])}") == "t"
+                holder.stdin.write("COMMIT;\n")
+                holder.stdin.close()
+                assert holder.wait(timeout=10) == 0
+                holder = None
+                v = s.wait_scored(int(ev["attempt"]), st["tok"]["gv"])
+                reply["result"] = v["result"]
             elif kind == "shorten":
                 env.cluster.psql(f"UPDATE attempts SET deadline = now() + interval '4 seconds'"
                                  f" WHERE id = {int(ev['attempt'])} AND status = 'in_progress'")
@@ -228,6 +253,9 @@ def test_student_page_in_chromium(env):
         rc = proc.wait(timeout=10)
     finally:
         _stop_group(proc)
+        if holder:
+            holder.kill()
+            holder.wait()
     text = "".join(out)
     print(f"student.mjs: {time.time() - t0:.1f}s", flush=True)
     assert rc == 0, f"student.mjs exited {rc}:\n{text}"

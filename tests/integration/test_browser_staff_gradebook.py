@@ -64,7 +64,7 @@ def _take_test(env, s, creds):
                          {"response": answer, "seq": 1}, tok).status == 200
         r = s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok)
         assert r.status == 200 and r.json()["status"] == "submitted", r
-        view = s.request("GET", f"/api/v1/attempts/{a['id']}", token=gv).json()
+        view = s.wait_scored(a["id"], gv)
         score, mx = Decimal(view["result"]["score"]), Decimal(view["result"]["max_score"])
         expected[st["full_name"]] = _shown(score / mx * 10)
     assert len(set(expected.values())) == 2, expected  # right and wrong differ

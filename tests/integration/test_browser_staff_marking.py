@@ -82,6 +82,7 @@ def _test_staff_marking_in_chromium(env):
                           {"response": value, "seq": seq}, tok)
             assert r.status == 200, r
         assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
+        s.wait_scored(a["id"], tok)
 
     shots = screenshots(env)
     essays_env = json.dumps([{"ref": ref, "criteria": [

@@ -78,6 +78,7 @@ def _test_staff_results(env):
                 continue
             _answer(s, tok, aid, ref, resp)
         assert s.request("POST", f"/api/v1/attempts/{aid}/submit", token=tok).status == 200
+        s.wait_scored(aid, tok)
 
     # Expected values, from the stored scores in the server's student order.
     rows = q(f"SELECT a.id FROM attempts a JOIN users u ON u.id = a.student_id"

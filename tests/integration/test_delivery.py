@@ -76,7 +76,8 @@ def _setup(env):
         ids.append(iid)
     cls = env.cluster.psql("SELECT c.id FROM classes c JOIN schools s ON s.id = c.school_id"
                            " WHERE s.code = 'DLV-A' AND c.name = '10D1'")
-    _STATE.update(tok=tok, students=sorted(students), per=per, items=chosen, class_id=int(cls))
+    _STATE.update(tok=tok, students=sorted(students), pw=students, per=per, items=chosen,
+                  class_id=int(cls))
     return s, _STATE
 
 
@@ -234,6 +235,8 @@ def test_publish_forms_and_attempt_flow(env):
     r = s.request("POST", f"/api/v1/attempts/{aid}/submit", token=st["tok"][u])
     assert r.status == 200 and r.json()["status"] == "submitted", r
     assert r.json()["result"] is None and r.json()["submitted_by"] == "student", r.json()
+    # Acknowledged at the commit that closed it; scored behind the reply.
+    assert s.wait_scored(aid, st["tok"][u])["result"] is None  # not released yet
     assert s.request("POST", f"/api/v1/attempts/{aid}/submit",
                      token=st["tok"][u]).json()["status"] == "submitted"
     assert put(mcq[1], right1, 5).status == 409
@@ -286,6 +289,8 @@ def test_starts_together_and_refusals(env):
             "POST", f"/api/v1/attempts/{aid[u]}/submit", token=st["tok"][u]), jobs))
     for r in done:
         assert r.status == 200 and r.json()["status"] == "submitted", r
+    for u in order:
+        s.wait_scored(aid[u], st["tok"][u])
     n_items = sum(r["count"] for r in _blueprint(st["per"]))
     assert env.cluster.psql(
         "SELECT count(*) || ' ' || count(DISTINCT attempt_id) FROM attempt_scores"
@@ -378,6 +383,7 @@ def test_no_key_material_reaches_a_student(env):
             {"response": answers[it["kind"]], "seq": k})
     req("POST", f"/api/v1/attempts/{a['id']}/submit")
     req("GET", f"/api/v1/attempts/{a['id']}")
+    bodies.append((f"/api/v1/attempts/{a['id']}", json.dumps(s.wait_scored(a["id"], tok))))
     assert s.request("POST", f"/api/v1/sessions/{sid}/release", token=st["tok"]["gv"]).status == 200
     done = req("GET", f"/api/v1/attempts/{a['id']}").json()
     assert done["result"] is not None, done

@@ -106,6 +106,9 @@ def test_codes_issue_login_revoke_reissue(env):
     assert _audit(env, "exam_code.revoke", uid1) == 1
     assert s.request("GET", "/api/v1/me", token=t1).status == 401
     assert s.request("GET", "/api/v1/me", token=j["token"]).status == 200  # not another's
+    # The shared fixture's token of this student ended too: other modules use it.
+    assert s.request("GET", "/api/v1/me", token=st["tok"][u1]).status == 401
+    st["tok"][u1] = s.login(u1, st["pw"][u1])
     r = _exam_login(s, u1, codes[u1]["code"])
     assert r.status == 401 and r.json()["error"]["code"] == "code_revoked", r
     assert s.request("DELETE", f"/api/v1/sessions/{sid}/login-codes/{uid1}",

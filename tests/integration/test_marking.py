@@ -35,7 +35,7 @@ def test_marking_and_results(env):
                       {"response": value, "seq": 1}, tok)
         assert r.status == 200, r
     assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
-    view = s.request("GET", f"/api/v1/attempts/{a['id']}", token=st["tok"]["gv"]).json()
+    view = s.wait_scored(a["id"], st["tok"]["gv"])
     assert view["result"] == {"score": "0.25", "max_score": view["result"]["max_score"],
                               "needs_marking": True}, view["result"]
 
@@ -102,6 +102,7 @@ def test_regrade_after_key_correction(env):
                          {"response": "1", "seq": 1}, st["tok"][u]).status == 200
         assert s.request("POST", f"/api/v1/attempts/{at['id']}/submit",
                          token=st["tok"][u]).status == 200
+        s.wait_scored(at["id"], st["tok"][u])
     # A teacher's mark on the short answer of the first student must survive.
     first = attempts[students[0]]["id"]
     assert s.request("PUT", f"/api/v1/attempts/{first}/marks/{short}", {"points": "0.5"},

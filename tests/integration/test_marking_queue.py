@@ -61,6 +61,7 @@ def test_queue_marking_and_release_levels(env):
                           {"response": f"{ESSAY_TEXT} ({u})", "seq": seq}, tok)
             assert r.status == 200, r
         assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
+        s.wait_scored(a["id"], tok)
     # A fourth student is still writing: not in the queue yet.
     late = st["students"][3]
     s.request("POST", f"/api/v1/sessions/{sid}/attempts", token=st["tok"][late])
@@ -249,6 +250,7 @@ def test_scoring_failed_answer_in_the_queue(env):
                   {"seq": 1, "response": {"RESPONSE": "99999999999"}}, tok)
     assert r.status == 200, r
     assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
+    s.wait_scored(a["id"], tok)
 
     q = s.request("GET", f"/api/v1/sessions/{sid}/marking", token=gv).json()
     (item,) = q["items"]

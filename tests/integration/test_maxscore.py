@@ -132,6 +132,7 @@ def _take(env, s, st, test_id, student, answers):
         assert put.status == 200, put
     done = s.request("POST", f"/api/v1/attempts/{aid}/submit", token=tok)
     assert done.status == 200, done
+    s.wait_scored(aid, tok)
     rows = env.cluster.psql("SELECT item_ref, score, max_score FROM attempt_scores"
                             f" WHERE attempt_id = {aid}").splitlines()
     return {refs[r.split("|")[0]]: (r.split("|")[1], r.split("|")[2]) for r in rows}

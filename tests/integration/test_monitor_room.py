@@ -115,7 +115,7 @@ def test_reopen_and_force_submit(env):
     assert r.status == 409 and r.json()["error"]["code"] == "attempt_open", r
     r = s.request("POST", f"/api/v1/attempts/{aid}/submit", token=st["tok"][u])
     assert r.status == 200 and r.json()["status"] == "submitted", r
-    first = s.request("GET", f"/api/v1/attempts/{aid}", token=gv).json()["result"]
+    first = s.wait_scored(aid, gv)["result"]
     assert first["score"] == "0.00", first
     assert put(right, 2).status == 409  # closed
 
@@ -152,7 +152,7 @@ def test_reopen_and_force_submit(env):
     assert r.status == 200 and r.json()["saved_seq"] == 3, r
     r = s.request("POST", f"/api/v1/attempts/{aid}/submit", token=st["tok"][u])
     assert r.status == 200 and r.json()["status"] == "submitted", r
-    again = s.request("GET", f"/api/v1/attempts/{aid}", token=gv).json()["result"]
+    again = s.wait_scored(aid, gv)["result"]
     assert again["score"] == "0.25", again
     # Auto-submitted with no time left: minutes are then required; given, it works.
     env.cluster.psql(f"UPDATE attempts SET submitted_at = deadline WHERE id = {aid}")
@@ -175,6 +175,7 @@ def test_reopen_and_force_submit(env):
     assert r.status == 200, r
     v = r.json()
     assert v["status"] == "submitted" and v["submitted_by"] == "teacher", v
+    v = s.wait_scored(b["id"], gv)  # scored behind the reply, as a student's submit
     assert v["result"] is not None and v["result"]["score"] == "0.00", v
     assert _audit(env, "attempt.force_submit", b["id"]) == "1"
     assert put(right, 1, attempt=b["id"], who=w).status == 409
@@ -197,6 +198,7 @@ def test_reopen_refused_for_locked_record(env):
     a = s.request("POST", f"/api/v1/sessions/{sid}/attempts", token=st["tok"][u]).json()
     assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit",
                      token=st["tok"][u]).status == 200
+    s.wait_scored(a["id"], gv)
     # A mark of this session in a locked semester (as publishing would write).
     env.cluster.psql(
         "INSERT INTO record_marks (school_id, student_id, class_id, subject, school_year,"

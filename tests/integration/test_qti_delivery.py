@@ -276,7 +276,7 @@ def test_qti_publish_take_and_score(env):
                      {"seq": 1, "response": None}, tok).status == 404
     done = s.request("POST", f"/api/v1/attempts/{aid}/submit", token=tok)
     assert done.status == 200 and done.json()["status"] == "submitted", done
-    view = s.request("GET", f"/api/v1/attempts/{aid}", token=gv).json()
+    view = s.wait_scored(aid, gv)
     # 1 (choice, right) + 2 (text: SCORE 2 of MAXSCORE 2) + 0 (wrong choice) of 4.
     assert view["result"] == {"score": "3.00", "max_score": "4.00", "needs_marking": False}, view
     rows = env.cluster.psql(f"SELECT item_ref, score, max_score, detail->'outcomes'->>'SCORE',"

@@ -52,7 +52,7 @@ def _taken_and_published(env, s, st, semester):
         assert s.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{mcq['ref']}",
                          {"response": answer, "seq": 1}, tok).status == 200
         r = s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).json()
-        view = s.request("GET", f"/api/v1/attempts/{a['id']}", token=st["tok"]["gv"]).json()
+        view = s.wait_scored(a["id"], st["tok"]["gv"])
         score, mx = Decimal(view["result"]["score"]), Decimal(view["result"]["max_score"])
         sid_student = int(env.cluster.psql(f"SELECT id FROM users WHERE username = '{u}'"))
         expected[sid_student] = int(_half_up(score / mx * 10) * 10)

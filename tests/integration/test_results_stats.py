@@ -167,6 +167,7 @@ def _answer_session(env, s, st):
                               {"response": resp, "seq": 1}, tok)
                 assert r.status == 200, (ref, kind, resp, r)
         assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
+        s.wait_scored(a["id"], tok)
     # Essays marked for students 0-3 with different points, student 4 waits.
     for i, u in enumerate(students[:4]):
         for ref in refs:

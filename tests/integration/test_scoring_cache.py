@@ -20,7 +20,7 @@ def _answer_and_submit(srv, st, u, a, answers):
         assert r.status == 200, r
     r = srv.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=st["tok"][u])
     assert r.status == 200, r
-    return r.json()
+    return srv.wait_scored(a["id"], st["tok"][u])
 
 
 def test_cached_scoring_rows_equal_fresh_and_follow_a_regrade(env):

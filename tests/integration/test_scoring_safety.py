@@ -220,6 +220,7 @@ def test_unscorable_answer_waits_for_a_teacher(env):
                           {"seq": seq, "response": {"RESPONSE": value}}, tok)
             assert r.status == 200, r
         assert s.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).status == 200
+        s.wait_scored(a["id"], tok)
         attempts[u] = (a["id"], refs["textEntry"])
     good, (bad, ref) = attempts["saf001"][0], attempts["saf002"]
 

@@ -1081,8 +1081,25 @@
   }
 
   // ---------------------------------------------------------------- done
-  let doneId = null;
+  let doneId = null, scoreWait = null;
+  /* A submit is acknowledged before it is scored: when the score is to be
+   * shown (results released) but not stored yet, the attempt is fetched
+   * again with backoff (0.5 s doubling to 8 s) until it is. */
+  function awaitScore(view, lost, delay) {
+    clearTimeout(scoreWait);
+    const id = String(view.id);
+    scoreWait = setTimeout(async () => {
+      if (doneId !== id) return;
+      let r = null;
+      try { r = await api('GET', `/attempts/${encodeURIComponent(id)}`); } catch (e) { r = null; }
+      if (doneId !== id) return;
+      if (r && r.status === 401) { sessionExpired(); return; }
+      if (r && r.status === 200 && r.data && r.data.scored) showDone(r.data, lost);
+      else awaitScore(view, lost, Math.min(delay * 2, 8000));
+    }, delay);
+  }
   function showDone(view, lost) {
+    clearTimeout(scoreWait);
     doneId = String(view.id);
     ss.set(K.attempt, doneId);
     show('done');
@@ -1109,7 +1126,12 @@
     } else {
       res.hidden = true;
       $('done-wait').hidden = false;
-      $('done-wait').textContent = view.results_released ? 'Bài của em đang được chấm. Em xem lại sau ít phút.' : 'Kết quả sẽ hiển thị ở đây khi thầy cô công bố.';
+      if (view.results_released && view.scored === false) {
+        $('done-wait').textContent = 'Bài đã nộp. Đang chấm điểm…';
+        awaitScore(view, lost, 500);
+      } else {
+        $('done-wait').textContent = view.results_released ? 'Bài của em đang được chấm. Em xem lại sau ít phút.' : 'Kết quả sẽ hiển thị ở đây khi thầy cô công bố.';
+      }
     }
     $('done-title').focus();
   }
