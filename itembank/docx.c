@@ -25,6 +25,7 @@
 #include <zip.h>
 
 #include "item.h"
+#include "latex.h"
 #include "omml.h"
 #include "package.h"
 #include "text.h"
@@ -48,8 +49,9 @@ struct para {
     size_t n, cap;
     char **objs; /* HTML of each OBJ byte */
     size_t nobjs, objs_cap;
-    unsigned pflags; /* P_* */
-    int index;       /* 1-based paragraph number in the document */
+    unsigned pflags;     /* P_* */
+    int index;           /* 1-based paragraph number in the document */
+    char latex_err[240]; /* P_LATEX: the first formula kept as text and why */
 };
 
 struct cell {
@@ -93,7 +95,7 @@ struct question {
     json_t *codes;  /* taxonomy codes met in the question */
     json_t *rubric; /* [{criterion, points}] */
     unsigned pflags;
-    int latex;
+    char latex_err[240]; /* P_LATEX: as the paragraph's */
 };
 
 struct key {
@@ -212,6 +214,15 @@ qproblem(struct ctx *c, const struct question *q, const char *severity, const ch
         problem(c->out, severity, q->number, q->para, "(phần %s) %s", ROMAN[q->part], msg);
     else
         problem(c->out, severity, q->number, q->para, "%s", msg);
+}
+
+/* The P_* flags of paragraph p, and its first formula kept as text, on q. */
+static void
+take_flags(struct question *q, const struct para *p)
+{
+    q->pflags |= p->pflags;
+    if (!q->latex_err[0])
+        memcpy(q->latex_err, p->latex_err, sizeof q->latex_err);
 }
 
 /* ---- archive ------------------------------------------------------------- */
@@ -828,6 +839,107 @@ walk_inline(struct ctx *c, struct para *p, const xmlNode *n, unsigned char fl)
     }
 }
 
+/* ---- LaTeX typed as text ------------------------------------------------- */
+
+static int is_ws(char ch);
+
+/* The index of the closing delimiter of a formula opening at i (0 when
+ * none opens there), *open the opening delimiter's length and *display.
+ * "$x$" and "$$x$$" need a closing "$" in the paragraph and a non-space
+ * right after the opening and before the closing one, so that "5$" and
+ * "5 $ hay 7 $" stay text (as "\$" does); "\(x\)" is a formula whatever
+ * its spaces. */
+static size_t
+latex_end(const char *t, size_t n, size_t i, size_t *open, int *display)
+{
+    *display = 0;
+    if (t[i] == '\\' && i + 1 < n && t[i + 1] == '(') {
+        const char *e = strstr(t + i + 2, "\\)");
+        *open = 2;
+        return e && e > t + i + 2 ? (size_t)(e - t) : 0;
+    }
+    if (t[i] != '$' || (i > 0 && t[i - 1] == '\\'))
+        return 0;
+    size_t o = i + 1 < n && t[i + 1] == '$' ? 2 : 1, from = i + o;
+    if (from >= n || is_ws(t[from]) || t[from] == '$')
+        return 0;
+    for (size_t j = from + 1; j < n; j++) {
+        if (t[j] != '$' || t[j - 1] == '\\') /* "\$" is a dollar sign */
+            continue;
+        if (is_ws(t[j - 1]) || (o == 2 && (j + 1 >= n || t[j + 1] != '$')))
+            return 0;
+        *open = o;
+        *display = o == 2;
+        return j;
+    }
+    return 0;
+}
+
+/* Byte i of p (with its object) appended to q. */
+static void
+para_copy_byte(struct para *q, struct para *p, size_t i, size_t *oi)
+{
+    if (p->text[i] == OBJ && *oi < p->nobjs) {
+        para_obj(q, p->objs[(*oi)++]);
+        q->fl[q->n - 1] = p->fl[i];
+    } else {
+        para_add(q, p->text + i, 1, p->fl[i]);
+    }
+}
+
+/* Each formula typed as LaTeX in p ("$…$", "$$…$$", "\(…\)") that
+ * converts becomes an object (its MathML, as a Word equation); one that
+ * does not stays as text, flagged P_LATEX with the first one and why. */
+static void
+latex_segments(struct para *p)
+{
+    if (!memchr(p->text, '$', p->n) && !strstr(p->text, "\\("))
+        return;
+    struct para q = {0};
+    para_add(&q, "", 0, 0);
+    size_t oi = 0;
+    for (size_t i = 0; i < p->n;) {
+        size_t open = 0;
+        int display;
+        size_t end = latex_end(p->text, p->n, i, &open, &display);
+        if (!end) {
+            para_copy_byte(&q, p, i++, &oi);
+            continue;
+        }
+        char *tex = xstrndup(p->text + i + open, end - i - open);
+        char why[160];
+        char *m = kt_latex_to_mathml(tex, display, why, sizeof why);
+        if (m) { /* no OBJ inside: the converter refuses control characters */
+            para_obj(&q, m);
+        } else {
+            p->pflags |= P_LATEX;
+            if (!p->latex_err[0]) {
+                size_t len = strlen(tex);
+                int cut = len > 80;
+                if (cut) /* at a character boundary */
+                    for (len = 80; len > 0 && (tex[len] & 0xC0) == 0x80; len--)
+                        ;
+                snprintf(p->latex_err, sizeof p->latex_err, "%.*s%.*s%s%.*s (%s)", (int)open,
+                         p->text + i, (int)len, tex, cut ? "…" : "", (int)open, p->text + end, why);
+            }
+            for (size_t k = i; k < end + open; k++)
+                para_copy_byte(&q, p, k, &oi);
+        }
+        free(tex);
+        i = end + open;
+    }
+    free(p->text);
+    free(p->fl);
+    free(p->objs); /* the objects moved to q */
+    p->text = q.text;
+    p->fl = q.fl;
+    p->n = q.n;
+    p->cap = q.cap;
+    p->objs = q.objs;
+    p->nobjs = q.nobjs;
+    p->objs_cap = q.objs_cap;
+}
+
 static struct para *
 read_para(struct ctx *c, const xmlNode *pn)
 {
@@ -838,9 +950,7 @@ read_para(struct ctx *c, const xmlNode *pn)
     para_add(p, "", 0, 0);
     para_number(c, p, pn);
     walk_inline(c, p, pn, 0);
-    const char *d = strchr(p->text, '$');
-    if (d && strchr(d + 1, '$'))
-        p->pflags |= P_LATEX;
+    latex_segments(p);
     return p;
 }
 
@@ -1605,6 +1715,10 @@ plain_of_html(kt_strbuf *b, const char *html)
         {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}};
     int in_tag = 0;
     for (const char *h = html; *h; h++) {
+        if (strncmp(h, "<annotation", 11) == 0 && strstr(h, "</annotation>")) {
+            h = strstr(h, "</annotation>") + strlen("</annotation>") - 1; /* a formula's source */
+            continue;
+        }
         if (*h == '<')
             in_tag = 1;
         else if (*h == '>')
@@ -1841,12 +1955,12 @@ answer_para(struct ctx *c, struct para *p, size_t i)
         } else {
             q->zone = c->ans_expl ? Z_EXPL : Z_STEM;
         }
-        q->pflags |= p->pflags;
+        take_flags(q, p);
         return;
     }
     struct question *q = c->aq;
     if (q) {
-        q->pflags |= p->pflags;
+        take_flags(q, p);
         if ((k = starts(s, i, RUBRIC))) {
             size_t j = skip_ws(s, i + k, end);
             if (j < end && s[j] == ':')
@@ -1959,7 +2073,7 @@ not_key:
             return;
         }
         c->q = new_question(c, num, p->index);
-        c->q->pflags |= p->pflags;
+        take_flags(c->q, p);
         qm = question_marker(p->text, skip_ws(p->text, 0, p->n), p->n, &num);
         if (qm && p->text[qm] == '(') { /* "Câu 1 (2,0 điểm):" */
             const char *e = memchr(p->text + qm, ')', p->n - qm);
@@ -1987,7 +2101,7 @@ not_key:
                     letter);
         return;
     }
-    q->pflags |= p->pflags;
+    take_flags(q, p);
     if (strncmp(s + i, "Mã", strlen("Mã")) == 0) {
         size_t j = skip_ws(s, i + strlen("Mã"), end);
         if (j < end && s[j] == ':') {
@@ -2118,7 +2232,7 @@ handle_table(struct ctx *c, const struct block *t)
     }
     for (size_t i = 0; i < t->rows * t->cols; i++)
         for (size_t k = 0; t->cells[i] && k < t->cells[i]->n; k++)
-            q->pflags |= t->cells[i]->paras[k]->pflags;
+            take_flags(q, t->cells[i]->paras[k]);
     table_html(q->zone == Z_EXPL || q->zone == Z_RUBRIC ? &q->expl : &q->stem, t);
 }
 
@@ -2295,6 +2409,8 @@ merge_extra(struct ctx *c, struct question *q)
         x->expl = e;
     }
     q->pflags |= x->pflags;
+    if (!q->latex_err[0])
+        memcpy(q->latex_err, x->latex_err, sizeof q->latex_err);
 }
 
 /* The lines a) ... d) ending the stem of a question outside the parts
@@ -2495,10 +2611,14 @@ build_question(struct ctx *c, struct question *q)
         qproblem(c, q, "warning",
                  "có hình ảnh hoặc công thức không đọc được hay không phải PNG, JPEG, GIF, WebP "
                  "(ví dụ WMF, EMF): đã bỏ qua, hãy chèn lại ảnh trong trình soạn thảo.");
-    if (q->pflags & P_LATEX)
-        qproblem(c, q, "warning",
-                 "công thức LaTeX $…$ được giữ nguyên dạng văn bản; hãy kiểm tra trong trình soạn "
-                 "thảo.");
+    if (q->pflags & P_LATEX) {
+        char m[400];
+        snprintf(m, sizeof m,
+                 "công thức LaTeX %s được giữ nguyên dạng văn bản; hãy kiểm tra trong trình soạn "
+                 "thảo.",
+                 q->latex_err);
+        qproblem(c, q, "warning", m);
+    }
     if (!bad)
         json_array_append_new(c->out->questions,
                               json_pack("{s:i, s:i, s:i, s:o}", "number", q->number, "part",

@@ -72,6 +72,8 @@ def _test_corpus_over_http(env):
         assert dj["valid"] == want["valid"] == len(want["items"]) and dj["invalid"] == 0, name
         assert [e["severity"] for e in dj["problems"]] == \
             ["warning"] * len(dj["problems"]), (name, dj["problems"])
+        if any(w.get("latex") for w in want["items"]):  # every formula converted
+            assert not [p for p in dj["problems"] if "LaTeX" in p["message"]], dj["problems"]
         for w, g in zip(want["items"], dj["items"]):
             assert (g["number"], g["part"], g["kind"], g["key"], g["level"], g["action"]) == \
                 (w["number"], PART[w["part"]], w["kind"], w["key"], w["level"], "new"), \
@@ -87,6 +89,10 @@ def _test_corpus_over_http(env):
         for w, g in zip(want["items"], j["imported"]):
             v = _check_item(s, t, w, g)
             html = json.dumps(v["content"])
+            if w.get("latex"):  # LaTeX typed as text: MathML keeping its source, never raw
+                shown = json.dumps([v["content"], v["scoring"].get("explanation")])
+                assert shown.count("<math") == w["omml"] + w["latex"], (name, shown)
+                assert shown.count("application/x-tex") == w["latex"] and "$" not in shown, shown
             paths = sorted(set(re.findall(r'media/[0-9a-f]{64}\.png', html)))
             assert bool(paths) == (w["images"] > 0), (name, w, paths)
             for p in paths:

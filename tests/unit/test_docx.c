@@ -699,12 +699,48 @@ Test(docx, formatting_kept_in_the_stem)
     cr_expect_str_eq(field(0, "stem"), "<p>Cho <b>x</b> và 10<sup>3</sup> &lt; 2 &amp; 3.</p>");
 }
 
-Test(docx, latex_kept_as_text_with_a_warning)
+#define MATH_OPEN "<math" /* as stored: the allow-list drops xmlns */
+#define TEX(t) "<annotation encoding=\"application/x-tex\">" t "</annotation></semantics></math>"
+
+Test(docx, latex_becomes_mathml_in_stem_options_and_explanation)
 {
-    READ_OK(P("Câu 1. Tính $\\frac{1}{2}$.") P("*A. a\tB. b\tC. c\tD. d"));
-    cr_expect_str_eq(field(0, "stem"), "<p>Tính $\\frac{1}{2}$.</p>");
-    EXPECT_PROBLEM("warning", "Câu 1 (đoạn 1): công thức LaTeX $…$ được giữ nguyên dạng văn bản; "
-                              "hãy kiểm tra trong trình soạn thảo.");
+    READ_OK(P("Câu 1. Tính $\\frac{1}{2}$ và \\(x^2\\) [NB]") P("*A. $1$\tB. $2$\tC. c\tD. d")
+                P("Lời giải: $$\\sqrt{4}=2$$"));
+    cr_expect_str_eq(field(0, "stem"),
+                     "<p>Tính " MATH_OPEN "><semantics><mrow><mfrac><mn>1</mn><mn>2</mn></mfrac>"
+                     "</mrow>" TEX("\\frac{1}{2}") " và " MATH_OPEN
+                                                   "><semantics><mrow><msup><mi>x</mi>"
+                                                   "<mn>2</mn></msup></mrow>" TEX("x^2") "</p>");
+    const json_t *opts = json_object_get(item(0), "options");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(opts, 1), "html")),
+                     MATH_OPEN "><semantics><mrow><mn>2</mn></mrow>" TEX("2"));
+    cr_expect_str_eq(field(0, "key"), "A");
+    cr_expect_str_eq(field(0, "explanation"),
+                     "<p>" MATH_OPEN " display=\"block\"><semantics><mrow><msqrt><mn>4</mn></msqrt>"
+                     "<mo>=</mo><mn>2</mn></mrow>" TEX("\\sqrt{4}=2") "</p>");
+    cr_expect_eq(kt_docx_count(&res, "warning"), 0, "%s", all_problems);
+}
+
+Test(docx, dollar_signs_that_are_not_formulas_stay_text)
+{
+    READ_OK(P("Câu 1. Giá 5$ và 7 $ hay $ 3 $, còn \\$x\\$ thì sao?") P("*A. a\tB. b\tC. c\tD. d"));
+    cr_expect_str_eq(field(0, "stem"), "<p>Giá 5$ và 7 $ hay $ 3 $, còn \\$x\\$ thì sao?</p>");
+    cr_expect_eq(kt_docx_count(&res, "warning"), 0, "%s", all_problems);
+}
+
+Test(docx, latex_outside_the_subset_kept_as_text_with_the_reason)
+{
+    READ_OK(P("Câu 1. Tính $\\int_0^1 x\\,dx$ và $\\frac{1}{2}$.") P("*A. a\tB. b\tC. c\tD. d")
+                P("Câu 2. Tính $\\frac{1}{2$.") P("*A. a\tB. b\tC. c\tD. d"));
+    cr_expect_str_eq(field(0, "stem"), "<p>Tính $\\int_0^1 x\\,dx$ và " MATH_OPEN
+                                       "><semantics><mrow><mfrac><mn>1</mn>"
+                                       "<mn>2</mn></mfrac></mrow>" TEX("\\frac{1}{2}") ".</p>");
+    EXPECT_PROBLEM("warning", "Câu 1 (đoạn 1): công thức LaTeX $\\int_0^1 x\\,dx$ (lệnh \\int chưa "
+                              "được hỗ trợ) được giữ nguyên dạng văn bản; hãy kiểm tra trong trình "
+                              "soạn thảo.");
+    EXPECT_PROBLEM("warning",
+                   "Câu 2 (đoạn 3): công thức LaTeX $\\frac{1}{2$ (thiếu dấu } đóng nhóm) "
+                   "được giữ nguyên dạng văn bản; hãy kiểm tra trong trình soạn thảo.");
 }
 
 /* ---- problems --------------------------------------------------------------------- */
@@ -930,9 +966,13 @@ check_corpus_item(const char *file, const json_t *want, const json_t *got_q)
     cr_expect_eq(count_item(it, "<table>", 1),
                  (size_t)json_integer_value(json_object_get(want, "tables")), "%s câu %d: %s", file,
                  number, dump);
+    /* Word equations and formulas typed as LaTeX alike become MathML */
     cr_expect_eq(count_item(it, "<math", 0),
-                 (size_t)json_integer_value(json_object_get(want, "omml")), "%s câu %d: %s", file,
-                 number, dump);
+                 (size_t)(json_integer_value(json_object_get(want, "omml")) +
+                          json_integer_value(json_object_get(want, "latex"))),
+                 "%s câu %d: %s", file, number, dump);
+    if (json_integer_value(json_object_get(want, "latex")))
+        cr_expect(count_item(it, "$", 0) == 0, "%s câu %d: LaTeX left raw: %s", file, number, dump);
     if (json_object_get(want, "options"))
         cr_expect_eq(json_array_size(json_object_get(it, "options")),
                      (size_t)json_integer_value(json_object_get(want, "options")), "%s câu %d",

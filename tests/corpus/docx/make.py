@@ -682,7 +682,7 @@ def expected_item(f, q, i, heading):
         texts[-1 - len(q.get("rubric", []))] = ""
     all_text = " ".join(texts)
     omml = all_text.count("⟨m|")
-    latex = "$" in all_text
+    latex = len(re.findall(r"\$[^$\s](?:[^$]*[^$\s])?\$", all_text))  # formulas typed as LaTeX
     key = q["key"]
     if kind == "SHORT":
         key = key.replace(",", ".")
@@ -703,6 +703,8 @@ def expected_item(f, q, i, heading):
         "math": bool(omml or latex),
         "omml": omml,
     }
+    if latex:
+        it["latex"] = latex  # each becomes MathML like an equation
     if kind in ("MCQ4", "MR"):
         it["options"] = len(q["opts"])
     if kind == "ESSAY":
