@@ -1268,7 +1268,7 @@ static const struct {
               {NULL, NULL}};
 
 const char *
-level_of(const char *s, size_t n)
+kt_docx_level_of(const char *s, size_t n)
 {
     for (size_t i = 0; LEVELS[i].word; i++)
         if (strlen(LEVELS[i].word) == n && memcmp(s, LEVELS[i].word, n) == 0)
@@ -1293,7 +1293,7 @@ code_char(char ch)
 /* Adds each code of s[from, to) (separated by spaces, commas, semicolons)
  * that is a taxonomy code; returns how many. */
 int
-add_codes(json_t *codes, const char **level, const char *s, size_t from, size_t to)
+kt_docx_add_codes(json_t *codes, const char **level, const char *s, size_t from, size_t to)
 {
     int found = 0;
     size_t i = from;
@@ -1341,7 +1341,7 @@ take_tags(struct para *p, const char **level, json_t *codes)
                 continue;
             size_t a = skip_ws(p->text, i + 1, (size_t)(e - p->text));
             size_t b = trim_end(p->text, a, (size_t)(e - p->text));
-            const char *lv = level_of(p->text + a, b - a);
+            const char *lv = kt_docx_level_of(p->text + a, b - a);
             int is_code = b - a > 5 && strncmp(p->text + a, "VN18.", 5) == 0;
             for (size_t k = a; is_code && k < b; k++)
                 if (!code_char(p->text[k]))
@@ -1351,7 +1351,7 @@ take_tags(struct para *p, const char **level, json_t *codes)
             if (lv)
                 *level = lv;
             else
-                add_codes(codes, level, p->text, a, b);
+                kt_docx_add_codes(codes, level, p->text, a, b);
             size_t from = i, to = (size_t)(e - p->text) + 1;
             if (from > 0 && p->text[from - 1] == ' ')
                 from--;
@@ -1364,7 +1364,7 @@ take_tags(struct para *p, const char **level, json_t *codes)
             size_t j = i;
             while (j < p->n && code_char(p->text[j]))
                 j++;
-            if (add_codes(codes, level, p->text, i, j)) {
+            if (kt_docx_add_codes(codes, level, p->text, i, j)) {
                 size_t from = i > 0 && p->text[i - 1] == ' ' ? i - 1 : i;
                 para_delete(p, from, j);
                 i = from ? from - 1 : (size_t)-1;
@@ -1378,8 +1378,32 @@ take_tags(struct para *p, const char **level, json_t *codes)
 /* Reads a key value at s[*k]: a letter ("A"), a Đúng/Sai sequence (stored
  * as "DSDS"), or a number (decimal comma to dot). Returns it malloc'd, or
  * NULL (with *k unchanged) when there is none. */
+void
+kt_docx_place_codes(json_t *item, json_t *codes)
+{
+    json_t *tags = json_array(), *comps = json_array();
+    size_t i;
+    json_t *code;
+    json_array_foreach(codes, i, code)
+    {
+        const char *c = json_string_value(code);
+        if (strncmp(c, "VN18.", 5) == 0 && !json_object_get(item, "outcome"))
+            json_object_set(item, "outcome", code);
+        else if (strncmp(c, "NL.", 3) == 0)
+            json_array_append(comps, code);
+        else
+            json_array_append(tags, code);
+    }
+    if (json_array_size(comps))
+        json_object_set(item, "competencies", comps);
+    if (json_array_size(tags))
+        json_object_set(item, "tags", tags);
+    json_decref(comps);
+    json_decref(tags);
+}
+
 char *
-read_value(const char *s, size_t *k, size_t end)
+kt_docx_read_value(const char *s, size_t *k, size_t end)
 {
     size_t i = skip_ws(s, *k, end);
     if (i >= end)
@@ -1434,7 +1458,7 @@ read_value(const char *s, size_t *k, size_t end)
     return NULL;
 }
 
-/* A key value of the answer section: read_value's, and the letters of a
+/* A key value of the answer section: kt_docx_read_value's, and the letters of a
  * multiple-response key, "A, C", "A; C", "A C" or "AC" (ascending, as a
  * key is written), stored as "A,C". */
 static char *
@@ -1465,7 +1489,7 @@ read_key(const char *s, size_t *k, size_t end)
         *k = last;
         return xstrndup(buf, o);
     }
-    return read_value(s, k, end);
+    return kt_docx_read_value(s, k, end);
 }
 
 static void
@@ -1581,7 +1605,7 @@ key_table(struct ctx *c, const struct block *t)
                     if (next > 0)
                         num = next, o = 0;
                     size_t at = 0;
-                    char *m = read_value(TX(rr, k + 2), &at, strlen(TX(rr, k + 2)));
+                    char *m = kt_docx_read_value(TX(rr, k + 2), &at, strlen(TX(rr, k + 2)));
                     if (m && strlen(m) == 1 && (m[0] == 'D' || m[0] == 'S') && o < sizeof marks)
                         marks[o++] = m[0];
                     free(m);
@@ -1599,7 +1623,7 @@ key_table(struct ctx *c, const struct block *t)
                         size_t o = 0;
                         for (size_t kk = k + 1; kk < t->cols && kk < k + 5; kk++) {
                             size_t at = 0;
-                            char *m = read_value(TX(rr, kk), &at, strlen(TX(rr, kk)));
+                            char *m = kt_docx_read_value(TX(rr, kk), &at, strlen(TX(rr, kk)));
                             if (m && strlen(m) == 1 && (m[0] == 'D' || m[0] == 'S'))
                                 marks[o++] = m[0];
                             free(m);
@@ -2105,7 +2129,7 @@ not_key:
     if (strncmp(s + i, "Mã", strlen("Mã")) == 0) {
         size_t j = skip_ws(s, i + strlen("Mã"), end);
         if (j < end && s[j] == ':') {
-            add_codes(q->codes, &q->level, s, j + 1, end);
+            kt_docx_add_codes(q->codes, &q->level, s, j + 1, end);
             return;
         }
     }
@@ -2459,7 +2483,7 @@ build_question(struct ctx *c, struct question *q)
             int found = keys != 0;
             const char *v = q->inline_key;
             size_t at = 0;
-            char *iv = v ? read_value(v, &at, strlen(v)) : NULL;
+            char *iv = v ? kt_docx_read_value(v, &at, strlen(v)) : NULL;
             if (!found && !(iv && (iv[0] == 'D' || iv[0] == 'S')))
                 v = table_key(c, q, 'T');
             else if (!found)
@@ -2528,7 +2552,7 @@ build_question(struct ctx *c, struct question *q)
         char *iv = NULL;
         if (q->inline_key) {
             size_t at = 0, n = strlen(q->inline_key);
-            iv = read_value(q->inline_key, &at, n);
+            iv = kt_docx_read_value(q->inline_key, &at, n);
             at = skip_ws(q->inline_key, at, n);
             while (at < n && (q->inline_key[at] == '.' || q->inline_key[at] == ';'))
                 at = skip_ws(q->inline_key, at + 1, n);
@@ -2566,29 +2590,12 @@ build_question(struct ctx *c, struct question *q)
         json_object_set_new(item, "explanation", json_string(q->expl.s));
     if (q->level)
         json_object_set_new(item, "level", json_string(q->level));
-    json_t *tags = json_array(), *comps = json_array();
-    size_t i;
-    json_t *code;
-    json_array_foreach(q->codes, i, code)
-    {
-        const char *s = json_string_value(code);
-        if (strncmp(s, "VN18.", 5) == 0 && !json_object_get(item, "outcome"))
-            json_object_set(item, "outcome", code);
-        else if (strncmp(s, "NL.", 3) == 0)
-            json_array_append(comps, code);
-        else
-            json_array_append(tags, code);
-    }
-    if (json_array_size(comps))
-        json_object_set(item, "competencies", comps);
-    if (json_array_size(tags))
-        json_object_set(item, "tags", tags);
-    json_decref(comps);
-    json_decref(tags);
+    kt_docx_place_codes(item, q->codes);
 
     if (!bad) {
         kt_item_normalize(item);
         json_t *probs = kt_item_validate(item), *pr;
+        size_t i;
         json_array_foreach(probs, i, pr)
         {
             const char *f = json_string_value(json_object_get(pr, "field"));

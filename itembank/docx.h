@@ -56,15 +56,18 @@ size_t kt_docx_count(const kt_docx_result *r, const char *severity);
 /* The level code (MD.B, MD.H, MD.V, MD.VC) of exactly s[0, n) when it is a
  * level word (NB, TH, VD, VDC, Nhận biết, Biết, Thông hiểu, Hiểu, Vận dụng,
  * Vận dụng cao, also in capitals), else NULL. */
-const char *level_of(const char *s, size_t n);
+const char *kt_docx_level_of(const char *s, size_t n);
 /* Appends each taxonomy code of s[from, to) (separated by spaces, commas,
  * semicolons) to codes, an MD.* code setting *level instead; returns how
  * many codes it found. */
-int add_codes(json_t *codes, const char **level, const char *s, size_t from, size_t to);
+int kt_docx_add_codes(json_t *codes, const char **level, const char *s, size_t from, size_t to);
 /* The key value at s[*k] (spaces skipped): a letter A-H ("A"), a Đúng/Sai
  * sequence ("Đ S Đ S", "ĐSĐS", "a) Đ, b) S ...", as "DSDS"), or a number
  * (decimal comma to dot: "2,5" -> "2.5"); malloc'd, *k past it, or NULL
  * with *k unchanged when there is none. */
-char *read_value(const char *s, size_t *k, size_t end);
+char *kt_docx_read_value(const char *s, size_t *k, size_t end);
+/* Places the taxonomy codes of a question on its item: the first VN18.*
+ * code as "outcome", NL.* codes as "competencies", the others as "tags". */
+void kt_docx_place_codes(json_t *item, json_t *codes);
 
 #endif

@@ -298,7 +298,7 @@ static char *
 number_of(const char *v)
 {
     size_t k = 0;
-    char *n = read_value(v, &k, strlen(v));
+    char *n = kt_docx_read_value(v, &k, strlen(v));
     if (n && (isdigit((unsigned char)n[0]) || n[0] == '-') && only_separators(v, k))
         return n;
     free(n);
@@ -425,7 +425,7 @@ static int
 tf_keys(const char *v, unsigned *keys)
 {
     size_t k = 0;
-    char *m = read_value(v, &k, strlen(v));
+    char *m = kt_docx_read_value(v, &k, strlen(v));
     int ok = m && strlen(m) == 4 && strspn(m, "DS") == 4 && only_separators(v, k);
     if (ok)
         for (int i = 0; i < 4; i++)
@@ -519,17 +519,17 @@ level_in(const char *v)
         v++;
         n -= 2;
     }
-    const char *lv = level_of(v, n);
+    const char *lv = kt_docx_level_of(v, n);
     if (!lv && n <= 8) { /* "nb", "vdc" */
         char up[9];
         for (size_t i = 0; i < n; i++)
             up[i] = (char)toupper((unsigned char)v[i]);
-        lv = level_of(up, n);
+        lv = kt_docx_level_of(up, n);
     }
     if (!lv) {
         json_t *codes = json_array();
         const char *md = NULL;
-        if (add_codes(codes, &md, v, 0, n) == 1 && json_array_size(codes) == 0)
+        if (kt_docx_add_codes(codes, &md, v, 0, n) == 1 && json_array_size(codes) == 0)
             lv = md;
         json_decref(codes);
     }
@@ -541,7 +541,7 @@ static void
 read_codes(struct sheet *s, struct row *w, const char *v, json_t *item, const char **level)
 {
     json_t *codes = json_array();
-    int found = add_codes(codes, level, v, 0, strlen(v)), tokens = 0;
+    int found = kt_docx_add_codes(codes, level, v, 0, strlen(v)), tokens = 0;
     for (size_t i = 0; v[i];) {
         while (v[i] && (is_space(v[i]) || v[i] == ',' || v[i] == ';'))
             i++;
@@ -558,25 +558,7 @@ read_codes(struct sheet *s, struct row *w, const char *v, json_t *item, const ch
                  w->line, s->name[C_CODE], show(v, b));
         add_problem(s, "warning", w->number, w->line, s->name[C_CODE], msg);
     }
-    json_t *tags = json_array(), *comps = json_array();
-    size_t i;
-    json_t *code;
-    json_array_foreach(codes, i, code)
-    {
-        const char *c = json_string_value(code);
-        if (strncmp(c, "VN18.", 5) == 0 && !json_object_get(item, "outcome"))
-            json_object_set(item, "outcome", code);
-        else if (strncmp(c, "NL.", 3) == 0)
-            json_array_append(comps, code);
-        else
-            json_array_append(tags, code);
-    }
-    if (json_array_size(comps))
-        json_object_set(item, "competencies", comps);
-    if (json_array_size(tags))
-        json_object_set(item, "tags", tags);
-    json_decref(comps);
-    json_decref(tags);
+    kt_docx_place_codes(item, codes);
     json_decref(codes);
 }
 
