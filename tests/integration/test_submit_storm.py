@@ -138,13 +138,15 @@ def test_attempt_left_unscored_is_scored_by_the_expiry_job_once(env):
         # Idempotent while it is being scored: the same attempt, still unscored.
         again = gw.request("POST", f"/api/v1/attempts/{a['id']}/submit", token=tok).json()
         assert again["id"] == a["id"] and again["status"] == "submitted", again
+        # The scores are stored behind the acknowledgement: wait until that
+        # store is sent and blocked on the lock, then stop the gateway.
+        _wait(env, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                   " AND query LIKE '%attempt_scores%'", "t", 15)
         gw.proc.send_signal(signal.SIGKILL)
         gw.proc.wait()
         gw.log.close()
-        # Its store, already sent, would still run once the lock is free:
-        # ended as the database ends the session of a client that is gone.
-        _wait(env, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                   " AND query LIKE '%attempt_scores%'", "t", 15)
+        # Its store would still run once the lock is free: ended as the
+        # database ends the session of a client that is gone.
         assert env.cluster.psql("SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity"
                                 " WHERE wait_event_type = 'Lock'"
                                 " AND query LIKE '%attempt_scores%'") == "t"
