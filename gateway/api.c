@@ -23,6 +23,7 @@
 #include "records_year.h"
 #include "secret.h"
 #include "static.h"
+#include "authfeed.h"
 #include "metrics.h"
 #include "server.h"
 
@@ -492,13 +493,16 @@ role_of(const char *s)
 /* Recently seen tokens                                                     */
 
 /* Every request would otherwise look its token up in PostgreSQL. A token is
- * remembered for at most KIEMTRA_AUTH_CACHE_MS and never past its session's
- * expiry; a logout forgets it at once on every worker (the table is shared,
- * under a mutex). A lookup that began before the last logout is not
- * remembered: it may have read the session row just before the logout
+ * remembered never past its session's expiry, and for at most
+ * KIEMTRA_AUTH_FEED_CACHE_MS while the revocation feed listens (authfeed.c:
+ * a session ended or an account changed through any gateway process is
+ * forgotten here when its notification arrives), KIEMTRA_AUTH_CACHE_MS
+ * while it does not. A logout forgets it at once on every worker (the table
+ * is shared, under a mutex). A lookup that began before the last logout is
+ * not remembered: it may have read the session row just before the logout
  * deleted it. Disabling an account, changing its role or resetting its
  * password forgets all of its tokens (api_users_forget) after the change
- * committed; only another gateway process may still accept one that long.
+ * committed, here and, through the feed, in every other process.
  * The table is set-associative (TOKEN_WAYS slots per set) and holds a whole
  * exam's students: a direct-mapped table of fewer slots than students made
  * them evict each other, so most requests went to the database anyway. */
@@ -512,6 +516,7 @@ struct cached_token {
 };
 static struct cached_token token_cache[TOKEN_SETS][TOKEN_WAYS];
 static uint64_t token_forgot_ns; /* monotonic time of the last logout */
+static uint64_t token_hits, token_misses; /* atomic */
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t
@@ -552,6 +557,7 @@ token_cached(const char *hash, struct kt_user *out)
         hit = 1;
     }
     pthread_mutex_unlock(&token_lock);
+    __atomic_add_fetch(hit ? &token_hits : &token_misses, 1, __ATOMIC_RELAXED);
     return hit;
 }
 
@@ -561,13 +567,15 @@ token_remember(const char *hash, const struct kt_user *u, double seconds_left, u
 {
     if (kt_cfg.auth_cache_ms <= 0 || seconds_left <= 0)
         return;
-    double ms = seconds_left * 1000.0 < kt_cfg.auth_cache_ms ? seconds_left * 1000.0
-                                                               : kt_cfg.auth_cache_ms;
     pthread_mutex_lock(&token_lock);
     if (asked_ns <= token_forgot_ns) {
         pthread_mutex_unlock(&token_lock);
         return;
     }
+    /* Read under the lock: the feed going down forgets everything under it
+     * after it says so, so no long-lived entry is made after that. */
+    int limit = kt_authfeed_up() ? kt_cfg.auth_feed_cache_ms : kt_cfg.auth_cache_ms;
+    double ms = seconds_left * 1000.0 < limit ? seconds_left * 1000.0 : limit;
     struct cached_token *set = token_set(hash), *c = token_find(set, hash);
     if (!c) { /* the slot that expires first: an empty or expired one before a live one */
         c = &set[0];
@@ -592,6 +600,26 @@ api_token_forget(const char *hash)
     if (c)
         c->until_ms = 0;
     pthread_mutex_unlock(&token_lock);
+}
+
+void
+api_tokens_forget_all(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    pthread_mutex_lock(&token_lock);
+    token_forgot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    for (size_t s = 0; s < TOKEN_SETS; s++)
+        for (int w = 0; w < TOKEN_WAYS; w++)
+            token_cache[s][w].until_ms = 0;
+    pthread_mutex_unlock(&token_lock);
+}
+
+void
+api_token_cache_counts(uint64_t *hits, uint64_t *misses)
+{
+    *hits = __atomic_load_n(&token_hits, __ATOMIC_RELAXED);
+    *misses = __atomic_load_n(&token_misses, __ATOMIC_RELAXED);
 }
 
 static int

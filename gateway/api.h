@@ -91,6 +91,11 @@ void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);
 /* Forgets a token the router remembered (logout, after its session row is
  * deleted); a lookup that began before this call is not remembered. */
 void api_token_forget(const char *hash);
+/* Forgets every remembered token (the revocation feed went down or came
+ * back: what changed meanwhile is unknown). */
+void api_tokens_forget_all(void);
+/* Token checks answered from memory and from PostgreSQL, since start. */
+void api_token_cache_counts(uint64_t *hits, uint64_t *misses);
 /* Forgets every remembered token of the accounts ids[0..n) (sessions ended,
  * account disabled or its role changed), after that change committed; a
  * lookup that began before this call is not remembered. */

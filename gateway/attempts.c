@@ -35,10 +35,13 @@
 /* The student's view of an attempt without its form's payload, which the
  * gateway adds from its cache (form_id says which; linear_reach, for a
  * student in a linear test, how many of its items); results only once
- * released (or for staff). */
-#define ATTEMPT_VIEW                                                                               \
+ * released (or for staff). STUDENT: SQL that is true when the reader is
+ * the attempt's student (a batch of starts, read under a staff role on
+ * behalf of each student, says so itself). */
+#define ATTEMPT_VIEW ATTEMPT_VIEW_AS("kt_is_student()")
+#define ATTEMPT_VIEW_AS(STUDENT)                                                                   \
     "SELECT json_build_object('id', a.id, 'session_id', a.session_id, 'status', a.status,"        \
-    " 'linear_reach', CASE WHEN a.linear AND kt_is_student() THEN kt_linear_reach(a.id) END,"     \
+    " 'linear_reach', CASE WHEN a.linear AND " STUDENT " THEN kt_linear_reach(a.id) END,"         \
     " 'form_code', f.code, 'started_at', a.started_at, 'deadline', a.deadline,"                   \
     " 'extra_seconds', a.extra_seconds, 'server_time', now(),"                                    \
     " 'remaining_seconds', CASE WHEN a.status = 'in_progress' THEN"                               \
@@ -51,7 +54,7 @@
     "   'response', r.response, 'seq', r.seq)) FROM responses r WHERE r.attempt_id = a.id),"      \
     "   '{}'),"                                                                                   \
     " 'results_released', se.results_released,"                                                   \
-    " 'result', CASE WHEN (se.results_released OR NOT kt_is_student())"                           \
+    " 'result', CASE WHEN (se.results_released OR NOT " STUDENT ")"                                \
     "   AND a.scored_at IS NOT NULL THEN json_build_object("                                      \
     "   'score', round(a.score::numeric / 100, 2)::text,"                                         \
     "   'max_score', round(a.max_score::numeric / 100, 2)::text,"                                 \
@@ -70,12 +73,15 @@ static const struct pg_stmt_def attempt_stmts[] = {
      * forms, so neighbours get different forms. */
     {"attempt_start_batch",
      "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(o integer, se bigint,"
-     "   u bigint)),"
+     "   u bigint, ck boolean)),"
      " s AS (SELECT DISTINCT ON (i.se, i.u) i.se, i.u, se.test_id, se.closes_at,"
      "   t.duration_seconds, t.forms FROM input i JOIN sessions se ON se.id = i.se"
      "   JOIN tests t ON t.id = se.test_id"
      "  WHERE t.status = 'published' AND now() >= se.opens_at AND now() < se.closes_at"
-     "   AND se.cancelled_at IS NULL)," /* a cancelled session starts nothing (0023) */
+     "   AND se.cancelled_at IS NULL" /* a cancelled session starts nothing (0023) */
+     /* A start not checked at the room (ck false) goes in only when the
+      * session has no room rules (attempt_start_unchecked says which). */
+     "   AND (i.ck OR (se.access_code IS NULL AND se.allowed_cidrs IS NULL))),"
      " c AS (SELECT s.*, cls.class_id, me.code FROM s"
      "   CROSS JOIN LATERAL (SELECT sc.class_id FROM session_classes sc JOIN class_members cm"
      "     ON cm.class_id = sc.class_id AND cm.user_id = s.u WHERE sc.session_id = s.se"
@@ -93,6 +99,20 @@ static const struct pg_stmt_def attempt_stmts[] = {
      /* A student twice in the batch: only the first start made it. */
      " SELECT min(i.o) FROM input i JOIN ins ON ins.session_id = i.se AND ins.student_id = i.u"
      " GROUP BY i.se, i.u"},
+    /* Then, in the same transaction: the starts that need the room check
+     * first (the session has an access code or allowed addresses, and the
+     * student has no attempt yet: a resume is never checked again) ... */
+    {"attempt_start_unchecked",
+     "SELECT i.o FROM jsonb_to_recordset($1::jsonb) AS i(o integer, se bigint, u bigint,"
+     "   ck boolean) JOIN sessions s ON s.id = i.se AND s.school_id = $2::bigint"
+     " WHERE NOT i.ck AND (s.access_code IS NOT NULL OR s.allowed_cidrs IS NOT NULL)"
+     "  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.session_id = i.se"
+     "   AND a.student_id = i.u)"},
+    /* ... and each student's attempt as the student sees it (NULL: none). */
+    {"attempt_start_views",
+     "SELECT i.o, (" ATTEMPT_VIEW_AS("true") " WHERE a.session_id = i.se AND a.student_id = i.u"
+     "   AND a.school_id = $2::bigint)"
+     " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, se bigint, u bigint, ck boolean)"},
     /* The attempt of (session, student), or why there is none. */
     {"attempt_of_session",
      "SELECT (" ATTEMPT_VIEW " WHERE a.session_id = $1::bigint AND a.student_id = $2::bigint),"
@@ -156,11 +176,12 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " FROM (SELECT DISTINCT ON (a) * FROM input ORDER BY a, o) i"
      " WHERE at.id = i.a AND at.student_id = i.s AND at.school_id = $2::bigint"
      " AND at.status = 'in_progress' RETURNING i.o"},
-    /* Then, in the same transaction, the state of each student's attempt. */
+    /* Then, in the same transaction, the state of each student's attempt
+     * and the attempt as the student sees it (the reply). */
     {"attempt_owner_batch",
-     "SELECT i.o, a.status, a.scored_at IS NULL"
+     "SELECT i.o, t.status, t.scored_at IS NULL, (" ATTEMPT_VIEW_AS("true") " WHERE a.id = t.id)"
      " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint, s bigint)"
-     " JOIN attempts a ON a.id = i.a AND a.student_id = i.s AND a.school_id = $2::bigint"},
+     " JOIN attempts t ON t.id = i.a AND t.student_id = i.s AND t.school_id = $2::bigint"},
     /* A reopened attempt (0025) moves its deadline by the change of extra
      * time; otherwise the deadline is recomputed from the start. */
     {"attempt_extra_time",
@@ -532,7 +553,11 @@ struct start {
     struct kt_group_item g; /* first */
     http_request *req;
     int64_t session_id;
+    int checked;  /* the room check passed (or was not needed) */
+    char code[8]; /* the access code the student typed, or "" */
 };
+
+static void room_check(http_request *req, int64_t sid, const char *code);
 
 static pg_query *
 starts_build(int64_t school_id, struct kt_group_item **items, int n)
@@ -540,31 +565,49 @@ starts_build(int64_t school_id, struct kt_group_item **items, int n)
     json_t *rows = json_array();
     for (int i = 0; i < n; i++) {
         const struct start *st = (const struct start *)items[i];
-        json_array_append_new(rows, json_pack("{s:i,s:I,s:I}", "o", i, "se",
+        json_array_append_new(rows, json_pack("{s:i,s:I,s:I,s:b}", "o", i, "se",
                                               (json_int_t)st->session_id, "u",
-                                              (json_int_t)st->req->user->id));
+                                              (json_int_t)st->req->user->id, "ck", st->checked));
     }
     /* Each row's student is the one who asked (from the token). */
-    static const char *const stmts[] = {"attempt_start_batch"};
-    return kt_group_query(school_id, "student_starts", rows, stmts, 1);
+    static const char *const stmts[] = {"attempt_start_batch", "attempt_start_unchecked",
+                                        "attempt_start_views"};
+    return kt_group_query(school_id, "student_starts", rows, stmts, 3);
 }
 
-/* Once the attempts are committed, each student reads their own under their
- * own tenant (a read: no wait for a WAL flush). */
+/* One transaction answers most starts: the attempts created, then each
+ * student's view. A start the room must check first goes through the
+ * check and joins a later batch; one with no attempt after the batch
+ * (not assigned, not open, ...) reads why under its own tenant. */
 static void
 starts_done(pg_query *q, struct kt_group_item **items, int n)
 {
-    char created[START_BATCH_MAX] = {0};
+    char created[START_BATCH_MAX] = {0}, unchecked[START_BATCH_MAX] = {0};
+    const char *view[START_BATCH_MAX] = {0};
     for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 0); r++) {
         int o = atoi(pg_value(q, 0, r, 0));
         if (o >= 0 && o < n) /* n <= START_BATCH_MAX */
             created[o] = 1;
+    }
+    for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 1); r++) {
+        int o = atoi(pg_value(q, 1, r, 0));
+        if (o >= 0 && o < n)
+            unchecked[o] = 1;
+    }
+    for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 2); r++) {
+        int o = atoi(pg_value(q, 2, r, 0));
+        if (o >= 0 && o < n)
+            view[o] = pg_value(q, 2, r, 1);
     }
     for (int i = 0; i < n; i++) {
         struct start *st = (struct start *)items[i];
         http_request *req = st->req;
         if (q->status != PG_OK) {
             api_db_error(req, q);
+        } else if (unchecked[i]) {
+            room_check(req, st->session_id, st->code);
+        } else if (view[i]) {
+            reply_view(req, created[i] ? 201 : 200, view[i]);
         } else {
             char s[24], u[24];
             api_id_text(s, st->session_id);
@@ -586,13 +629,15 @@ static const struct kt_group_kind start_kind = {
 };
 
 static void
-start_join(http_request *req, int64_t sid)
+start_join(http_request *req, int64_t sid, int checked, const char *code)
 {
     struct start *st = calloc(1, sizeof(*st));
     if (!st)
         abort();
     st->req = req;
     st->session_id = sid;
+    st->checked = checked;
+    snprintf(st->code, sizeof(st->code), "%s", code ? code : "");
     kt_group_add(&start_kind, req->worker, req->user->school_id, &st->g);
 }
 
@@ -608,7 +653,7 @@ room_checked(http_request *req, pg_query *q)
     }
     int64_t sid = api_param_id(req, 0);
     if (pg_ntuples(q, 0) != 1) { /* no such session: the start says why */
-        start_join(req, sid);
+        start_join(req, sid, 1, NULL);
         return;
     }
     const char *started = pg_value(q, 0, 0, 0), *addr_ok = pg_value(q, 0, 0, 1),
@@ -616,7 +661,7 @@ room_checked(http_request *req, pg_query *q)
                *failures = pg_value(q, 0, 0, 4), *wait = pg_value(q, 0, 0, 5),
                *right = pg_value(q, 0, 0, 6);
     if (started[0] == 't') {
-        start_join(req, sid);
+        start_join(req, sid, 1, NULL);
         return;
     }
     if (addr_ok[0] != 't') {
@@ -630,7 +675,7 @@ room_checked(http_request *req, pg_query *q)
         return;
     }
     if (needs[0] != 't') {
-        start_join(req, sid);
+        start_join(req, sid, 1, NULL);
         return;
     }
     if (verdict && strcmp(verdict, "locked") == 0) {
@@ -666,7 +711,7 @@ room_checked(http_request *req, pg_query *q)
         return;
     }
     if ((verdict && strcmp(verdict, "ok") == 0) || (right && right[0] == 't')) {
-        start_join(req, sid);
+        start_join(req, sid, 1, NULL);
         return;
     }
     api_error_details(req, 403, "access_code_required",
@@ -721,6 +766,15 @@ h_attempt_start(http_request *req)
             snprintf(code, sizeof(code), "%s", cs);
         json_decref(body);
     }
+    /* Straight to the group commit: most sessions have no room rules, and
+     * the batch sends the others through room_check first. */
+    start_join(req, sid, 0, code);
+}
+
+/* The exam-room checks (access code, allowed addresses) of a start. */
+static void
+room_check(http_request *req, int64_t sid, const char *code)
+{
     char s[24], u[24], addr[48];
     api_id_text(s, sid);
     api_id_text(u, req->user->id);
@@ -999,13 +1053,16 @@ static void
 submits_done(pg_query *q, struct kt_group_item **items, int n)
 {
     enum { UNKNOWN, CLOSED_NOW, UNSCORED, DONE } state[SUBMIT_BATCH_MAX] = {0};
+    const char *view[SUBMIT_BATCH_MAX] = {0};
     for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 1); r++) {
         int o = atoi(pg_value(q, 1, r, 0));
         const char *unscored = pg_value(q, 1, r, 2);
-        if (o >= 0 && o < n)
+        if (o >= 0 && o < n) {
             state[o] = strcmp(pg_value(q, 1, r, 1), "submitted") == 0 && unscored[0] == 't'
                            ? UNSCORED
                            : DONE;
+            view[o] = pg_value(q, 1, r, 3);
+        }
     }
     for (int r = 0; q->status == PG_OK && r < pg_ntuples(q, 0); r++) {
         int o = atoi(pg_value(q, 0, r, 0));
@@ -1022,7 +1079,10 @@ submits_done(pg_query *q, struct kt_group_item **items, int n)
         else {
             if (state[i] == CLOSED_NOW)
                 kt_grade_attempt(req->worker, sb->attempt_id, req->user->school_id, NULL, NULL);
-            show_attempt(req);
+            if (view[i])
+                reply_view(req, 200, view[i]);
+            else
+                show_attempt(req);
         }
         free(sb);
     }

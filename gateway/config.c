@@ -46,7 +46,10 @@ static const struct setting settings[] = {
     I("KIEMTRA_TOKEN_TTL", token_ttl, "43200", 1, 31536000, "bearer token lifetime (seconds)"),
     I("KIEMTRA_AUTH_CACHE_MS", auth_cache_ms, "2000", 0, 60000,
       "how long a checked bearer token is remembered (ms; never past its expiry; 0: always ask"
-      " the database)"),
+      " the database; this long only while the revocation feed is down)"),
+    I("KIEMTRA_AUTH_FEED_CACHE_MS", auth_feed_cache_ms, "60000", 0, 3600000,
+      "how long a checked bearer token is remembered while the revocation feed listens (ms;"
+      " sessions ended through any gateway are forgotten on notice; 0: no feed)"),
     Z("KIEMTRA_MAX_BODY", max_body, "33554432", 1024, 1L << 34, "largest request body (bytes)"),
     Z("KIEMTRA_MAX_HEADER", max_header, "16384", 1024, 1 << 20,
       "largest request line plus headers (bytes)"),

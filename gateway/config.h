@@ -20,6 +20,7 @@ struct kt_config {
     int db_queue_max;       /* queries waiting for a connection, per worker */
     int token_ttl;          /* seconds */
     int auth_cache_ms;      /* how long a checked token is remembered; 0 = never */
+    int auth_feed_cache_ms; /* the same while the revocation feed listens */
     size_t max_body;        /* bytes */
     size_t max_header;      /* bytes, request line + headers */
     int header_timeout;     /* seconds to receive a complete request head */

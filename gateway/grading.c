@@ -544,6 +544,7 @@ batch_scored(void *arg)
         return;
     }
     pg_query *q = store_build(b->school_id, (struct kt_group_item **)b->jobs, m);
+    pg_query_background(q);
     pg_query_run(b->w->db, q, batch_stored, b);
 }
 
@@ -695,6 +696,7 @@ batch_loaded(pg_query *q, void *arg)
         pg_query *rq = pg_query_new(&tn);
         const char *p[] = {f};
         pg_query_add(rq, "grade_form_rows", 1, p);
+        pg_query_background(rq);
         struct form_load *fl = malloc(sizeof(*fl));
         if (!fl)
             abort();
@@ -729,6 +731,7 @@ grade_pump(void)
         }
         grade_inflight++;
         pg_query *q = load_build(b->school_id, (struct kt_group_item **)b->jobs, b->n);
+        pg_query_background(q);
         pg_query_run(b->w->db, q, batch_loaded, b);
     }
     grade_pumping = 0;
@@ -800,6 +803,7 @@ expiry_tick(evutil_socket_t fd, short what, void *arg)
     pg_query *q = pg_query_new(NULL);
     const char *p[] = {lim};
     pg_query_add(q, "expire_due", 1, p);
+    pg_query_background(q);
     pg_query_run(w->db, q, expiry_done, w);
 }
 

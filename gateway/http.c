@@ -571,11 +571,15 @@ process_input(struct http_conn *c)
             }
             req->content_length = (size_t)cl;
             if (c->srv->head && req->content_length <= c->srv->lim.max_body) {
-                /* Nothing of the body is read until the hook has decided. */
+                /* Nothing of the body is read until the hook has decided.
+                 * Most hooks decide at once (a small body is read straight
+                 * away): reads stop only while one waits, sparing two
+                 * epoll_ctl calls per request. */
                 c->state = CONN_HEAD;
                 evtimer_del(c->timer);
-                bufferevent_disable(c->bev, EV_READ);
                 c->srv->head(req);
+                if (c->state == CONN_HEAD)
+                    bufferevent_disable(c->bev, EV_READ);
                 continue;
             }
             begin_body(c, c->srv->lim.max_body);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
+#include "authfeed.h"
 #include "pgpool.h"
 #include "server.h"
 
@@ -163,6 +165,29 @@ kt_metrics_render(size_t *len)
             t.size, t.live, t.in_use, t.waiting, (unsigned long long)t.errors,
             (unsigned long long)t.unavailable, (unsigned long long)t.timeouts,
             (unsigned long long)t.reconnects, conns);
+    struct kt_authfeed_stats feed;
+    kt_authfeed_stats(&feed);
+    uint64_t hits, misses;
+    api_token_cache_counts(&hits, &misses);
+    fprintf(f,
+            "# HELP kiemtra_auth_feed_up 1 while the revocation feed listens (tokens remembered"
+            " longer).\n"
+            "# TYPE kiemtra_auth_feed_up gauge\n"
+            "kiemtra_auth_feed_up %d\n"
+            "# HELP kiemtra_auth_feed_connects_total Times the revocation feed started listening.\n"
+            "# TYPE kiemtra_auth_feed_connects_total counter\n"
+            "kiemtra_auth_feed_connects_total %llu\n"
+            "# HELP kiemtra_auth_feed_events_total Session and account changes applied from the"
+            " feed.\n"
+            "# TYPE kiemtra_auth_feed_events_total counter\n"
+            "kiemtra_auth_feed_events_total %llu\n"
+            "# HELP kiemtra_auth_token_checks_total Bearer tokens checked, from memory or from"
+            " PostgreSQL.\n"
+            "# TYPE kiemtra_auth_token_checks_total counter\n"
+            "kiemtra_auth_token_checks_total{source=\"memory\"} %llu\n"
+            "kiemtra_auth_token_checks_total{source=\"database\"} %llu\n",
+            feed.up, (unsigned long long)feed.connects, (unsigned long long)feed.events,
+            (unsigned long long)hits, (unsigned long long)misses);
     fclose(f);
     *len = cap;
     return buf;

@@ -26,6 +26,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PIPELINE_DEPTH 8 /* queries in flight on one connection */
+#define BG_MAX 1         /* connections running background work at once */
 /* read_only_sql_transaction: the server is a standby, not the primary. */
 #define READ_ONLY_SQLSTATE "25006"
 
@@ -48,6 +49,7 @@ struct pg_conn {
     int backoff_ms;
     pg_query *q, *q_tail;   /* queries in flight, in pipeline order (next_waiting links) */
     int nq;
+    int nbg;                /* background queries among them */
     int cmd;                /* command of the first query whose results are being read */
 };
 
@@ -59,6 +61,7 @@ struct pg_pool {
     struct pg_conn *conns;
     pg_query *wait_head, *wait_tail;
     int nwaiting;
+    int bg_running;         /* background queries in flight (at most BG_MAX) */
     int closing;            /* pg_pool_free in progress: refuse new queries */
     struct event *sweeper;  /* expires queries that waited too long */
     /* Stats, read by the metrics endpoint from other threads. */
@@ -310,6 +313,8 @@ conn_fail(struct pg_conn *c, enum pg_status st, const char *why)
     int was_live = c->state >= C_IDLE;
     c->q = c->q_tail = NULL;
     c->nq = 0;
+    c->pool->bg_running -= c->nbg;
+    c->nbg = 0;
     if (was_live || c->state == C_PREPARING)
         log_warn("db connection lost: %s", msg);
     conn_schedule_reconnect(c);
@@ -436,6 +441,10 @@ conn_read_results(struct pg_conn *c, int preparing, pg_query **done)
             if (!c->q)
                 c->q_tail = NULL;
             c->nq--;
+            if (q->background) {
+                c->nbg--;
+                c->pool->bg_running--;
+            }
             q->next_waiting = NULL;
             *done_tail = q;
             done_tail = &q->next_waiting;
@@ -582,18 +591,24 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* The connection a waiting query should go to: an idle one, else the live
  * one with the fewest queries in flight below PIPELINE_DEPTH (any depth for a
- * pg_query_first query); NULL if none. */
+ * pg_query_first query) and no background query; NULL if none. A background
+ * query takes only an idle connection, and only below BG_MAX. */
 static struct pg_conn *
 pool_pick(struct pg_pool *pool, const pg_query *q)
 {
     struct pg_conn *best = NULL;
+    if (q->background && pool->bg_running >= BG_MAX)
+        return NULL;
     for (int i = 0; i < pool->size; i++) {
         struct pg_conn *c = &pool->conns[i];
         if (c->state == C_IDLE)
             return c;
-        if (c->state == C_BUSY && (c->nq < PIPELINE_DEPTH || q->first) &&
-            (!best || c->nq < best->nq))
-            best = c;
+        if (q->background || c->state != C_BUSY)
+            continue;
+        if ((c->nq < PIPELINE_DEPTH && !c->nbg) || q->first) {
+            if (!best || c->nq < best->nq)
+                best = c;
+        }
     }
     return best;
 }
@@ -601,14 +616,29 @@ pool_pick(struct pg_pool *pool, const pg_query *q)
 static void
 pool_pump(struct pg_pool *pool)
 {
-    struct pg_conn *c;
-    while (pool->wait_head && (c = pool_pick(pool, pool->wait_head))) {
-        pg_query *q = pool->wait_head;
-        pool->wait_head = q->next_waiting;
-        if (!pool->wait_head)
-            pool->wait_tail = NULL;
+    /* In queue order; a background query that cannot go yet lets the
+     * queries behind it pass, any other stops the walk (nothing behind it
+     * would find a connection either). */
+    pg_query **link = &pool->wait_head, *prev = NULL;
+    while (*link) {
+        pg_query *q = *link;
+        struct pg_conn *c = pool_pick(pool, q);
+        if (!c) {
+            if (!q->background)
+                break;
+            prev = q;
+            link = &q->next_waiting;
+            continue;
+        }
+        *link = q->next_waiting;
+        if (pool->wait_tail == q)
+            pool->wait_tail = prev;
         pool->nwaiting--;
         q->next_waiting = NULL;
+        if (q->background) {
+            c->nbg++;
+            pool->bg_running++;
+        }
         if (c->q_tail)
             c->q_tail->next_waiting = q;
         else
@@ -618,8 +648,12 @@ pool_pump(struct pg_pool *pool)
         if (c->state == C_IDLE)
             arm(c->timer, pool->timeout_ms);
         c->state = C_BUSY;
-        if (conn_send_query(c, q) < 0 || conn_flush(c) < 0)
+        if (conn_send_query(c, q) < 0 || conn_flush(c) < 0) {
             conn_fail(c, PG_UNAVAILABLE, PQerrorMessage(c->pg));
+            /* Its callbacks may have changed the queue: walk it again. */
+            link = &pool->wait_head;
+            prev = NULL;
+        }
     }
     update_stats(pool);
 }
@@ -665,6 +699,12 @@ void
 pg_query_first(pg_query *q)
 {
     q->first = 1;
+}
+
+void
+pg_query_background(pg_query *q)
+{
+    q->background = 1;
 }
 
 static void

@@ -57,6 +57,7 @@ struct pg_query {
     void *arg;
     uint64_t queued_ms;
     int first; /* pg_query_first: ahead of every waiting query */
+    int background; /* pg_query_background */
     struct pg_query *next_waiting;
 };
 
@@ -77,6 +78,12 @@ void pg_query_run(struct pg_pool *pool, pg_query *q, pg_cb cb, void *arg);
  * connection even when its pipeline is full: for a health check, which
  * measures whether the database answers, not how long the queue is. */
 void pg_query_first(pg_query *q);
+/* Marks work nobody waits for at a screen (scoring behind an acknowledged
+ * submit): it runs only on an idle connection, on at most one connection of
+ * the pool at a time, and no other query is pipelined behind it, so that
+ * saves and submits never queue behind a long score store. Waiting queries
+ * behind it in the queue may go first. */
+void pg_query_background(pg_query *q);
 void pg_query_free(pg_query *q);
 
 /* Convenience accessors on results[i]. */

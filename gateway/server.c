@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "authfeed.h"
 #include "config.h"
 #include "conncap.h"
 #include "cpupool.h"
@@ -116,6 +117,8 @@ kt_serve(void)
             return 1;
         http_server_on_head(w->http, kt_api_head);
     }
+    if (kt_authfeed_start() < 0)
+        return 1;
     kt_expiry_start(&kt_workers[0]);
     kt_outbox_start(&kt_workers[0]);
     for (int i = 0; i < kt_nworkers; i++)
@@ -136,6 +139,7 @@ kt_serve(void)
     for (int i = 0; i < kt_nworkers; i++)
         pthread_join(kt_workers[i].thread, NULL);
     kt_cpu_stop();
+    kt_authfeed_stop();
     kt_expiry_stop();
     kt_outbox_stop();
     kt_static_free();

@@ -163,11 +163,12 @@ def test_address_throttle_and_token_expiry(env):
 
 
 def test_remembered_tokens_are_bounded(env):
-    """The router remembers a checked token for at most KIEMTRA_AUTH_CACHE_MS:
-    a session removed behind its back stops working within that time, and
-    a logout stops it at once."""
+    """Without the revocation feed (test_auth_feed), the router remembers a
+    checked token for at most KIEMTRA_AUTH_CACHE_MS: a session removed
+    behind its back stops working within that time, and a logout stops it
+    at once."""
     _school(env, "TRUONG-A", "gv.a")
-    s = Server(env, {"KIEMTRA_AUTH_CACHE_MS": "1000"})
+    s = Server(env, {"KIEMTRA_AUTH_CACHE_MS": "1000", "KIEMTRA_AUTH_FEED_CACHE_MS": "0"})
     try:
         token = s.login("gv.a", PW)
         assert s.request("GET", "/api/v1/me", token=token).status == 200
