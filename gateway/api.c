@@ -603,6 +603,30 @@ api_token_forget(const char *hash)
 }
 
 void
+api_token_remember_login(const http_request *req, const char *token, json_t *user,
+                         const char *expires_at)
+{
+    struct kt_user u = {0};
+    struct tm tm = {0};
+    const char *role = json_string_value(json_object_get(user, "role"));
+    const char *name = json_string_value(json_object_get(user, "username"));
+    if (!token || !role || !name || !expires_at ||
+        !strptime(expires_at, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return;
+    u.id = json_integer_value(json_object_get(user, "id"));
+    u.school_id = json_integer_value(json_object_get(user, "school_id")); /* 0 when null */
+    u.province_id = json_integer_value(json_object_get(user, "province_id"));
+    snprintf(u.role_name, sizeof(u.role_name), "%s", role);
+    u.role = role_of(u.role_name);
+    snprintf(u.username, sizeof(u.username), "%s", name);
+    if (u.id <= 0 || !u.role)
+        return;
+    char hex[67];
+    api_token_hash_hex(token, hex);
+    token_remember(hex, &u, difftime(timegm(&tm), time(NULL)), req->started_ns);
+}
+
+void
 api_tokens_forget_all(void)
 {
     struct timespec ts;

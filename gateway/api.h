@@ -91,6 +91,12 @@ void api_token_hash_hex(const char *token, char out[2 + 64 + 1]);
 /* Forgets a token the router remembered (logout, after its session row is
  * deleted); a lookup that began before this call is not remembered. */
 void api_token_forget(const char *hash);
+/* Remembers a token just issued by a login (user: the login's "user"
+ * object; expires_at: its "expires_at", ISO 8601 UTC), as a lookup right
+ * after the login's commit would, so that the student's first request
+ * asks no database. */
+void api_token_remember_login(const http_request *req, const char *token, json_t *user,
+                              const char *expires_at);
 /* Forgets every remembered token (the revocation feed went down or came
  * back: what changed meanwhile is unknown). */
 void api_tokens_forget_all(void);

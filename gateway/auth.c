@@ -202,6 +202,7 @@ login_finished(http_request *req, pg_query *q)
     json_error_t err;
     json_t *u = json_loads(user, 0, &err);
     json_t *expires = json_incref(json_object_get(u, "expires_at"));
+    api_token_remember_login(req, l->token, u, json_string_value(expires));
     json_object_del(u, "expires_at");
     api_json(req, 200,
              json_pack("{s:s,s:s,s:o,s:o}", "token", l->token, "token_type", "Bearer",
@@ -469,6 +470,7 @@ exam_login_done(http_request *req, pg_query *q)
     }
     json_t *u = json_loads(user, 0, NULL);
     json_t *expires = json_incref(json_object_get(u, "expires_at"));
+    api_token_remember_login(req, e->token, u, json_string_value(expires));
     json_t *session = json_incref(json_object_get(u, "exam_session_id"));
     json_object_del(u, "expires_at");
     json_object_del(u, "exam_session_id");

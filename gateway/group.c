@@ -108,7 +108,7 @@ kt_group_query(int64_t school_id, const char *role, json_t *rows, const char *co
     json_decref(rows);
     char sch[24];
     snprintf(sch, sizeof(sch), "%lld", (long long)school_id);
-    struct kt_tenant t = {.school_id = school_id, .role = role};
+    struct kt_tenant t = {.school_id = school_id, .role = role, .generic_plans = 1};
     pg_query *q = pg_query_new(&t);
     const char *p[] = {doc, sch};
     for (int i = 0; i < nstmts; i++)

@@ -26,7 +26,6 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PIPELINE_DEPTH 8 /* queries in flight on one connection */
-#define BG_MAX 1         /* connections running background work at once */
 /* read_only_sql_transaction: the server is a standby, not the primary. */
 #define READ_ONLY_SQLSTATE "25006"
 
@@ -49,7 +48,8 @@ struct pg_conn {
     int backoff_ms;
     pg_query *q, *q_tail;   /* queries in flight, in pipeline order (next_waiting links) */
     int nq;
-    int nbg;                /* background queries among them */
+    int nbg;                /* background queries among them (0 or 1) */
+    uint64_t bg_sent_ms;    /* when the background one was sent */
     int cmd;                /* command of the first query whose results are being read */
 };
 
@@ -61,7 +61,6 @@ struct pg_pool {
     struct pg_conn *conns;
     pg_query *wait_head, *wait_tail;
     int nwaiting;
-    int bg_running;         /* background queries in flight (at most BG_MAX) */
     int closing;            /* pg_pool_free in progress: refuse new queries */
     struct event *sweeper;  /* expires queries that waited too long */
     /* Stats, read by the metrics endpoint from other threads. */
@@ -82,7 +81,8 @@ static void pool_pump(struct pg_pool *pool);
 static const char tenant_sql[] =
     "SELECT set_config('kiemtra.school_id', $1, true), set_config('kiemtra.province_id', $2, true),"
     " set_config('kiemtra.admin_province', $3, true), set_config('kiemtra.user_id', $4, true),"
-    " set_config('kiemtra.role', $5, true)";
+    " set_config('kiemtra.role', $5, true),"
+    " set_config('plan_cache_mode', coalesce($6, current_setting('plan_cache_mode')), true)";
 
 static uint64_t
 mono_ms(void)
@@ -90,6 +90,31 @@ mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Background work (pg_query_background) of the whole process: one query at
+ * a time, and after each a pause as long as it took, so that scoring behind
+ * a storm of submits uses at most half of one database backend and the
+ * saves keep the rest. */
+static int bg_busy;          /* atomic: a background query is in flight */
+static uint64_t bg_next_ms;  /* atomic: none starts before this */
+
+static int
+bg_take(void)
+{
+    int idle = 0;
+    if (mono_ms() < __atomic_load_n(&bg_next_ms, __ATOMIC_RELAXED))
+        return 0;
+    return __atomic_compare_exchange_n(&bg_busy, &idle, 1, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
+static void
+bg_release(uint64_t sent_ms)
+{
+    uint64_t now = mono_ms();
+    __atomic_store_n(&bg_next_ms, now + (now - sent_ms), __ATOMIC_RELAXED);
+    __atomic_store_n(&bg_busy, 0, __ATOMIC_RELEASE);
 }
 
 #define STAT_SET(p, f, v) __atomic_store_n(&(p)->f, (v), __ATOMIC_RELAXED)
@@ -313,7 +338,8 @@ conn_fail(struct pg_conn *c, enum pg_status st, const char *why)
     int was_live = c->state >= C_IDLE;
     c->q = c->q_tail = NULL;
     c->nq = 0;
-    c->pool->bg_running -= c->nbg;
+    if (c->nbg)
+        bg_release(c->bg_sent_ms);
     c->nbg = 0;
     if (was_live || c->state == C_PREPARING)
         log_warn("db connection lost: %s", msg);
@@ -358,7 +384,7 @@ conn_send_prepares(struct pg_conn *c)
 {
     if (!PQenterPipelineMode(c->pg))
         return -1;
-    if (!PQsendPrepare(c->pg, "kt_tenant", tenant_sql, 5, NULL))
+    if (!PQsendPrepare(c->pg, "kt_tenant", tenant_sql, 6, NULL))
         return -1;
     for (int r = 0; r < nregistry; r++)
         for (int i = 0; i < registry_n[r]; i++)
@@ -378,10 +404,11 @@ conn_send_query(struct pg_conn *c, pg_query *q)
         snprintf(v[1], sizeof(v[1]), "%lld", (long long)q->tenant.province_id);
         snprintf(v[2], sizeof(v[2]), "%lld", (long long)q->tenant.admin_province);
         snprintf(v[3], sizeof(v[3]), "%lld", (long long)q->tenant.user_id);
-        const char *params[5] = {q->tenant.school_id ? v[0] : "", q->tenant.province_id ? v[1] : "",
+        const char *params[6] = {q->tenant.school_id ? v[0] : "", q->tenant.province_id ? v[1] : "",
                                  q->tenant.admin_province ? v[2] : "",
-                                 q->tenant.user_id ? v[3] : "", q->tenant.role ? q->tenant.role : ""};
-        if (!PQsendQueryPrepared(c->pg, "kt_tenant", 5, params, NULL, NULL, 0))
+                                 q->tenant.user_id ? v[3] : "", q->tenant.role ? q->tenant.role : "",
+                                 q->tenant.generic_plans ? "force_generic_plan" : NULL};
+        if (!PQsendQueryPrepared(c->pg, "kt_tenant", 6, params, NULL, NULL, 0))
             return -1;
     }
     for (int i = 0; i < q->nstmts; i++) {
@@ -443,7 +470,7 @@ conn_read_results(struct pg_conn *c, int preparing, pg_query **done)
             c->nq--;
             if (q->background) {
                 c->nbg--;
-                c->pool->bg_running--;
+                bg_release(c->bg_sent_ms);
             }
             q->next_waiting = NULL;
             *done_tail = q;
@@ -592,17 +619,16 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 /* The connection a waiting query should go to: an idle one, else the live
  * one with the fewest queries in flight below PIPELINE_DEPTH (any depth for a
  * pg_query_first query) and no background query; NULL if none. A background
- * query takes only an idle connection, and only below BG_MAX. */
+ * query takes only an idle connection, and only with the process's
+ * background slot (bg_take). */
 static struct pg_conn *
 pool_pick(struct pg_pool *pool, const pg_query *q)
 {
     struct pg_conn *best = NULL;
-    if (q->background && pool->bg_running >= BG_MAX)
-        return NULL;
     for (int i = 0; i < pool->size; i++) {
         struct pg_conn *c = &pool->conns[i];
         if (c->state == C_IDLE)
-            return c;
+            return !q->background || bg_take() ? c : NULL;
         if (q->background || c->state != C_BUSY)
             continue;
         if ((c->nq < PIPELINE_DEPTH && !c->nbg) || q->first) {
@@ -637,7 +663,7 @@ pool_pump(struct pg_pool *pool)
         q->next_waiting = NULL;
         if (q->background) {
             c->nbg++;
-            pool->bg_running++;
+            c->bg_sent_ms = mono_ms();
         }
         if (c->q_tail)
             c->q_tail->next_waiting = q;
@@ -723,7 +749,7 @@ pool_sweep(evutil_socket_t fd, short what, void *arg)
         STAT_ADD(pool, st_timeouts);
         query_finish(q, PG_TIMEOUT, "waited too long for a database connection");
     }
-    update_stats(pool);
+    pool_pump(pool); /* background work whose pause is over, on a quiet pool */
 }
 
 struct pg_pool *

@@ -91,3 +91,25 @@ def test_sessions_ended_anywhere_are_forgotten_everywhere(env):
     finally:
         assert a.stop() == 0
         assert b.stop() == 0
+
+
+def test_a_token_just_issued_needs_no_lookup(env):
+    """The login remembers the token it issued, as a lookup just after its
+    commit would: the first requests of a start storm ask no database for
+    it. A logout still ends it at once."""
+    env.cli("schools", "add", "FEED2", "Trường Thử Đăng Nhập", "--province", "01")
+    env.cli("users", "add", "--username", "feed2.gv", "--full-name", "Giáo viên Đăng Nhập",
+            "--role", "teacher", "--school", "FEED2", env={"KIEMTRA_NEW_PASSWORD": PW})
+    s = Server(env, LONG)
+    try:
+        db = '{source="database"}'
+        before = _metric(s, "kiemtra_auth_token_checks_total", db)
+        tok = s.login("feed2.gv", PW)
+        for _ in range(4):
+            r = s.request("GET", "/api/v1/me", token=tok)
+            assert r.status == 200 and r.json()["username"] == "feed2.gv", r
+        assert _metric(s, "kiemtra_auth_token_checks_total", db) == before
+        assert s.request("POST", "/api/v1/auth/logout", token=tok).status in (200, 204)
+        assert _me(s, tok) == 401
+    finally:
+        assert s.stop() == 0
