@@ -87,7 +87,7 @@ def test_sessions_ended_anywhere_are_forgotten_everywhere(env):
                lambda: _metric(b, "kiemtra_auth_feed_connects_total") > connects
                and _metric(b, "kiemtra_auth_feed_up") == 1)
         assert _me(b, tok) == 401
-        assert "auth feed: connection lost" in b.log_text()
+        assert "until it is back" in b.log_text()  # the loss was logged
     finally:
         assert a.stop() == 0
         assert b.stop() == 0
