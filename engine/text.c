@@ -5,6 +5,7 @@
  */
 #include "text.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -138,4 +139,13 @@ kt_copy_utf8(char *dst, size_t n, const char *src)
     memcpy(dst, src, len);
     dst[len] = '\0';
     return cut;
+}
+
+char *
+kt_xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        abort();
+    return d;
 }

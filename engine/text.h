@@ -26,4 +26,8 @@ char *kt_fold(const char *s, size_t len);
  * true when it had to cut. */
 bool kt_copy_utf8(char *dst, size_t n, const char *src);
 
+/* strdup that aborts when memory is exhausted, as the parsers' allocations
+ * do; NULL gives "". */
+char *kt_xstrdup(const char *s);
+
 #endif

@@ -1007,12 +1007,6 @@ h_attempt_save(http_request *req)
 /* POST /api/v1/attempts/{id}/submit                                        */
 
 static void
-submitted_view(http_request *req, pg_query *q)
-{
-    view_done(req, q);
-}
-
-static void
 show_attempt(http_request *req)
 {
     char a[24];
@@ -1020,7 +1014,7 @@ show_attempt(http_request *req)
     pg_query *q = api_query(req);
     const char *p[] = {a};
     pg_query_add(q, "attempt_view", 1, p);
-    api_run(req, q, submitted_view);
+    api_run(req, q, view_done);
 }
 
 struct submit {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "omml.h" /* kt_strbuf */
+#include "text.h"
 
 #define MATHML_NS "http://www.w3.org/1998/Math/MathML"
 #define MAX_DEPTH 20 /* nested groups and arguments (the allow-list takes 64 tags) */
@@ -53,15 +54,6 @@ fail(struct lx *x, const char *fmt, ...)
         vsnprintf(x->err, x->errlen, fmt, ap);
         va_end(ap);
     }
-}
-
-static char *
-xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
 }
 
 static char *
@@ -407,7 +399,7 @@ command(struct lx *x, const char *name, enum kind *kind)
 {
     const char *m = lookup(SYMBOLS, name);
     if (m)
-        return xstrdup(m);
+        return kt_xstrdup(m);
     if (in_list(FUNCS, name)) {
         *kind = K_FUNC;
         return el("<mi>", name, "</mi>");
@@ -578,41 +570,41 @@ parse_atom(struct lx *x, int single, enum kind *kind)
     x->i++;
     switch (c) {
     case '+':
-        return xstrdup("<mo>+</mo>");
+        return kt_xstrdup("<mo>+</mo>");
     case '-':
-        return xstrdup("<mo>−</mo>");
+        return kt_xstrdup("<mo>−</mo>");
     case '=':
-        return xstrdup("<mo>=</mo>");
+        return kt_xstrdup("<mo>=</mo>");
     case '<':
-        return xstrdup("<mo>&lt;</mo>");
+        return kt_xstrdup("<mo>&lt;</mo>");
     case '>':
-        return xstrdup("<mo>&gt;</mo>");
+        return kt_xstrdup("<mo>&gt;</mo>");
     case '(':
-        return xstrdup("<mo stretchy=\"false\">(</mo>");
+        return kt_xstrdup("<mo stretchy=\"false\">(</mo>");
     case ')':
-        return xstrdup("<mo stretchy=\"false\">)</mo>");
+        return kt_xstrdup("<mo stretchy=\"false\">)</mo>");
     case '[':
-        return xstrdup("<mo stretchy=\"false\">[</mo>");
+        return kt_xstrdup("<mo stretchy=\"false\">[</mo>");
     case ']':
-        return xstrdup("<mo stretchy=\"false\">]</mo>");
+        return kt_xstrdup("<mo stretchy=\"false\">]</mo>");
     case '|':
-        return xstrdup("<mo stretchy=\"false\">|</mo>");
+        return kt_xstrdup("<mo stretchy=\"false\">|</mo>");
     case ',':
-        return xstrdup("<mo separator=\"true\">,</mo>");
+        return kt_xstrdup("<mo separator=\"true\">,</mo>");
     case ';':
-        return xstrdup("<mo separator=\"true\">;</mo>");
+        return kt_xstrdup("<mo separator=\"true\">;</mo>");
     case ':':
-        return xstrdup("<mo>:</mo>");
+        return kt_xstrdup("<mo>:</mo>");
     case '!':
-        return xstrdup("<mo stretchy=\"false\">!</mo>");
+        return kt_xstrdup("<mo stretchy=\"false\">!</mo>");
     case '/':
-        return xstrdup("<mo>/</mo>");
+        return kt_xstrdup("<mo>/</mo>");
     case '*':
-        return xstrdup("<mo>∗</mo>");
+        return kt_xstrdup("<mo>∗</mo>");
     case '.':
-        return xstrdup("<mo>.</mo>");
+        return kt_xstrdup("<mo>.</mo>");
     case '~':
-        return xstrdup("<mtext>\xC2\xA0</mtext>");
+        return kt_xstrdup("<mtext>\xC2\xA0</mtext>");
     default:
         break;
     }
@@ -762,7 +754,7 @@ parse_seq(struct lx *x, enum stop stop)
         }
         seq_push(&q, base);
         if (kind == K_FUNC)
-            seq_push(&q, xstrdup(FUNC_APPLY));
+            seq_push(&q, kt_xstrdup(FUNC_APPLY));
     }
     if (x->failed) {
         seq_free(&q);
@@ -770,7 +762,7 @@ parse_seq(struct lx *x, enum stop stop)
     }
     if (!q.n) {
         free(q.a);
-        return xstrdup("<mrow></mrow>");
+        return kt_xstrdup("<mrow></mrow>");
     }
     return seq_join(&q, stop == S_TOP); /* the formula is one <mrow>, as KaTeX writes it */
 }

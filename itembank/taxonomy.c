@@ -60,15 +60,6 @@ struct ctx {
     size_t mask;
 };
 
-static char *
-xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
-
 static size_t
 nchars(const char *s)
 {
@@ -310,11 +301,11 @@ append(struct ctx *c, struct slot *s, size_t row, const char *kind, const char *
     t->nodes = kt_grow(t->nodes, &c->nodes_cap, t->nnodes + 1, sizeof(kt_tx_node));
     kt_tx_node *n = &t->nodes[t->nnodes];
     *n = (kt_tx_node){.source_row = row, .kind = kind, .grade = grade};
-    n->code = xstrdup(code);
-    n->parent = parent ? xstrdup(parent) : NULL;
-    n->subject = subject ? xstrdup(subject) : NULL;
-    n->name = xstrdup(name);
-    n->text = xstrdup(text);
+    n->code = kt_xstrdup(code);
+    n->parent = parent ? kt_xstrdup(parent) : NULL;
+    n->subject = subject ? kt_xstrdup(subject) : NULL;
+    n->name = kt_xstrdup(name);
+    n->text = kt_xstrdup(text);
     s->code = n->code;
     s->node = t->nnodes++;
     return n;
@@ -324,7 +315,7 @@ static void
 set_str(char **dst, const char *v)
 {
     free(*dst);
-    *dst = v ? xstrdup(v) : NULL;
+    *dst = v ? kt_xstrdup(v) : NULL;
 }
 
 /* An ancestor implied by a code prefix. name NULL: a subject or grade node,
@@ -412,7 +403,7 @@ check_row(struct ctx *c, const kt_row *r, const size_t idx[NCOLS])
         cells[i] = kt_text_clean(v, strlen(v));
         if (!cells[i]) {
             add_error(c, row, i, "Ô không phải văn bản UTF-8 hợp lệ");
-            cells[i] = xstrdup("");
+            cells[i] = kt_xstrdup("");
         }
         blank &= cells[i][0] == '\0';
     }

@@ -19,6 +19,7 @@
 #include <zip.h>
 
 #include "arena.h"
+#include "text.h"
 
 #define MAX_FILE (20u << 20)
 #define MAX_PART (50u << 20)
@@ -75,15 +76,6 @@ fail(struct book *b, const char *fmt, ...)
     vsnprintf(b->err, b->errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static char *
-xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
 }
 
 static void
@@ -221,7 +213,7 @@ workbook_start(struct book *b, xmlTextReaderPtr r, const char *name)
         while (!b->sheet_rid && xmlTextReaderMoveToNextAttribute(r) == 1) {
             if (xmlTextReaderConstNamespaceUri(r) &&
                 strcmp((const char *)xmlTextReaderConstLocalName(r), "id") == 0)
-                b->sheet_rid = xstrdup((const char *)xmlTextReaderConstValue(r));
+                b->sheet_rid = kt_xstrdup((const char *)xmlTextReaderConstValue(r));
         }
         xmlTextReaderMoveToElement(r);
         return 1;
@@ -346,10 +338,10 @@ serial_date(double x, bool date1904)
     char buf[32];
 
     if (!date1904 && n == 60)
-        return xstrdup("29/02/1900");
+        return kt_xstrdup("29/02/1900");
     gmtime_r(&t, &tm);
     snprintf(buf, sizeof(buf), "%02d/%02d/%04d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
-    return xstrdup(buf);
+    return kt_xstrdup(buf);
 }
 
 static char *
@@ -359,15 +351,15 @@ number_text(const struct book *b, const char *v)
     double x = strtod(v, &end);
 
     if (end == v || *end || !isfinite(x))
-        return xstrdup(v);
+        return kt_xstrdup(v);
     if (b->style >= 0 && (size_t)b->style < b->nxf && b->xf_date[b->style] && x >= 0 &&
         x < 2958466) /* 31/12/9999 */
         return serial_date(x, b->date1904);
     const char *digits = v + (*v == '-');
     if (digits[strspn(digits, "0123456789")] == '\0')
-        return xstrdup(v);                  /* whole numbers (codes, phone numbers) verbatim */
+        return kt_xstrdup(v);                  /* whole numbers (codes, phone numbers) verbatim */
     snprintf(buf, sizeof(buf), "%.15g", x); /* Excel shows 15 significant digits */
-    return xstrdup(buf);
+    return kt_xstrdup(buf);
 }
 
 /* The text of the cell just closed: malloc'd, or NULL with the error set. */
@@ -386,13 +378,13 @@ cell_text(struct book *b)
                  b->row);
             return NULL;
         }
-        return xstrdup(b->sst + b->sst_off[i]);
+        return kt_xstrdup(b->sst + b->sst_off[i]);
     case T_BOOL:
-        return xstrdup(strcmp(v, "1") == 0 ? "TRUE" : "FALSE");
+        return kt_xstrdup(strcmp(v, "1") == 0 ? "TRUE" : "FALSE");
     case T_NUMBER:
         return number_text(b, v);
     default:
-        return xstrdup(v);
+        return kt_xstrdup(v);
     }
 }
 
@@ -482,7 +474,7 @@ end_row(struct book *b)
     if (!(cells = malloc(b->ncols * sizeof(char *))))
         abort();
     for (size_t i = 0; i < b->ncols; i++) {
-        cells[i] = b->cells[i] ? b->cells[i] : xstrdup("");
+        cells[i] = b->cells[i] ? b->cells[i] : kt_xstrdup("");
         b->cells[i] = NULL;
     }
     t->rows = kt_grow(t->rows, &b->rows_cap, t->nrows + 1, sizeof(kt_row));
