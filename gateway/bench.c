@@ -1,7 +1,8 @@
 /*
  * `kiemtra bench`: a load generator that simulates an exam against a
- * running server (loopback only). Students log in, start within a window,
- * fetch their attempt, save answers at a think-time rate and submit; then
+ * running server (loopback only). Students log in, start within a window
+ * (the start's reply carries the test's items, as the student page takes
+ * them), save answers at a think-time rate and submit; then
  * every acknowledged save is read back through the API (lost-answer check).
  * `--idle N` instead holds N idle keep-alive connections.
  */
@@ -22,10 +23,9 @@
 
 /* OP_SAVE_STEADY: the saves of the sustained phase, once every student has
  * started (issued after the start window, answered before --duration). */
-enum op { OP_LOGIN, OP_START, OP_GET, OP_SAVE, OP_SUBMIT, OP_VERIFY, OP_SAVE_STEADY, NOPS };
-static const char *const op_names[NOPS] = {"login",  "start",  "get",
-                                           "save",   "submit", "verify",
-                                           "save_after_window"};
+enum op { OP_LOGIN, OP_START, OP_SAVE, OP_SUBMIT, OP_VERIFY, OP_SAVE_STEADY, NOPS };
+static const char *const op_names[NOPS] = {"login",  "start",  "save",
+                                           "submit", "verify", "save_after_window"};
 
 #define MAX_FORMS 100
 #define MAX_ITEMS 64
@@ -61,7 +61,7 @@ struct ack {
     int64_t seq;
 };
 
-enum sstate { S_LOGIN, S_READY, S_START, S_GET, S_SAVE, S_SUBMIT, S_DONE, S_FAILED };
+enum sstate { S_LOGIN, S_READY, S_START, S_SAVE, S_SUBMIT, S_DONE, S_FAILED };
 
 struct student {
     int idx;
@@ -475,22 +475,6 @@ save(struct student *s)
 }
 
 static void
-got(void *arg, int status, const char *body, size_t len, enum bh_err err)
-{
-    (void)body;
-    (void)len;
-    struct student *s = arg;
-    record(OP_GET, s->issued, status, body, len, err);
-    if (err != BH_OK || status != 200) {
-        student_finished(s, S_FAILED);
-        return;
-    }
-    s->state = S_SAVE;
-    double first = now_s() + rnd_unit() * B.o.think_ms / 1000.0;
-    at(s->timer, first < s->end ? first : s->end);
-}
-
-static void
 started(void *arg, int status, const char *body, size_t len, enum bh_err err)
 {
     (void)len;
@@ -501,10 +485,11 @@ started(void *arg, int status, const char *body, size_t len, enum bh_err err)
         student_finished(s, S_FAILED);
         return;
     }
-    char path[64];
-    snprintf(path, sizeof(path), "/api/v1/attempts/%lld", (long long)s->attempt_id);
-    s->state = S_GET;
-    issue(s, OP_GET, "GET", path, NULL, 0, got);
+    /* The reply carries the test (the form's items), as the student page
+     * uses it: no second request before the first answer. */
+    s->state = S_SAVE;
+    double first = now_s() + rnd_unit() * B.o.think_ms / 1000.0;
+    at(s->timer, first < s->end ? first : s->end);
 }
 
 static void

@@ -52,9 +52,15 @@ static const struct pg_stmt_def grading_stmts[] = {
      "SELECT i.o, a.form_id, coalesce(g.gen, 0)"
      " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint)"
      " JOIN attempts a ON a.id = i.a AND a.school_id = $2::bigint"
+     /* By key (attempts.c, attempt_submit_batch): not the whole queue. */
+     "   AND a.id = ANY ((SELECT array_agg(a) FROM jsonb_to_recordset($1::jsonb) AS x(a bigint))"
+     "     ::bigint[])"
      " JOIN test_forms f ON f.id = a.form_id"
      " LEFT JOIN test_scoring_gen g ON g.test_id = f.test_id"
-     " WHERE a.status = 'submitted' AND a.scored_at IS NULL"},
+     /* Not through the partial index of unscored attempts: a plan made
+      * while the table was small would walk the whole queue (attempts.c,
+      * attempt_submit_batch). */
+     " WHERE CASE WHEN a.status = 'submitted' AND a.scored_at IS NULL THEN true END"},
     {"grade_answers_batch",
      "SELECT i.o, r.item_ref, r.response::text"
      " FROM jsonb_to_recordset($1::jsonb) AS i(o integer, a bigint)"
@@ -68,7 +74,8 @@ static const struct pg_stmt_def grading_stmts[] = {
      "   jsonb_to_recordset(i.rows) AS x(ref text, score integer, max integer, detail jsonb)"
      "  ON CONFLICT (attempt_id, item_ref) DO NOTHING)"
      " UPDATE attempts a SET score = i.total, max_score = i.max, needs_marking = i.manual,"
-     "  scored_at = now() FROM input i WHERE a.id = i.a AND a.scored_at IS NULL"},
+     "  scored_at = now() FROM input i WHERE a.id = i.a AND a.scored_at IS NULL"
+     "  AND a.id = ANY ((SELECT array_agg(a) FROM input)::bigint[])"},
     {"expire_due",
      "SELECT e.attempt_id, e.school_id FROM"
      " (SELECT pg_try_advisory_xact_lock(" EXPIRY_LOCK_KEY ") AS leader) l,"

@@ -82,7 +82,9 @@ static const char tenant_sql[] =
     "SELECT set_config('kiemtra.school_id', $1, true), set_config('kiemtra.province_id', $2, true),"
     " set_config('kiemtra.admin_province', $3, true), set_config('kiemtra.user_id', $4, true),"
     " set_config('kiemtra.role', $5, true),"
-    " set_config('plan_cache_mode', coalesce($6, current_setting('plan_cache_mode')), true)";
+    " set_config('plan_cache_mode', coalesce($6, current_setting('plan_cache_mode')), true),"
+    " set_config('enable_seqscan', CASE WHEN $6 IS NULL THEN current_setting('enable_seqscan')"
+    "   ELSE 'off' END, true)";
 
 static uint64_t
 mono_ms(void)
