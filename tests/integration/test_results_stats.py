@@ -77,7 +77,9 @@ def expected_stats(scores, maxes, chosen, options):
     else:
         out["kr20"] = None
     g = max(1, math.floor(0.27 * n + 0.5)) if n >= 2 else 0
-    order = sorted(range(n), key=lambda i: (-totals[i], i))
+    # Rank on whole hundredths as the server does: float sums of the same
+    # points in another order can differ in the last bit and split a tie.
+    order = sorted(range(n), key=lambda i: (-round(totals[i] * 100), i))
     upper, lower = order[:g], order[n - g:]
 
     def corr(x, y):
