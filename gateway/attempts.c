@@ -29,7 +29,13 @@
 #define SAVE_BATCH_MAX 500 /* saves per transaction */
 #define SAVE_INFLIGHT_MAX 2 /* transactions in flight per school and worker */
 #define START_BATCH_MAX 200
-#define START_INFLIGHT_MAX 2
+/* One start transaction at a time per school and worker: starts arriving
+ * meanwhile wait and go together. A start costs the database several times
+ * a save; two small start batches at once in the start window cost more
+ * CPU than one twice the size, and on a machine with less CPU to spare the
+ * window queued (docs/BENCHMARKS.md, "A slower machine"). Saves keep two:
+ * one save batch waiting on a submit's row lock must not hold up the rest. */
+#define START_INFLIGHT_MAX 1
 #define SUBMIT_BATCH_MAX 200
 
 /* The student's view of an attempt without its form's payload, which the

@@ -8,7 +8,10 @@
 #        LOGIN_RATE (0: unpaced), LOGIN (code: the exam login codes the teacher
 #        issues through the API; password: argon2id logins),
 #        WORKERS (cores), DB_POOL (4), KEEP_JSON (file),
-#        PGBENCH_SECS (10; 0 skips the database reference)
+#        PGBENCH_SECS (10; 0 skips the database reference),
+#        CPU_CORES (a slower machine: everything, PostgreSQL, the server and
+#        the load, runs in a CPU cgroup given that many cores' worth of time
+#        per 10 ms, e.g. 1.33; needs a writable cgroup file system)
 # After the exam, the database ceiling on the same cluster: pgbench with a
 # one-row upsert and a 100-row batched upsert into a table shaped like
 # `responses` (bench/pgbench_*.sql), 8 clients, synchronous_commit on.
@@ -28,6 +31,31 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A slower machine: this shell, and so everything it starts, in a CPU cgroup
+# (v2 cpu.max or v1 cfs quota) of CPU_CORES cores per 10 ms period.
+cg=""
+cg_parent=""
+if [ -n "${CPU_CORES:-}" ]; then
+    quota=$(python3 -c "import sys; c = float(sys.argv[1]); assert 0.1 <= c <= 64; print(round(c * 10000))" \
+        "$CPU_CORES" 2>/dev/null) || { echo "CPU_CORES: a number of cores from 0.1 to 64" >&2; exit 2; }
+    if [ -w /sys/fs/cgroup/cgroup.subtree_control ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+        cg_parent=/sys/fs/cgroup
+        cg=$cg_parent/kiemtra-bench-$$
+        mkdir "$cg"
+        echo "$quota 10000" >"$cg/cpu.max"
+    elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+        cg_parent=/sys/fs/cgroup/cpu
+        cg=$cg_parent/kiemtra-bench-$$
+        mkdir "$cg"
+        echo 10000 >"$cg/cpu.cfs_period_us"
+        echo "$quota" >"$cg/cpu.cfs_quota_us"
+    else
+        echo "CPU_CORES needs a writable cgroup file system (cgroup v2 with the cpu controller, or v1 cpu)" >&2
+        exit 2
+    fi
+    echo $$ >"$cg/cgroup.procs"
+fi
+
 mkdir -p "$root/var"
 work=$(mktemp -d "$root/var/bench-XXXXXX")
 chmod 755 "$work"
@@ -39,6 +67,10 @@ cleanup() {
     fi
     scripts/pg.sh stop "$work/pg" || true
     rm -rf "$work"
+    if [ -n "$cg" ]; then
+        echo $$ >"$cg_parent/cgroup.procs"
+        rmdir "$cg" 2>/dev/null || true
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -77,7 +109,7 @@ until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
     sleep 0.1
 done
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL:" \
+echo "machine: $(nproc) cores${CPU_CORES:+ (CPU capped to $CPU_CORES cores)}, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL:" \
     "$($psql -d kiemtra -tAc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
         FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
         'max_connections', 'wal_level')")"
