@@ -11,7 +11,9 @@
 #        PGBENCH_SECS (10; 0 skips the database reference),
 #        CPU_CORES (a slower machine: everything, PostgreSQL, the server and
 #        the load, runs in a CPU cgroup given that many cores' worth of time
-#        per 10 ms, e.g. 1.33; needs a writable cgroup file system)
+#        per 10 ms, e.g. 1.33; needs a writable cgroup file system),
+#        CPU_SCOPE (all, the default; server: PostgreSQL and the server in
+#        the cgroup, the load generator, the students' computers, outside)
 # After the exam, the database ceiling on the same cluster: pgbench with a
 # one-row upsert and a 100-row batched upsert into a table shaped like
 # `responses` (bench/pgbench_*.sql), 8 clients, synchronous_commit on.
@@ -32,7 +34,8 @@ free_port() {
 }
 
 # A slower machine: this shell, and so everything it starts, in a CPU cgroup
-# (v2 cpu.max or v1 cfs quota) of CPU_CORES cores per 10 ms period.
+# (v2 cpu.max or v1 cfs quota) of CPU_CORES cores per 10 ms period; with
+# CPU_SCOPE=server only PostgreSQL and the server go in (capped, below).
 cg=""
 cg_parent=""
 if [ -n "${CPU_CORES:-}" ]; then
@@ -53,7 +56,11 @@ if [ -n "${CPU_CORES:-}" ]; then
         echo "CPU_CORES needs a writable cgroup file system (cgroup v2 with the cpu controller, or v1 cpu)" >&2
         exit 2
     fi
-    echo $$ >"$cg/cgroup.procs"
+    case "${CPU_SCOPE:-all}" in
+    all) echo $$ >"$cg/cgroup.procs" ;;
+    server) ;;
+    *) echo "CPU_SCOPE: all or server" >&2; rmdir "$cg"; exit 2 ;;
+    esac
 fi
 
 mkdir -p "$root/var"
@@ -75,9 +82,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# $capped COMMAND runs COMMAND in the cgroup when only the server side is
+# capped (the wrapper execs it: same process, so $! stays the server's).
+capped=""
+if [ -n "$cg" ] && [ "${CPU_SCOPE:-all}" = server ]; then
+    capped="$work/capped"
+    printf '#!/bin/sh\necho $$ >"%s/cgroup.procs" && exec "$@"\n' "$cg" >"$capped"
+    chmod 755 "$capped"
+fi
+
 pgport=$(free_port)
 scripts/pg.sh init "$work/pg"
-scripts/pg.sh start "$work/pg" "$pgport"
+$capped scripts/pg.sh start "$work/pg" "$pgport"
 sock="$work/pg/run"
 psql="psql -X -q -v ON_ERROR_STOP=1 -h $sock -p $pgport -U kiemtra"
 $psql -d postgres -c "CREATE DATABASE kiemtra"
@@ -100,7 +116,7 @@ if [ -n "${WORKERS:-}" ]; then export KIEMTRA_WORKERS="$WORKERS"; fi
 if [ -n "${DB_POOL:-}" ]; then export KIEMTRA_DB_POOL="$DB_POOL"; fi
 KIEMTRA_PORT=$port KIEMTRA_ACCESS_LOG=0 KIEMTRA_LOGIN_MAX_FAILS_ADDR=1000000 \
     KIEMTRA_MAX_CONNECTIONS_PER_ADDR=0 \
-    "$bin" serve >"$work/server.log" 2>&1 &
+    $capped "$bin" serve >"$work/server.log" 2>&1 &
 spid=$!
 i=0
 until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
@@ -109,7 +125,7 @@ until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
     sleep 0.1
 done
 
-echo "machine: $(nproc) cores${CPU_CORES:+ (CPU capped to $CPU_CORES cores)}, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL:" \
+echo "machine: $(nproc) cores${CPU_CORES:+ (CPU capped to $CPU_CORES cores: ${CPU_SCOPE:-all})}, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL:" \
     "$($psql -d kiemtra -tAc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
         FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers',
         'max_connections', 'wal_level')")"
