@@ -34,7 +34,7 @@
  * a save; two small start batches at once in the start window cost more
  * CPU than one twice the size, and on a machine with less CPU to spare the
  * window queued (docs/BENCHMARKS.md, "A slower machine"). Saves keep two:
- * one save batch waiting on a submit's row lock must not hold up the rest. */
+ * with one the submit storm got worse. */
 #define START_INFLIGHT_MAX 1
 #define SUBMIT_BATCH_MAX 200
 
