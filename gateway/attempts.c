@@ -174,10 +174,12 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " written AS (SELECT jsonb_object_agg(attempt_id || ' ' || item_ref, seq) AS m FROM up)"
      " SELECT i.o, CASE WHEN v.o IS NULL THEN 'not_found'"
      "   WHEN v.status <> 'in_progress' OR now() > v.deadline THEN 'closed' ELSE 'ok' END,"
-     "   coalesce((w.m ->> (i.a || ' ' || i.r))::bigint, x.seq, i.q),"
+     /* The stored seq is read only for a save not written (an older seq,
+      * a closed attempt): coalesce runs the subquery only when reached. */
+     "   coalesce((w.m ->> (i.a || ' ' || i.r))::bigint, (SELECT x.seq FROM responses x"
+     "     WHERE x.attempt_id = i.a AND x.item_ref = i.r), i.q),"
      "   greatest(0, floor(extract(epoch FROM v.deadline - now())))::integer"
      " FROM input i CROSS JOIN written w LEFT JOIN valid v ON v.o = i.o"
-     " LEFT JOIN responses x ON x.attempt_id = i.a AND x.item_ref = i.r"
      " ORDER BY i.o"},
     /* Waits for saves in flight (row lock), then closes the attempt. A
      * submit after the deadline counts as the automatic one at the deadline. */
