@@ -646,7 +646,9 @@ starts_done(pg_query *q, struct kt_group_item **items, int n)
     }
 }
 
+static struct kt_group_stats start_stats = {.name = "start"};
 static const struct kt_group_kind start_kind = {
+    .stats = &start_stats,
     .batch_max = START_BATCH_MAX,
     .inflight_max = START_INFLIGHT_MAX,
     .build = starts_build,
@@ -917,7 +919,9 @@ saves_done(pg_query *q, struct kt_group_item **items, int n)
     }
 }
 
+static struct kt_group_stats save_stats = {.name = "save"};
 static const struct kt_group_kind save_kind = {
+    .stats = &save_stats,
     .batch_max = SAVE_BATCH_MAX,
     .inflight_max = SAVE_INFLIGHT_MAX,
     .build = saves_build,
@@ -1107,7 +1111,9 @@ submits_done(pg_query *q, struct kt_group_item **items, int n)
     }
 }
 
+static struct kt_group_stats submit_stats = {.name = "submit"};
 static const struct kt_group_kind submit_kind = {
+    .stats = &submit_stats,
     .batch_max = SUBMIT_BATCH_MAX,
     .inflight_max = 2,
     .build = submits_build,

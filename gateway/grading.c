@@ -289,7 +289,9 @@ store_done(pg_query *q, struct kt_group_item **items, int n)
 }
 
 /* A batch the database refused is stored again one attempt at a time. */
+static struct kt_group_stats store_stats = {.name = "score_alone"};
 static const struct kt_group_kind store_kind = {
+    .stats = &store_stats,
     .batch_max = SCORING_BATCH,
     .inflight_max = 2,
     .build = store_build,

@@ -28,6 +28,24 @@ struct batch {
     struct kt_group_item *items[];
 };
 
+/* The kinds used so far, for kt_group_metrics (pushed once, never removed). */
+static struct kt_group_stats *registered;
+
+static void
+register_kind(const struct kt_group_kind *kind)
+{
+    struct kt_group_stats *s = kind->stats;
+    int no = 0;
+    if (__atomic_load_n(&s->linked, __ATOMIC_ACQUIRE) ||
+        !__atomic_compare_exchange_n(&s->linked, &no, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    struct kt_group_stats *head = __atomic_load_n(&registered, __ATOMIC_ACQUIRE);
+    do
+        s->next = head;
+    while (!__atomic_compare_exchange_n(&registered, &head, s, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE));
+}
+
 /* Each worker thread touches only its own table. */
 static __thread struct queue *table[BUCKETS];
 
@@ -96,6 +114,8 @@ send_batch(struct queue *qu, struct kt_group_item **items, int n)
     for (int i = 0; i < n; i++)
         b->items[i] = items[i];
     pg_query *q = qu->kind->build(qu->school_id, b->items, n);
+    __atomic_add_fetch(&qu->kind->stats->batches, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&qu->kind->stats->rows, (uint64_t)n, __ATOMIC_RELAXED);
     qu->inflight++;
     pg_query_run(qu->w->db, q, batch_done, b);
 }
@@ -121,11 +141,29 @@ void
 kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
              struct kt_group_item *item)
 {
+    register_kind(kind);
     struct queue *qu = queue_of(kind, w, school_id);
     TAILQ_INSERT_TAIL(&qu->pending, item, link);
     qu->npending++;
     if (qu->inflight < kind->inflight_max)
         flush(qu);
+}
+
+void
+kt_group_metrics(FILE *f)
+{
+    struct kt_group_stats *head = __atomic_load_n(&registered, __ATOMIC_ACQUIRE);
+    fprintf(f, "# HELP kiemtra_group_batches_total Group-commit transactions sent, by kind.\n"
+               "# TYPE kiemtra_group_batches_total counter\n");
+    for (struct kt_group_stats *s = head; s; s = s->next)
+        fprintf(f, "kiemtra_group_batches_total{kind=\"%s\"} %llu\n", s->name,
+                (unsigned long long)__atomic_load_n(&s->batches, __ATOMIC_RELAXED));
+    fprintf(f, "# HELP kiemtra_group_rows_total Requests carried by group-commit transactions,"
+               " by kind.\n"
+               "# TYPE kiemtra_group_rows_total counter\n");
+    for (struct kt_group_stats *s = head; s; s = s->next)
+        fprintf(f, "kiemtra_group_rows_total{kind=\"%s\"} %llu\n", s->name,
+                (unsigned long long)__atomic_load_n(&s->rows, __ATOMIC_RELAXED));
 }
 
 void

@@ -15,6 +15,7 @@
 #define KT_GROUP_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/queue.h>
 
 #include <jansson.h>
@@ -28,7 +29,17 @@ struct kt_group_item {
     TAILQ_ENTRY(kt_group_item) link;
 };
 
+/* Counters of one kind, for /metrics: transactions sent and the requests
+ * they carried (rows / batches is the mean batch). Process-wide, atomic. */
+struct kt_group_stats {
+    const char *name; /* "save", "start"...: the metrics label */
+    uint64_t batches, rows;
+    struct kt_group_stats *next; /* registered kinds, linked at first use */
+    int linked;
+};
+
 struct kt_group_kind {
+    struct kt_group_stats *stats; /* the kind's own counters */
     int batch_max;    /* requests per transaction */
     int inflight_max; /* transactions in flight per school and worker */
     /* The transaction for items[0..n), all of school_id. */
@@ -47,6 +58,9 @@ pg_query *kt_group_query(int64_t school_id, const char *role, json_t *rows,
 
 void kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
                   struct kt_group_item *item);
+
+/* Writes the kinds' counters in the Prometheus text format. */
+void kt_group_metrics(FILE *f);
 
 /* Frees this thread's queues once its loop has stopped. */
 void kt_group_thread_end(void);

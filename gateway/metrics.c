@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "authfeed.h"
+#include "group.h"
 #include "pgpool.h"
 #include "server.h"
 
@@ -188,6 +189,7 @@ kt_metrics_render(size_t *len)
             "kiemtra_auth_token_checks_total{source=\"database\"} %llu\n",
             feed.up, (unsigned long long)feed.connects, (unsigned long long)feed.events,
             (unsigned long long)hits, (unsigned long long)misses);
+    kt_group_metrics(f);
     fclose(f);
     *len = cap;
     return buf;

@@ -2,9 +2,16 @@
 school, paced logins, starts within a window, saves at a think time, submit,
 then every acknowledged save read back), and the JSON it prints."""
 import json
+import re
 import time
 
 PW = "mat-khau-bench-thu"
+
+
+def _group_counts(server):
+    text = server.request("GET", "/metrics").body.decode()
+    return {(m.group(1), m.group(2)): int(m.group(3)) for m in re.finditer(
+        r'^kiemtra_group_(batches|rows)_total\{kind="(\w+)"\} (\d+)$', text, re.M)}
 
 
 def test_bench_runs_a_small_exam_and_checks_every_save(env):
@@ -13,6 +20,7 @@ def test_bench_runs_a_small_exam_and_checks_every_save(env):
                  env={"KIEMTRA_BENCH_PASSWORD": PW})
     session = fx.stdout.strip()
     assert session.isdigit(), fx.stdout
+    before = _group_counts(s)
     p = env.cli("bench", "--url", f"http://127.0.0.1:{s.port}", "--session", session,
                 "--students", "24", "--school", "BENCHT", "--window", "1", "--duration", "3",
                 "--think-ms", "150", "--login-rate", "50", "--password", PW, "--json",
@@ -51,6 +59,13 @@ def test_bench_runs_a_small_exam_and_checks_every_save(env):
         time.sleep(pause)
         pause = min(pause * 2, 1.0)
     assert stored == "24", stored
+    # /metrics counts the group-commit transactions and what they carried:
+    # every start, save and submit of this exam went in one of them.
+    after = _group_counts(s)
+    got = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    for kind, n in (("start", 24), ("save", saves), ("submit", 24)):
+        assert got[("rows", kind)] == n, (kind, got)
+        assert 1 <= got[("batches", kind)] <= n, (kind, got)
 
 
 def test_bench_password_logins_honour_503_retry_after(env):
