@@ -385,11 +385,19 @@ static const struct pg_stmt_def attempt_stmts[] = {
      " FROM tag, se"},
 };
 
+/* Counters of the three group-committed kinds (/metrics). */
+static struct kt_group_stats start_stats = {.name = "start"};
+static struct kt_group_stats save_stats = {.name = "save"};
+static struct kt_group_stats submit_stats = {.name = "submit"};
+
 void
 kt_attempts_register(void)
 {
     pg_register_statements(attempt_stmts,
                            (int)(sizeof(attempt_stmts) / sizeof(attempt_stmts[0])));
+    kt_group_register(&start_stats);
+    kt_group_register(&save_stats);
+    kt_group_register(&submit_stats);
 }
 
 
@@ -646,7 +654,6 @@ starts_done(pg_query *q, struct kt_group_item **items, int n)
     }
 }
 
-static struct kt_group_stats start_stats = {.name = "start"};
 static const struct kt_group_kind start_kind = {
     .stats = &start_stats,
     .batch_max = START_BATCH_MAX,
@@ -919,7 +926,6 @@ saves_done(pg_query *q, struct kt_group_item **items, int n)
     }
 }
 
-static struct kt_group_stats save_stats = {.name = "save"};
 static const struct kt_group_kind save_kind = {
     .stats = &save_stats,
     .batch_max = SAVE_BATCH_MAX,
@@ -1111,7 +1117,6 @@ submits_done(pg_query *q, struct kt_group_item **items, int n)
     }
 }
 
-static struct kt_group_stats submit_stats = {.name = "submit"};
 static const struct kt_group_kind submit_kind = {
     .stats = &submit_stats,
     .batch_max = SUBMIT_BATCH_MAX,

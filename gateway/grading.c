@@ -84,10 +84,14 @@ static const struct pg_stmt_def grading_stmts[] = {
      "  END)) e"},
 };
 
+/* Counters of the stores sent again one attempt at a time (/metrics). */
+static struct kt_group_stats store_stats = {.name = "score_alone"};
+
 void
 kt_grading_register(void)
 {
     pg_register_statements(grading_stmts, (int)(sizeof(grading_stmts) / sizeof(grading_stmts[0])));
+    kt_group_register(&store_stats);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -289,7 +293,6 @@ store_done(pg_query *q, struct kt_group_item **items, int n)
 }
 
 /* A batch the database refused is stored again one attempt at a time. */
-static struct kt_group_stats store_stats = {.name = "score_alone"};
 static const struct kt_group_kind store_kind = {
     .stats = &store_stats,
     .batch_max = SCORING_BATCH,

@@ -28,22 +28,17 @@ struct batch {
     struct kt_group_item *items[];
 };
 
-/* The kinds used so far, for kt_group_metrics (pushed once, never removed). */
-static struct kt_group_stats *registered;
+/* The kinds shown in /metrics: set at startup, read-only afterwards. */
+#define MAX_KINDS 8
+static struct kt_group_stats *kinds[MAX_KINDS];
+static int nkinds;
 
-static void
-register_kind(const struct kt_group_kind *kind)
+void
+kt_group_register(struct kt_group_stats *stats)
 {
-    struct kt_group_stats *s = kind->stats;
-    int no = 0;
-    if (__atomic_load_n(&s->linked, __ATOMIC_ACQUIRE) ||
-        !__atomic_compare_exchange_n(&s->linked, &no, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return;
-    struct kt_group_stats *head = __atomic_load_n(&registered, __ATOMIC_ACQUIRE);
-    do
-        s->next = head;
-    while (!__atomic_compare_exchange_n(&registered, &head, s, 1, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE));
+    if (nkinds == MAX_KINDS)
+        abort(); /* a programming error: raise MAX_KINDS */
+    kinds[nkinds++] = stats;
 }
 
 /* Each worker thread touches only its own table. */
@@ -141,7 +136,6 @@ void
 kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
              struct kt_group_item *item)
 {
-    register_kind(kind);
     struct queue *qu = queue_of(kind, w, school_id);
     TAILQ_INSERT_TAIL(&qu->pending, item, link);
     qu->npending++;
@@ -152,18 +146,17 @@ kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t scho
 void
 kt_group_metrics(FILE *f)
 {
-    struct kt_group_stats *head = __atomic_load_n(&registered, __ATOMIC_ACQUIRE);
     fprintf(f, "# HELP kiemtra_group_batches_total Group-commit transactions sent, by kind.\n"
                "# TYPE kiemtra_group_batches_total counter\n");
-    for (struct kt_group_stats *s = head; s; s = s->next)
-        fprintf(f, "kiemtra_group_batches_total{kind=\"%s\"} %llu\n", s->name,
-                (unsigned long long)__atomic_load_n(&s->batches, __ATOMIC_RELAXED));
+    for (int i = 0; i < nkinds; i++)
+        fprintf(f, "kiemtra_group_batches_total{kind=\"%s\"} %llu\n", kinds[i]->name,
+                (unsigned long long)__atomic_load_n(&kinds[i]->batches, __ATOMIC_RELAXED));
     fprintf(f, "# HELP kiemtra_group_rows_total Requests carried by group-commit transactions,"
                " by kind.\n"
                "# TYPE kiemtra_group_rows_total counter\n");
-    for (struct kt_group_stats *s = head; s; s = s->next)
-        fprintf(f, "kiemtra_group_rows_total{kind=\"%s\"} %llu\n", s->name,
-                (unsigned long long)__atomic_load_n(&s->rows, __ATOMIC_RELAXED));
+    for (int i = 0; i < nkinds; i++)
+        fprintf(f, "kiemtra_group_rows_total{kind=\"%s\"} %llu\n", kinds[i]->name,
+                (unsigned long long)__atomic_load_n(&kinds[i]->rows, __ATOMIC_RELAXED));
 }
 
 void

@@ -34,8 +34,6 @@ struct kt_group_item {
 struct kt_group_stats {
     const char *name; /* "save", "start"...: the metrics label */
     uint64_t batches, rows;
-    struct kt_group_stats *next; /* registered kinds, linked at first use */
-    int linked;
 };
 
 struct kt_group_kind {
@@ -59,7 +57,10 @@ pg_query *kt_group_query(int64_t school_id, const char *role, json_t *rows,
 void kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_id,
                   struct kt_group_item *item);
 
-/* Writes the kinds' counters in the Prometheus text format. */
+/* At startup, before the workers run: a kind's counters in /metrics. */
+void kt_group_register(struct kt_group_stats *stats);
+
+/* Writes the registered kinds' counters in the Prometheus text format. */
 void kt_group_metrics(FILE *f);
 
 /* Frees this thread's queues once its loop has stopped. */

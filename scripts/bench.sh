@@ -33,33 +33,15 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# A slower machine: this shell, and so everything it starts, in a CPU cgroup
-# (v2 cpu.max or v1 cfs quota) of CPU_CORES cores per 10 ms period; with
-# CPU_SCOPE=server only PostgreSQL and the server go in (capped, below).
+# A slower machine (CPU_CORES, CPU_SCOPE): checked before anything is made.
 cg=""
 cg_parent=""
 if [ -n "${CPU_CORES:-}" ]; then
     quota=$(python3 -c "import sys; c = float(sys.argv[1]); assert 0.1 <= c <= 64; print(round(c * 10000))" \
         "$CPU_CORES" 2>/dev/null) || { echo "CPU_CORES: a number of cores from 0.1 to 64" >&2; exit 2; }
-    if [ -w /sys/fs/cgroup/cgroup.subtree_control ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
-        cg_parent=/sys/fs/cgroup
-        cg=$cg_parent/kiemtra-bench-$$
-        mkdir "$cg"
-        echo "$quota 10000" >"$cg/cpu.max"
-    elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
-        cg_parent=/sys/fs/cgroup/cpu
-        cg=$cg_parent/kiemtra-bench-$$
-        mkdir "$cg"
-        echo 10000 >"$cg/cpu.cfs_period_us"
-        echo "$quota" >"$cg/cpu.cfs_quota_us"
-    else
-        echo "CPU_CORES needs a writable cgroup file system (cgroup v2 with the cpu controller, or v1 cpu)" >&2
-        exit 2
-    fi
     case "${CPU_SCOPE:-all}" in
-    all) echo $$ >"$cg/cgroup.procs" ;;
-    server) ;;
-    *) echo "CPU_SCOPE: all or server" >&2; rmdir "$cg"; exit 2 ;;
+    all | server) ;;
+    *) echo "CPU_SCOPE: all or server" >&2; exit 2 ;;
     esac
 fi
 
@@ -81,6 +63,30 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# A slower machine: this shell, and so everything it starts, in a CPU cgroup
+# (v2 cpu.max or v1 cfs quota) of CPU_CORES cores per 10 ms period; with
+# CPU_SCOPE=server only PostgreSQL and the server go in (capped, below).
+if [ -n "${CPU_CORES:-}" ]; then
+    if [ -w /sys/fs/cgroup/cgroup.subtree_control ] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers; then
+        cg_parent=/sys/fs/cgroup
+        cg=$cg_parent/kiemtra-bench-$$
+        mkdir "$cg"
+        echo "$quota 10000" >"$cg/cpu.max"
+    elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+        cg_parent=/sys/fs/cgroup/cpu
+        cg=$cg_parent/kiemtra-bench-$$
+        mkdir "$cg"
+        echo 10000 >"$cg/cpu.cfs_period_us"
+        echo "$quota" >"$cg/cpu.cfs_quota_us"
+    else
+        echo "CPU_CORES needs a writable cgroup file system (cgroup v2 with the cpu controller, or v1 cpu)" >&2
+        exit 2
+    fi
+    if [ "${CPU_SCOPE:-all}" = all ]; then
+        echo $$ >"$cg/cgroup.procs"
+    fi
+fi
 
 # $capped COMMAND runs COMMAND in the cgroup when only the server side is
 # capped (the wrapper execs it: same process, so $! stays the server's).
@@ -137,6 +143,8 @@ rc=0
     --login "$login" \
     --password-file "$work/password" --json >"$work/result.json" || rc=$?
 if [ -n "${KEEP_JSON:-}" ]; then cp "$work/result.json" "$KEEP_JSON"; fi
+# What the cap did (periods run, periods throttled): proof that it held.
+if [ -n "$cg" ]; then echo "cpu cgroup: $(tr '\n' ' ' <"$cg/cpu.stat")"; fi
 
 secs=${PGBENCH_SECS:-10}
 if [ "$secs" -gt 0 ]; then

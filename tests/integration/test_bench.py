@@ -1,9 +1,14 @@
 """`kiemtra bench` against the real server: a small exam end to end (bench
 school, paced logins, starts within a window, saves at a think time, submit,
 then every acknowledged save read back), and the JSON it prints."""
+import glob
 import json
+import os
 import re
+import subprocess
 import time
+
+from harness import ROOT
 
 PW = "mat-khau-bench-thu"
 
@@ -116,7 +121,6 @@ def test_bench_counts_failed_replies_by_error_code(env):
     assert "start replied 403 access_code_required: 4" in p.stderr, p.stderr
 
 
-
 def _attempt_rows_read(env):
     return int(env.cluster.psql("SELECT seq_tup_read + coalesce(idx_tup_fetch, 0)"
                                 " FROM pg_stat_user_tables WHERE relname = 'attempts'"))
@@ -184,3 +188,39 @@ def test_batches_read_their_own_attempts_whatever_the_plan_was_made_for(env):
     read = _attempt_rows_read(env) - before
     assert requests >= 40 * 10, d["ops"]
     assert read < 20 * requests, (read, requests)
+
+
+def _bench_sh(env, extra):
+    e = dict(os.environ, STUDENTS="24", WINDOW="1", DURATION="2", THINK_MS="200",
+             PGBENCH_SECS="0", **extra)
+    return subprocess.run([os.path.join(ROOT, "scripts/bench.sh"),
+                           os.path.relpath(os.path.dirname(env.binary), ROOT)], env=e, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_bench_sh_slower_machine_by_a_cpu_cgroup(env):
+    """`CPU_CORES` runs the exam's server side in a CPU cgroup (a slower
+    machine): bad values are refused before anything is made; a good one
+    runs the exam, says so, and leaves no cgroup and no cluster behind."""
+    made = set(glob.glob(os.path.join(ROOT, "var", "bench-*")))
+    for extra, msg in (({"CPU_CORES": "many"}, "CPU_CORES: a number of cores"),
+                       ({"CPU_CORES": "0"}, "CPU_CORES: a number of cores"),
+                       ({"CPU_CORES": "1", "CPU_SCOPE": "half"}, "CPU_SCOPE: all or server")):
+        p = _bench_sh(env, extra)
+        assert p.returncode == 2 and msg in p.stderr, (extra, p.returncode, p.stderr[-500:])
+    assert set(glob.glob(os.path.join(ROOT, "var", "bench-*"))) == made
+    v2, v1 = "/sys/fs/cgroup/cgroup.subtree_control", "/sys/fs/cgroup/cpu/cgroup.procs"
+    p = _bench_sh(env, {"CPU_CORES": "1.5", "CPU_SCOPE": "server"})
+    if os.access(v2, os.W_OK) or os.access(v1, os.W_OK):
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert "(CPU capped to 1.5 cores: server)" in p.stdout, p.stdout
+        # The server side ran in the cgroup: it counted periods of its quota.
+        periods = re.search(r"^cpu cgroup: .*\bnr_periods (\d+)", p.stdout, re.M)
+        assert periods and int(periods.group(1)) > 0, p.stdout
+        assert "lost answers 0" in p.stderr and "-> ok" in p.stderr, p.stderr[-2000:]
+        left = glob.glob("/sys/fs/cgroup/kiemtra-bench-*") + \
+            glob.glob("/sys/fs/cgroup/cpu/kiemtra-bench-*")
+        assert left == [], left
+    else:  # no cgroup to write: a clear refusal
+        assert p.returncode == 2 and "writable cgroup" in p.stderr, p.stderr[-500:]
+    assert set(glob.glob(os.path.join(ROOT, "var", "bench-*"))) == made
