@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "server.h"
 
@@ -19,6 +22,8 @@ struct queue {
     struct group_list pending;
     int npending;
     int inflight;
+    uint64_t last_flush_us;
+    struct event *gather; /* pending: the next batch is gathering */
     struct queue *next;
 };
 
@@ -64,13 +69,60 @@ queue_of(const struct kt_group_kind *kind, struct kt_worker *w, int64_t school_i
     return q;
 }
 
+static uint64_t
+now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void send_batch(struct queue *qu, struct kt_group_item **items, int n);
+static void flush(struct queue *qu);
+
+static void
+gather_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct queue *qu = arg;
+    if (qu->npending && qu->inflight < qu->kind->inflight_max)
+        flush(qu);
+}
+
+/* Sends the next batch now, when the queue's gathering time is up (a
+ * timer), or when one of its transactions ends. */
+static void
+maybe_flush(struct queue *qu)
+{
+    if (!qu->npending || qu->inflight >= qu->kind->inflight_max)
+        return;
+    uint64_t now = now_us();
+    uint64_t ready = qu->last_flush_us + (uint64_t)qu->kind->gather_ms * 1000;
+    if (!qu->kind->gather_ms || qu->npending >= qu->kind->gather_min || now >= ready) {
+        flush(qu);
+        return;
+    }
+    if (!qu->gather) {
+        qu->gather = evtimer_new(qu->w->base, gather_end, qu);
+        if (!qu->gather)
+            abort();
+    }
+    if (!evtimer_pending(qu->gather, NULL)) {
+        uint64_t wait = ready - now;
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        evtimer_add(qu->gather, &tv);
+    }
+}
 
 static void
 flush(struct queue *qu)
 {
     int max = qu->kind->batch_max < GROUP_MAX_BATCH ? qu->kind->batch_max : GROUP_MAX_BATCH;
     int n = qu->npending < max ? qu->npending : max;
+    if (qu->gather)
+        evtimer_del(qu->gather);
+    qu->last_flush_us = now_us();
     struct kt_group_item *items[GROUP_MAX_BATCH];
     for (int i = 0; i < n; i++) {
         items[i] = TAILQ_FIRST(&qu->pending);
@@ -94,8 +146,7 @@ batch_done(pg_query *q, void *arg)
     }
     free(b);
     pg_query_free(q);
-    if (qu->npending && qu->inflight < qu->kind->inflight_max)
-        flush(qu);
+    maybe_flush(qu);
 }
 
 static void
@@ -139,8 +190,7 @@ kt_group_add(const struct kt_group_kind *kind, struct kt_worker *w, int64_t scho
     struct queue *qu = queue_of(kind, w, school_id);
     TAILQ_INSERT_TAIL(&qu->pending, item, link);
     qu->npending++;
-    if (qu->inflight < kind->inflight_max)
-        flush(qu);
+    maybe_flush(qu);
 }
 
 void
@@ -166,6 +216,8 @@ kt_group_thread_end(void)
         while (table[h]) {
             struct queue *q = table[h];
             table[h] = q->next;
+            if (q->gather)
+                event_free(q->gather);
             free(q); /* the loop has stopped: nothing is pending any more */
         }
     }

@@ -4,10 +4,16 @@
  * A request that needs a durable write joins its school's queue on its
  * worker; at most inflight_max transactions per school and worker are in
  * flight, so while they run the queue fills and the next transaction
- * carries up to batch_max requests. Each request is answered only after its
- * transaction has committed. When the database refuses a transaction of
- * several requests, each is sent again on its own, so that one bad request
- * never fails the others.
+ * carries up to batch_max requests. A queue also sends at most one
+ * transaction per gather_ms unless gather_min requests are waiting: each
+ * transaction costs the database a good part of what its rows cost
+ * (executor start, commit, WAL flush, the round trip), so a few
+ * milliseconds of gathering under load take a quarter to nearly half of
+ * the database's work away (docs/BENCHMARKS.md), while a request that
+ * comes alone after a quiet spell goes at once. Each request is answered
+ * only after its transaction has committed. When the database refuses a
+ * transaction of several requests, each is sent again on its own, so that
+ * one bad request never fails the others.
  *
  * Everything here runs on the worker's own loop: no locks.
  */
@@ -40,6 +46,9 @@ struct kt_group_kind {
     struct kt_group_stats *stats; /* the kind's own counters */
     int batch_max;    /* requests per transaction */
     int inflight_max; /* transactions in flight per school and worker */
+    /* At most one transaction per gather_ms (0: no wait) unless gather_min
+     * requests are waiting: a request waits at most gather_ms. */
+    int gather_ms, gather_min;
     /* The transaction for items[0..n), all of school_id. */
     pg_query *(*build)(int64_t school_id, struct kt_group_item **items, int n);
     /* Answers every item from the committed (or, for a single item, failed)

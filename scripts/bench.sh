@@ -137,12 +137,34 @@ echo "machine: $(nproc) cores${CPU_CORES:+ (CPU capped to $CPU_CORES cores: ${CP
         'max_connections', 'wal_level')")"
 echo "command: kiemtra bench --session $session --students $students --window $window" \
     "--duration $duration --think-ms $think --login-rate $login_rate --login $login"
+# CPU time (ticks) of the server, and of PostgreSQL: the postmaster, its
+# live children, and the children it has reaped (a backend's time moves
+# there when it exits), so that a difference spans backends that come and
+# go. The load generator's is the shell's children's time (`times`).
+cpu_of() {
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$1" -v tree="${2:-}" '{ pid = $1; sub(/^.*\) /, "")
+        if (pid == p || (tree && $2 == p)) t += $12 + $13 + $14 + $15 } END { print t + 0 }'
+}
+# (`times` in this shell, not in a $(...) subshell, which has no children.)
+load_cpu() { times >"$work/times"; awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+    print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times"; }
+pm=$(head -1 "$work/pg/data/postmaster.pid")
+pg0=$(cpu_of "$pm" tree)
+sv0=$(cpu_of "$spid")
+load_cpu >"$work/ld0"
+t0=$(date +%s)
 rc=0
 "$bin" bench --url "http://127.0.0.1:$port" --session "$session" --students "$students" \
     --window "$window" --duration "$duration" --think-ms "$think" --login-rate "$login_rate" \
     --login "$login" \
     --password-file "$work/password" --json >"$work/result.json" || rc=$?
 if [ -n "${KEEP_JSON:-}" ]; then cp "$work/result.json" "$KEEP_JSON"; fi
+# CPU of each part during the run (logins included): what the exam costs.
+load_cpu >"$work/ld1"
+awk -v pg=$(($(cpu_of "$pm" tree) - pg0)) -v sv=$(($(cpu_of "$spid") - sv0)) \
+    -v ld0="$(cat "$work/ld0")" -v ld="$(cat "$work/ld1")" -v hz="$(getconf CLK_TCK)" \
+    -v wall=$(($(date +%s) - t0)) 'BEGIN { printf "cpu during the bench (%d s): PostgreSQL" \
+        " %.2f s, server %.2f s, load generator %.2f s\n", wall, pg / hz, sv / hz, ld - ld0 }'
 # What the cap did (periods run, periods throttled): proof that it held.
 if [ -n "$cg" ]; then echo "cpu cgroup: $(tr '\n' ' ' <"$cg/cpu.stat")"; fi
 

@@ -218,6 +218,14 @@ def test_bench_sh_slower_machine_by_a_cpu_cgroup(env):
         periods = re.search(r"^cpu cgroup: .*\bnr_periods (\d+)", p.stdout, re.M)
         assert periods and int(periods.group(1)) > 0, p.stdout
         assert "lost answers 0" in p.stderr and "-> ok" in p.stderr, p.stderr[-2000:]
+        # What each part spent: counted (a database and a server that did
+        # the exam's work), and the capped side within its cap.
+        cpu = re.search(r"^cpu during the bench \((\d+) s\): PostgreSQL ([\d.]+) s, server ([\d.]+) s,"
+                        r" load generator ([\d.]+) s$", p.stdout, re.M)
+        assert cpu, p.stdout
+        wall, pg, server, load = int(cpu.group(1)), *map(float, cpu.group(2, 3, 4))
+        assert pg > 0 and server > 0 and load >= 0, cpu.group(0)
+        assert pg + server <= 1.5 * (wall + 1), cpu.group(0)
         left = glob.glob("/sys/fs/cgroup/kiemtra-bench-*") + \
             glob.glob("/sys/fs/cgroup/cpu/kiemtra-bench-*")
         assert left == [], left
