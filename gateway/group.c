@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -24,6 +25,7 @@ struct queue {
     int inflight;
     uint64_t last_flush_us;
     struct event *gather; /* pending: the next batch is gathering */
+    int closed;           /* the loop has stopped: freed by its last batch */
     struct queue *next;
 };
 
@@ -115,20 +117,29 @@ maybe_flush(struct queue *qu)
     }
 }
 
+/* Takes up to max of the queue's oldest requests into items. */
+static int
+take(struct queue *qu, struct kt_group_item **items, int max)
+{
+    int n = 0;
+    while (n < max && qu->npending) {
+        items[n] = TAILQ_FIRST(&qu->pending);
+        TAILQ_REMOVE(&qu->pending, items[n], link);
+        qu->npending--;
+        n++;
+    }
+    return n;
+}
+
 static void
 flush(struct queue *qu)
 {
-    int max = qu->kind->batch_max < GROUP_MAX_BATCH ? qu->kind->batch_max : GROUP_MAX_BATCH;
-    int n = qu->npending < max ? qu->npending : max;
     if (qu->gather)
         evtimer_del(qu->gather);
     qu->last_flush_us = now_us();
     struct kt_group_item *items[GROUP_MAX_BATCH];
-    for (int i = 0; i < n; i++) {
-        items[i] = TAILQ_FIRST(&qu->pending);
-        TAILQ_REMOVE(&qu->pending, items[i], link);
-        qu->npending--;
-    }
+    int n = take(qu, items,
+                 qu->kind->batch_max < GROUP_MAX_BATCH ? qu->kind->batch_max : GROUP_MAX_BATCH);
     send_batch(qu, items, n);
 }
 
@@ -138,7 +149,7 @@ batch_done(pg_query *q, void *arg)
     struct batch *b = arg;
     struct queue *qu = b->owner;
     qu->inflight--;
-    if (q->status == PG_ERROR && b->n > 1) {
+    if (q->status == PG_ERROR && b->n > 1 && !qu->closed) {
         for (int i = 0; i < b->n; i++)
             send_batch(qu, &b->items[i], 1);
     } else {
@@ -146,6 +157,11 @@ batch_done(pg_query *q, void *arg)
     }
     free(b);
     pg_query_free(q);
+    if (qu->closed) {
+        if (!qu->inflight)
+            free(qu);
+        return;
+    }
     maybe_flush(qu);
 }
 
@@ -218,7 +234,24 @@ kt_group_thread_end(void)
             table[h] = q->next;
             if (q->gather)
                 event_free(q->gather);
-            free(q); /* the loop has stopped: nothing is pending any more */
+            /* Requests still waiting (the stop's grace ran out) are told
+             * the database is unavailable: the client sends them again. */
+            while (q->npending) {
+                struct kt_group_item *items[GROUP_MAX_BATCH];
+                int n = take(q, items, GROUP_MAX_BATCH);
+                pg_query *none = pg_query_new(NULL);
+                none->status = PG_UNAVAILABLE;
+                none->error = strdup("shutting down");
+                q->kind->done(none, items, n);
+                pg_query_free(none);
+            }
+            /* A transaction still in flight (a database slower than the
+             * stop's grace) is failed when the pool is freed, after this:
+             * its batch frees the queue. */
+            if (q->inflight)
+                q->closed = 1;
+            else
+                free(q);
         }
     }
 }

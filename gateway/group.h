@@ -72,7 +72,9 @@ void kt_group_register(struct kt_group_stats *stats);
 /* Writes the registered kinds' counters in the Prometheus text format. */
 void kt_group_metrics(FILE *f);
 
-/* Frees this thread's queues once its loop has stopped. */
+/* Once this thread's loop has stopped: answers the requests still queued
+ * (database unavailable) and frees the queues; a queue with a transaction
+ * still in flight is freed when the pool fails it. */
 void kt_group_thread_end(void);
 
 #endif

@@ -5,11 +5,12 @@ deadline enforcement, submit and scoring), extra time, the expiry job, the
 live monitor and the release of results."""
 import json
 import os
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import ROOT
+from harness import ROOT, Server
 from test_foundation import _read_logins, _roster_csv, _write
 
 PW = "mat-khau-thu-nghiem"
@@ -395,3 +396,64 @@ def test_no_key_material_reaches_a_student(env):
     # Other forms' orders never reach this student: the items come in this form's order only.
     codes = s.request("GET", f"/api/v1/tests/{tid}", token=st["tok"]["gv"]).json()["form_codes"]
     assert done["form_code"] in codes and len(bodies) >= 8, (done["form_code"], codes)
+
+
+def test_stop_while_saves_wait_on_the_database(env):
+    """A server stopped while saves wait on the database longer than the
+    stop's 2 s grace (two transactions in flight, more saves queued behind
+    them) exits cleanly: the queued saves are answered unavailable, the
+    pool fails the transactions after the worker's queues are gone, and the
+    sanitizers find no use after free and no leak. No save was
+    acknowledged; resent to a running server, they are."""
+    s, st = _setup(env)
+    _, sid = _published_session(s, st)
+    u = st["students"][4]
+    a = s.request("POST", f"/api/v1/sessions/{sid}/attempts", token=st["tok"][u]).json()
+    refs = [it["ref"] for it in a["payload"]["items"]]
+    saves = [(refs[i % len(refs)], 1 + i // len(refs)) for i in range(6)]
+    srv = Server(env, {"KIEMTRA_WORKERS": "1"})  # one queue for all of them
+    holder = subprocess.Popen(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", env.cluster.sock, "-p",
+         str(env.cluster.port), "-U", "kiemtra", "-d", "kiemtra", "-c",
+         "BEGIN; LOCK TABLE responses IN EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+
+    def waiting(n):
+        """Until n transactions wait for the table lock."""
+        while int(env.cluster.psql("SELECT count(*) FROM pg_stat_activity"
+                                   " WHERE wait_event_type = 'Lock'")) < n:
+            assert time.time() < deadline, f"{n} transactions did not reach the lock"
+            time.sleep(0.02)
+
+    def save(ref_seq):
+        ref, seq = ref_seq
+        try:
+            return srv.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{ref}",
+                               {"response": "A", "seq": seq}, st["tok"][u], timeout=20).status
+        except OSError as e:  # the stopping server closed the connection
+            return type(e).__name__
+
+    try:
+        while env.cluster.psql("SELECT count(*) FROM pg_stat_activity"
+                               " WHERE wait_event = 'PgSleep'") == "0":
+            assert time.time() < deadline and holder.poll() is None, holder.communicate()[1]
+            time.sleep(0.05)
+        with ThreadPoolExecutor(len(saves)) as ex:
+            # Two transactions in flight (the most per school and worker),
+            # then four saves that can only wait in the queue.
+            futs = [ex.submit(save, saves[0])]
+            waiting(1)
+            futs.append(ex.submit(save, saves[1]))
+            waiting(2)
+            futs += [ex.submit(save, x) for x in saves[2:]]
+            time.sleep(0.5)  # they reach the server (loopback)
+            assert srv.stop() == 0  # SIGTERM; no sanitizer report in its log
+            got = [f.result(timeout=20) for f in futs]
+        assert 200 not in got, got
+    finally:
+        holder.wait(timeout=20)
+    for ref, seq in saves:
+        r = s.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{ref}",
+                      {"response": "A", "seq": seq}, st["tok"][u])
+        assert r.status == 200 and r.json()["saved_seq"] >= seq, r

@@ -60,7 +60,11 @@ def test_healthz_does_not_wait_behind_the_queue(env):
             time.sleep(0.05)
         health = threading.Thread(target=call, args=("healthz", "/healthz", None))
         health.start()
-        time.sleep(0.3)  # the check is in the pool (queued or in flight)
+        # The check is in the pool's queue (at its head), whatever the
+        # machine's speed: a fixed pause let it arrive after the COMMIT.
+        while _metric(s, "kiemtra_db_pool_waiting") < QUEUED - 8 + 1:
+            assert time.time() < deadline and health.is_alive(), "the check did not queue"
+            time.sleep(0.02)
         locker.stdin.write("COMMIT;\n")
         locker.stdin.close()
         locker.wait(timeout=20)
