@@ -41,6 +41,9 @@ static const struct setting settings[] = {
     I("KIEMTRA_DB_POOL", db_pool, "4", 1, 256, "PostgreSQL connections per worker"),
     I("KIEMTRA_DB_TIMEOUT_MS", db_timeout_ms, "5000", 100, 600000,
       "statement timeout and client-side query deadline (ms)"),
+    I("KIEMTRA_SAVE_GATHER_MS", save_gather_ms, "6", 0, 1000,
+      "at most one save transaction per school and worker per this many ms, unless 64 saves"
+      " wait (0: no wait; more: larger batches, less database CPU, slower replies)"),
     I("KIEMTRA_DB_QUEUE", db_queue_max, "20000", 1, 10000000,
       "queries allowed to wait for a connection, per worker"),
     I("KIEMTRA_TOKEN_TTL", token_ttl, "43200", 1, 31536000, "bearer token lifetime (seconds)"),

@@ -21,6 +21,7 @@ struct kt_config {
     int token_ttl;          /* seconds */
     int auth_cache_ms;      /* how long a checked token is remembered; 0 = never */
     int auth_feed_cache_ms; /* the same while the revocation feed listens */
+    int save_gather_ms;     /* group commit: one save transaction per this many ms at most */
     size_t max_body;        /* bytes */
     size_t max_header;      /* bytes, request line + headers */
     int header_timeout;     /* seconds to receive a complete request head */

@@ -80,42 +80,7 @@ now_us(void)
 }
 
 static void send_batch(struct queue *qu, struct kt_group_item **items, int n);
-static void flush(struct queue *qu);
-
-static void
-gather_end(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct queue *qu = arg;
-    if (qu->npending && qu->inflight < qu->kind->inflight_max)
-        flush(qu);
-}
-
-/* Sends the next batch now, when the queue's gathering time is up (a
- * timer), or when one of its transactions ends. */
-static void
-maybe_flush(struct queue *qu)
-{
-    if (!qu->npending || qu->inflight >= qu->kind->inflight_max)
-        return;
-    uint64_t now = now_us();
-    uint64_t ready = qu->last_flush_us + (uint64_t)qu->kind->gather_ms * 1000;
-    if (!qu->kind->gather_ms || qu->npending >= qu->kind->gather_min || now >= ready) {
-        flush(qu);
-        return;
-    }
-    if (!qu->gather) {
-        qu->gather = evtimer_new(qu->w->base, gather_end, qu);
-        if (!qu->gather)
-            abort();
-    }
-    if (!evtimer_pending(qu->gather, NULL)) {
-        uint64_t wait = ready - now;
-        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-        evtimer_add(qu->gather, &tv);
-    }
-}
+static void gather_end(evutil_socket_t fd, short what, void *arg);
 
 /* Takes up to max of the queue's oldest requests into items. */
 static int
@@ -131,16 +96,44 @@ take(struct queue *qu, struct kt_group_item **items, int max)
     return n;
 }
 
+/* Sends the next batch now, or arms the timer for when the queue's
+ * gathering time is up; called as requests come, when the timer fires and
+ * when one of the queue's transactions ends. */
 static void
-flush(struct queue *qu)
+maybe_flush(struct queue *qu)
 {
-    if (qu->gather)
-        evtimer_del(qu->gather);
-    qu->last_flush_us = now_us();
-    struct kt_group_item *items[GROUP_MAX_BATCH];
-    int n = take(qu, items,
-                 qu->kind->batch_max < GROUP_MAX_BATCH ? qu->kind->batch_max : GROUP_MAX_BATCH);
-    send_batch(qu, items, n);
+    if (!qu->npending || qu->inflight >= qu->kind->inflight_max)
+        return;
+    uint64_t now = now_us();
+    uint64_t ready = qu->last_flush_us + (uint64_t)qu->kind->gather_ms * 1000;
+    if (!qu->kind->gather_ms || qu->npending >= qu->kind->gather_min || now >= ready) {
+        if (qu->gather)
+            evtimer_del(qu->gather);
+        qu->last_flush_us = now;
+        struct kt_group_item *items[GROUP_MAX_BATCH];
+        int n = take(qu, items,
+                     qu->kind->batch_max < GROUP_MAX_BATCH ? qu->kind->batch_max : GROUP_MAX_BATCH);
+        send_batch(qu, items, n);
+        return;
+    }
+    if (!qu->gather) {
+        qu->gather = evtimer_new(qu->w->base, gather_end, qu);
+        if (!qu->gather)
+            abort();
+    }
+    if (!evtimer_pending(qu->gather, NULL)) {
+        uint64_t wait = ready - now;
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        evtimer_add(qu->gather, &tv);
+    }
+}
+
+static void
+gather_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    maybe_flush(arg);
 }
 
 static void

@@ -457,3 +457,39 @@ def test_stop_while_saves_wait_on_the_database(env):
         r = s.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{ref}",
                       {"response": "A", "seq": seq}, st["tok"][u])
         assert r.status == 200 and r.json()["saved_seq"] >= seq, r
+
+
+def test_saves_that_come_together_share_a_transaction(env):
+    """Saves arriving within KIEMTRA_SAVE_GATHER_MS of their queue's last
+    save transaction wait for it and go together: three saves in one
+    transaction (`/metrics`), each answered after that commit. A bad value
+    stops the server before it serves."""
+    from test_bench import _group_counts
+    bad = subprocess.run([env.binary, "serve"], env=dict(env.base_env, KIEMTRA_SAVE_GATHER_MS="-1"),
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0 and "KIEMTRA_SAVE_GATHER_MS=-1 is outside 0..1000" in bad.stderr, \
+        bad.stderr
+    s, st = _setup(env)
+    _, sid = _published_session(s, st)
+    u = st["students"][5]
+    a = s.request("POST", f"/api/v1/sessions/{sid}/attempts", token=st["tok"][u]).json()
+    refs = [it["ref"] for it in a["payload"]["items"]]
+    srv = Server(env, {"KIEMTRA_WORKERS": "1", "KIEMTRA_SAVE_GATHER_MS": "1000"})
+
+    def save(ref, seq):
+        return srv.request("PUT", f"/api/v1/attempts/{a['id']}/responses/{ref}",
+                           {"response": "A", "seq": seq}, st["tok"][u])
+
+    try:
+        # The first goes at once (nothing sent for a while); the next three
+        # come within the second after it, so they wait and go as one.
+        assert save(refs[0], 1).status == 200
+        before = _group_counts(srv)
+        with ThreadPoolExecutor(3) as ex:
+            got = list(ex.map(lambda i: save(refs[i % len(refs)], 2 + i // len(refs)), range(1, 4)))
+        assert all(r.status == 200 for r in got), got
+        after = _group_counts(srv)
+        assert after[("rows", "save")] - before.get(("rows", "save"), 0) == 3, (before, after)
+        assert after[("batches", "save")] - before.get(("batches", "save"), 0) == 1, (before, after)
+    finally:
+        srv.stop()
